@@ -1,0 +1,55 @@
+# Two commands do all setup on a fresh machine (see README.md):
+#   make run   - install, migrate, load demo data, create the first account, serve on 127.0.0.1:8000
+#   make test  - install with the test extra and run the whole suite (lint, checks, tests)
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+HASH   := $(shell sha1sum pyproject.toml | cut -c1-12)
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+export CP_SECRET_KEY_FILE ?= $(CURDIR)/var/secret_key
+
+.PHONY: run test install install-test serve lint migrations clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.run-$(HASH): $(VENV)/bin/python
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.test-$(HASH): $(VENV)/bin/python
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.run-$(HASH)
+install-test: $(VENV)/.test-$(HASH)
+
+var/secret_key:
+	mkdir -p var && chmod 700 var
+	$(PY) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
+	chmod 600 $@
+
+run: install var/secret_key
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) manage.py seed_demo
+	$(PY) manage.py ensure_owner
+	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C stops)"
+	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) controlpanel.asgi:application
+
+test: install-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py check --fail-level WARNING
+	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/pytest
+
+lint: install-test
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

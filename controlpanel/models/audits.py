@@ -1,0 +1,94 @@
+"""Security audit runs and their findings."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from .base import choices_check
+from .gateways import Gateway
+
+
+class AuditRunStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    TIMED_OUT = "timed_out", "Timed out"
+
+
+class AuditRun(models.Model):
+    """One run of the security audit on a gateway's config: queued -> running -> a final state."""
+
+    Status = AuditRunStatus
+
+    FINAL = (Status.SUCCEEDED, Status.FAILED, Status.TIMED_OUT)
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    gateway = models.ForeignKey(Gateway, models.CASCADE, related_name="audit_runs")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    config_hash = models.CharField(max_length=64, blank=True)
+    summary = models.JSONField(default=dict, blank=True)  # {"critical": n, "warn": n, "info": n}
+    report = models.JSONField(default=dict, blank=True)  # the CLI-compatible JSON
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            choices_check("status", AuditRunStatus, "cp_auditrun_status_valid"),
+            models.CheckConstraint(condition=models.Q(progress__lte=100), name="cp_auditrun_progress_max"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["queued", "running"]) | models.Q(finished_at__isnull=False),
+                name="cp_auditrun_final_has_finished_at",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"audit of {self.gateway} ({self.status})"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status not in self.FINAL
+
+
+class AuditFindingSeverity(models.TextChoices):
+    CRITICAL = "critical", "Critical"
+    WARN = "warn", "Warning"
+    INFO = "info", "Info"
+
+
+class AuditFinding(models.Model):
+    """One finding of an audit run, in the order the audit emitted it."""
+
+    Severity = AuditFindingSeverity
+
+    SEVERITY_COLORS = {Severity.CRITICAL: "red", Severity.WARN: "yellow", Severity.INFO: "blue"}
+
+    run = models.ForeignKey(AuditRun, models.CASCADE, related_name="findings")
+    position = models.PositiveIntegerField()
+    check_id = models.CharField(max_length=200)
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    title = models.CharField(max_length=500)
+    detail = models.TextField(blank=True)
+    remediation = models.TextField(blank=True)
+    config_path = models.CharField(max_length=300, blank=True)
+    suppressed = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["run", "position"]
+        constraints = [
+            choices_check("severity", AuditFindingSeverity, "cp_finding_severity_valid"),
+            models.UniqueConstraint(fields=["run", "position"], name="cp_finding_unique_run_position"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.severity} {self.check_id}"

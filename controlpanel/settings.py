@@ -1,0 +1,193 @@
+"""Settings for the OpenClaw control panel.
+
+One file, read top to bottom. Everything the panel owns is configured through ``CP_*`` environment
+variables; the helpers below fail loudly on malformed values instead of guessing.
+
+Two deployment shapes are chosen by the environment alone:
+
+* embedded default: SQLite under ``var/`` and the in-memory channel layer (no other server);
+* scale-out: ``DATABASE_URL`` (PostgreSQL) and ``REDIS_URL`` (channels-redis), several ASGI workers.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def envstr(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def envbool(name: str, default: str) -> bool:
+    value = os.environ.get(name, default)
+    if value not in ("True", "False"):
+        raise ImproperlyConfigured(f"{name} must be 'True' or 'False', not {value!r}")
+    return value == "True"
+
+
+def envint(name: str, default: str) -> int:
+    value = os.environ.get(name, default)
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be an integer, not {value!r}") from exc
+
+
+def envsecret(name: str) -> str | None:
+    """A secret from ``NAME`` or from the file named by ``NAME_FILE`` (Docker/systemd credentials)."""
+    if path := os.environ.get(f"{name}_FILE"):
+        return Path(path).read_text().strip()
+    return os.environ.get(name)
+
+
+def database_from_url(url: str) -> dict:
+    parsed = urlparse(url)
+    if parsed.scheme not in ("postgres", "postgresql"):
+        raise ImproperlyConfigured(f"DATABASE_URL: only postgresql:// is supported, not {parsed.scheme!r}")
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": unquote(parsed.path.lstrip("/")),
+        "USER": unquote(parsed.username or ""),
+        "PASSWORD": unquote(parsed.password or ""),
+        "HOST": parsed.hostname or "",
+        "PORT": str(parsed.port or ""),
+        "CONN_MAX_AGE": 60,
+        "CONN_HEALTH_CHECKS": True,
+    }
+
+
+DEBUG = envbool("CP_DEBUG", "False")
+SECRET_KEY = envsecret("CP_SECRET_KEY") or ""
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("CP_SECRET_KEY (or CP_SECRET_KEY_FILE) must be set when CP_DEBUG is False")
+    SECRET_KEY = "insecure-development-key-" + "x" * 40  # noqa: S105 - only with CP_DEBUG=True
+
+ALLOWED_HOSTS = [h.strip() for h in envstr("CP_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()]
+if "*" in ALLOWED_HOSTS:
+    # AllowedHostsOriginValidator accepts any Origin when ALLOWED_HOSTS contains "*": that would
+    # switch off the WebSocket origin check (cross-site WebSocket hijacking).
+    raise ImproperlyConfigured("CP_ALLOWED_HOSTS must list host names; '*' disables the WebSocket origin check")
+
+INSTALLED_APPS = [
+    "daphne",  # first: gives `runserver` an ASGI server
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "django_htmx",
+    "template_partials",
+    "controlpanel",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "controlpanel.urls"
+ASGI_APPLICATION = "controlpanel.asgi.application"
+WSGI_APPLICATION = "controlpanel.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "controlpanel.context_processors.panel",
+            ],
+        },
+    },
+]
+
+VAR_DIR = Path(envstr("CP_VAR_DIR", str(BASE_DIR / "var")))
+
+if database_url := envsecret("DATABASE_URL"):
+    DATABASES = {"default": database_from_url(database_url)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": VAR_DIR / "controlpanel.sqlite3",
+            # Approvals claim rows with conditional UPDATEs; wait for the write lock instead of failing.
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+        }
+    }
+
+if redis_url := envsecret("REDIS_URL"):
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [redis_url]},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "gateway-list"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Hashed file names: browsers may cache static files forever.
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# A config larger than this is refused with a clear message rather than parsed.
+CP_MAX_CONFIG_BYTES = envint("CP_MAX_CONFIG_BYTES", str(512 * 1024))
+DATA_UPLOAD_MAX_MEMORY_SIZE = CP_MAX_CONFIG_BYTES + 64 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = CP_MAX_CONFIG_BYTES + 64 * 1024
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": envstr("CP_LOG_LEVEL", "INFO")},
+}

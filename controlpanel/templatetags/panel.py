@@ -1,0 +1,28 @@
+"""Small template filters for showing config data. Output is always auto-escaped by the caller."""
+
+import json
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def config_items(node) -> list:
+    return list(node.items()) if isinstance(node, dict) else []
+
+
+@register.filter
+def is_mapping(value) -> bool:
+    return isinstance(value, dict)
+
+
+@register.filter
+def is_list(value) -> bool:
+    return isinstance(value, list)
+
+
+@register.filter
+def json_scalar(value) -> str:
+    """A scalar as JSON would write it (``true``, ``null``, ``"text"``)."""
+    return json.dumps(value, ensure_ascii=False)

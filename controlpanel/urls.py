@@ -1,0 +1,31 @@
+"""URL map. Names are ``<area>-<page>``; every pattern here is covered by tests/views/test_authz_matrix.py."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from controlpanel.views import api, gateways, members
+
+gw = "gateways/<uuid:code>/"
+
+urlpatterns = [
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", gateways.gateway_list, name="gateway-list"),
+    path("import/", gateways.gateway_import, name="gateway-import"),
+    path(gw, gateways.gateway_detail, name="gateway-detail"),
+    *[
+        path(f"{gw}{tab}/", gateways.gateway_detail, {"tab": tab}, name=f"gateway-{tab}")
+        for tab in gateways.TABS
+        if tab != "overview"
+    ],
+    path(f"{gw}config/import/", gateways.gateway_reimport, name="gateway-reimport"),
+    path(f"{gw}config/export/", gateways.gateway_export, name="gateway-export"),
+    path(f"{gw}delete/", gateways.gateway_delete_view, name="gateway-delete"),
+    path(f"{gw}members/", members.member_list, name="member-list"),
+    path(f"{gw}members/<int:pk>/remove/", members.member_remove, name="member-remove"),
+    path("api/v1/gateways/", api.gateways, name="api-gateways"),
+    path("api/v1/gateways/new/", api.gateway_create, name="api-gateway-create"),
+    path("api/v1/gateways/<uuid:code>/", api.gateway, name="api-gateway"),
+    path("api/v1/gateways/<uuid:code>/config/", api.gateway_config, name="api-gateway-config"),
+    path("api/v1/config/validate/", api.config_validate, name="api-config-validate"),
+]

@@ -1,0 +1,1 @@
+"""Function views by page area. Each: authorise (permissions.py), call a service or selector, render."""

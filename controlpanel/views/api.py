@@ -1,0 +1,149 @@
+"""The JSON API (``/api/v1/``). Same permission rule as the pages; errors are JSON with a path.
+
+Authentication is the browser session for now (CSRF applies to writes). Anonymous callers get 401,
+outsiders 404, insufficient roles 403.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import wraps
+from uuid import UUID
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from controlpanel import selectors
+from controlpanel.models import Gateway
+from controlpanel.permissions import Capability, get_gateway_for_user
+from controlpanel.services.gateways import GatewayNameTaken, gateway_import_config
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, path: str = "") -> None:
+        super().__init__(message)
+        self.status, self.message, self.path = status, message, path
+
+
+def api_view(view):
+    """JSON errors instead of HTML pages and login redirects."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return JsonResponse({"error": "Authentication required."}, status=401)
+        try:
+            return view(request, *args, **kwargs)
+        except ApiError as exc:
+            body = {"error": exc.message}
+            if exc.path:
+                body["path"] = exc.path
+            return JsonResponse(body, status=exc.status)
+        except Http404:
+            return JsonResponse({"error": "Not found."}, status=404)
+        except PermissionDenied as exc:
+            return JsonResponse({"error": str(exc) or "Permission denied."}, status=403)
+
+    return wrapper
+
+
+def _json_body(request: HttpRequest, allowed: set[str]) -> dict:
+    if request.content_type != "application/json":
+        raise ApiError(415, "Send the body as application/json.")
+    if len(request.body) > settings.CP_MAX_CONFIG_BYTES:
+        raise ApiError(413, f"The body is larger than {settings.CP_MAX_CONFIG_BYTES} bytes.")
+    try:
+        body = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError(400, f"The body is not valid JSON: {exc}") from exc
+    if not isinstance(body, dict):
+        raise ApiError(400, "The body must be a JSON object.", path="")
+    for key in body:
+        if key not in allowed:
+            raise ApiError(400, f"Unknown field {key!r}.", path=key)
+    return body
+
+
+def _config_fields(body: dict) -> tuple[str, dict[str, str]]:
+    config = body.get("config")
+    if not isinstance(config, str):
+        raise ApiError(400, "expected a string (the openclaw.json text)", path="config")
+    env = body.get("env", {})
+    if not isinstance(env, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in env.items()):
+        raise ApiError(400, "expected an object of string values", path="env")
+    return config, env
+
+
+def _gateway_json(gateway: Gateway, role: str | None = None) -> dict:
+    data = {
+        "code": str(gateway.code),
+        "name": gateway.name,
+        "status": gateway.current_status,
+        "bind": gateway.bind,
+        "port": gateway.port,
+        "authMode": gateway.auth_mode,
+        "configHash": gateway.config_hash,
+    }
+    if role is not None:
+        data["role"] = role
+    return data
+
+
+@api_view
+@require_GET
+def gateways(request: HttpRequest) -> HttpResponse:
+    rows = selectors.gateway_list(user=request.user)
+    return JsonResponse({"gateways": [_gateway_json(g, g.user_role) for g in rows]})
+
+
+@api_view
+@require_GET
+def gateway(request: HttpRequest, code: UUID) -> HttpResponse:
+    access = get_gateway_for_user(request.user, code)
+    data = _gateway_json(access.gateway, access.role)
+    data["agents"] = [
+        {"id": a.agent_id, "name": a.name, "model": a.model, "default": a.is_default}
+        for a in access.gateway.agents.all()
+    ]
+    return JsonResponse(data)
+
+
+@api_view
+@require_POST
+def config_validate(request: HttpRequest) -> HttpResponse:
+    """Validate a config without saving: the shape of ``openclaw config validate --json``."""
+    config, env = _config_fields(_json_body(request, {"config", "env"}))
+    outcome = gateway_import_config(text=config, env=env, name="", dry_run=True)
+    return JsonResponse(outcome.result.to_validate_json())
+
+
+@api_view
+@require_POST
+def gateway_create(request: HttpRequest) -> HttpResponse:
+    body = _json_body(request, {"name", "config", "env"})
+    name = body.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise ApiError(400, "expected a non-empty string", path="name")
+    config, env = _config_fields(body)
+    try:
+        outcome = gateway_import_config(text=config, env=env, name=name.strip(), actor=request.user)
+    except GatewayNameTaken as exc:
+        raise ApiError(409, "A gateway with this name already exists.", path="name") from exc
+    if outcome.gateway is None:
+        return JsonResponse(outcome.result.to_validate_json(), status=400)
+    return JsonResponse(_gateway_json(outcome.gateway, "owner"), status=201)
+
+
+@api_view
+@require_http_methods(["PUT"])
+def gateway_config(request: HttpRequest, code: UUID) -> HttpResponse:
+    access = get_gateway_for_user(request.user, code, need=Capability.CONFIG)
+    config, env = _config_fields(_json_body(request, {"config", "env"}))
+    outcome = gateway_import_config(
+        text=config, env=env, name=access.gateway.name, gateway=access.gateway, actor=request.user
+    )
+    if outcome.gateway is None:
+        return JsonResponse(outcome.result.to_validate_json(), status=400)
+    return JsonResponse(_gateway_json(outcome.gateway, access.role))

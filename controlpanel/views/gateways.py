@@ -1,0 +1,124 @@
+"""Gateway pages: the list, the detail tabs, import, export and deletion."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from controlpanel import selectors
+from controlpanel.forms import ConfigImportForm
+from controlpanel.permissions import Capability, get_gateway_for_user
+from controlpanel.services.gateways import GatewayNameTaken, gateway_delete, gateway_export_config, gateway_import_config
+
+TABS = ["overview", "config", "agents", "devices", "pairing", "approvals", "audit", "alerts", "activity"]
+
+
+@login_required
+@require_GET
+def gateway_list(request) -> HttpResponse:
+    gateways = selectors.gateway_list(user=request.user)
+    template = "gateways/list.html#gateway-table" if request.htmx else "gateways/list.html"
+    return render(request, template, {"gateways": gateways})
+
+
+@login_required
+@require_GET
+def gateway_detail(request, code: UUID, tab: str = "overview") -> HttpResponse:
+    access = get_gateway_for_user(request.user, code)
+    context = {"access": access, "gateway": access.gateway, "tab": tab, "tabs": TABS}
+    context.update(selectors.gateway_tab_context(gateway=access.gateway, tab=tab))
+    # A tab click swaps only the tab body; a plain link (or a boosted one) gets the whole page.
+    partial = request.htmx and not request.htmx.boosted
+    return render(request, "gateways/detail.html#tab-body" if partial else "gateways/detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def gateway_import(request) -> HttpResponse:
+    """Create a gateway from a pasted or uploaded config. The importer becomes its owner."""
+    form = ConfigImportForm(request.POST or None, request.FILES or None)
+    outcome = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            outcome = gateway_import_config(
+                text=form.cleaned_data["config_text"],
+                env=form.cleaned_data["env_text"],
+                name=form.cleaned_data["name"],
+                actor=request.user,
+                dry_run="validate" in request.POST,
+            )
+        except GatewayNameTaken:
+            form.add_error("name", "A gateway with this name already exists.")
+        else:
+            if outcome.gateway is not None:
+                messages.success(request, _import_message(outcome))
+                return redirect("gateway-agents", code=outcome.gateway.code)
+    return render(request, "gateways/import.html", {"form": form, "outcome": outcome, "gateway": None})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def gateway_reimport(request, code: UUID) -> HttpResponse:
+    """Replace an existing gateway's config (owners only). Nothing is saved unless it is valid."""
+    access = get_gateway_for_user(request.user, code, need=Capability.CONFIG)
+    gateway = access.gateway
+    initial = {"config_text": gateway_export_config(gateway=gateway)} if request.method == "GET" else None
+    form = ConfigImportForm(request.POST or None, request.FILES or None, initial=initial, require_name=False)
+    outcome = None
+    if request.method == "POST" and form.is_valid():
+        outcome = gateway_import_config(
+            text=form.cleaned_data["config_text"],
+            env=form.cleaned_data["env_text"],
+            name=gateway.name,
+            gateway=gateway,
+            actor=request.user,
+            dry_run="validate" in request.POST,
+        )
+        if outcome.gateway is not None:
+            messages.success(request, _import_message(outcome))
+            return redirect("gateway-config", code=gateway.code)
+    context = {"form": form, "outcome": outcome, "gateway": gateway, "access": access}
+    return render(request, "gateways/import.html", context)
+
+
+def _import_message(outcome) -> str:
+    gw = outcome.gateway
+    verb = "Imported" if outcome.created else "Updated"
+    text = f"{verb} {gw.name} with {gw.agents.count()} agent(s)."
+    if outcome.agents_added and not outcome.created:
+        text += f" Added: {', '.join(outcome.agents_added)}."
+    if outcome.agents_removed:
+        text += f" Removed: {', '.join(outcome.agents_removed)}."
+    return text
+
+
+@login_required
+@require_GET
+def gateway_export(request, code: UUID) -> HttpResponse:
+    """Download the config as imported (owners only: a file may hold literal secrets)."""
+    access = get_gateway_for_user(request.user, code, need=Capability.CONFIG)
+    response = HttpResponse(gateway_export_config(gateway=access.gateway), content_type="application/json5")
+    response["Content-Disposition"] = f'attachment; filename="{access.gateway.name}.openclaw.json"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def gateway_delete_view(request, code: UUID) -> HttpResponse:
+    access = get_gateway_for_user(request.user, code, need=Capability.DELETE)
+    if request.method == "POST":
+        if request.POST.get("confirm_name") != access.gateway.name:
+            messages.error(request, "Type the gateway's name exactly to delete it.")
+            return redirect("gateway-delete", code=code)
+        name = access.gateway.name
+        gateway_delete(gateway=access.gateway, actor=request.user)
+        messages.success(request, f"Deleted {name}.")
+        return redirect("gateway-list")
+    return render(request, "gateways/delete.html", {"access": access, "gateway": access.gateway})
+

@@ -1,0 +1,78 @@
+"""Personas (healthchecks style) and small builders shared by the Django tests.
+
+alice owns gateway "alpha"; bob is admin of alpha; vera is viewer of alpha; charlie owns "bravo"
+and is an outsider to alpha.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from controlpanel.models import Gateway, GatewayMembership, Role
+from controlpanel.services.gateways import gateway_import_config
+
+MINIMAL_CONFIG = """// two agents, current format
+{
+  gateway: { bind: "loopback", port: 18789, auth: { mode: "token", token: "${GW_TOKEN}" } },
+  agents: {
+    ownership: "explicit",
+    entries: {
+      main: { name: "Main" },
+      coder: { name: "Coder", tools: { profile: "coding" } },
+    },
+  },
+  channels: { telegram: { dmPolicy: "pairing", allowFrom: ["111"] } },
+}
+"""
+TEST_ENV = {"GW_TOKEN": "0123456789abcdef0123456789abcdef"}
+
+
+def make_user(username: str):
+    return get_user_model().objects.create_user(username=username, password="pw-" + username + "-long-enough")
+
+
+def make_gateway(name: str, *, members: dict | None = None, text: str = MINIMAL_CONFIG) -> Gateway:
+    outcome = gateway_import_config(text=text, env=TEST_ENV, name=name)
+    assert outcome.gateway is not None, [i.message for i in outcome.result.issues]
+    for user, role in (members or {}).items():
+        GatewayMembership.objects.create(user=user, gateway=outcome.gateway, role=role)
+    return outcome.gateway
+
+
+def client_for(user) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def alice(db):
+    return make_user("alice")
+
+
+@pytest.fixture
+def bob(db):
+    return make_user("bob")
+
+
+@pytest.fixture
+def vera(db):
+    return make_user("vera")
+
+
+@pytest.fixture
+def charlie(db):
+    return make_user("charlie")
+
+
+@pytest.fixture
+def alpha(alice, bob, vera):
+    return make_gateway("alpha", members={alice: Role.OWNER, bob: Role.ADMIN, vera: Role.VIEWER})
+
+
+@pytest.fixture
+def bravo(charlie):
+    return make_gateway("bravo", members={charlie: Role.OWNER})

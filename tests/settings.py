@@ -1,0 +1,24 @@
+"""Test settings: the real settings with a fixed key, fast hashing and the in-memory layer."""
+
+import os
+
+os.environ.setdefault("CP_DEBUG", "False")
+os.environ.setdefault("CP_SECRET_KEY", "test-secret-key-not-for-production-" + "k" * 30)
+os.environ.setdefault("CP_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+
+from controlpanel.settings import *  # noqa: E402,F403
+from controlpanel.settings import DATABASES  # noqa: E402
+
+# For speed: tests create many users.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    DATABASES["default"]["TEST"] = {"NAME": None}  # in-memory unless a test needs a file
+
+MIDDLEWARE = [m for m in MIDDLEWARE if "whitenoise" not in m]  # noqa: F405
+
+# Tests do not run collectstatic: plain storage, files served from static/ by the live server.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

@@ -1,0 +1,112 @@
+"""Every URL x {anonymous, outsider, viewer, admin, owner}.
+
+Anonymous: login redirect (pages) or 401 (API). Outsider: 404 on anything of a gateway it is not a
+member of. Each role: success when its role includes the page's minimum role, else 403. The first
+test makes sure no URL escapes the table.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import pytest
+from django.urls import get_resolver, reverse
+
+from controlpanel.models import Role
+from tests.conftest import MINIMAL_CONFIG, TEST_ENV, client_for
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    method: str = "get"
+    min_role: Role | None = Role.VIEWER  # None: any logged-in user (not gateway-scoped)
+    data: dict = field(default_factory=dict)
+    json_body: dict | None = None
+    extra: tuple = ()  # extra URL kwargs needing objects: ("member",)
+
+    @property
+    def is_api(self) -> bool:
+        return self.name.startswith("api-")
+
+    @property
+    def scoped(self) -> bool:
+        return self.min_role is not None
+
+
+CONFIG_JSON = {"config": MINIMAL_CONFIG, "env": TEST_ENV}
+CASES = [
+    Case("gateway-list", min_role=None),
+    Case("gateway-import", min_role=None),
+    Case("gateway-import", "post", min_role=None,
+         data={"name": "new-gw", "config_text": MINIMAL_CONFIG, "env_text": "GW_TOKEN=" + "a" * 32}),
+    Case("gateway-detail"),
+    *[Case(f"gateway-{tab}") for tab in
+      ["config", "agents", "devices", "pairing", "approvals", "audit", "alerts", "activity"]],
+    Case("gateway-reimport", min_role=Role.OWNER),
+    Case("gateway-reimport", "post", min_role=Role.OWNER,
+         data={"config_text": MINIMAL_CONFIG, "env_text": "GW_TOKEN=" + "a" * 32}),
+    Case("gateway-export", min_role=Role.OWNER),
+    Case("gateway-delete", min_role=Role.OWNER),
+    Case("gateway-delete", "post", min_role=Role.OWNER, data={"confirm_name": "alpha"}),
+    Case("member-list", min_role=Role.OWNER),
+    Case("member-list", "post", min_role=Role.OWNER, data={"username": "charlie", "role": "viewer"}),
+    Case("member-remove", "post", min_role=Role.OWNER, extra=("member",)),
+    Case("api-gateways", min_role=None),
+    Case("api-gateway-create", "post", min_role=None, json_body={"name": "api-gw", **CONFIG_JSON}),
+    Case("api-config-validate", "post", min_role=None, json_body=CONFIG_JSON),
+    Case("api-gateway"),
+    Case("api-gateway-config", "put", min_role=Role.OWNER, json_body=CONFIG_JSON),
+]
+EXEMPT = {"login", "logout"}  # the authentication pages themselves
+PERSONAS = ["anonymous", "outsider", "viewer", "admin", "owner"]
+
+
+def test_every_url_is_in_the_matrix():
+    names = {p.name for p in get_resolver().url_patterns if getattr(p, "name", None)}
+    covered = {c.name for c in CASES} | EXEMPT
+    assert names - covered == set(), "add these URLs to CASES"
+
+
+def _url(case: Case, gateway, vera) -> str:
+    if not case.scoped:
+        return reverse(case.name)
+    kwargs = {"code": gateway.code}
+    if "member" in case.extra:
+        kwargs["pk"] = gateway.memberships.get(user=vera).pk
+    return reverse(case.name, kwargs=kwargs)
+
+
+def _request(client, case: Case, url: str):
+    if case.json_body is not None:
+        return getattr(client, case.method)(url, data=json.dumps(case.json_body), content_type="application/json")
+    return getattr(client, case.method)(url, data=case.data or None)
+
+
+def _expected(case: Case, persona: str) -> int | str:
+    if persona == "anonymous":
+        return 401 if case.is_api else "login"
+    if not case.scoped:
+        return "ok"
+    if persona == "outsider":
+        return 404
+    role = {"viewer": Role.VIEWER, "admin": Role.ADMIN, "owner": Role.OWNER}[persona]
+    return "ok" if role.includes(case.min_role) else 403
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.method}:{c.name}")
+def test_access(case: Case, persona: str, alpha, alice, bob, vera, charlie, bravo):
+    user = {"anonymous": None, "outsider": charlie, "viewer": vera, "admin": bob, "owner": alice}[persona]
+    url = _url(case, alpha, vera)
+    response = _request(client_for(user), case, url)
+    expected = _expected(case, persona)
+    if expected == "login":
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+    elif expected == "ok":
+        assert 200 <= response.status_code < 400, response.content[:500]
+    else:
+        assert response.status_code == expected
