@@ -41,11 +41,16 @@ run: install var/secret_key
 	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) controlpanel.asgi:application
 
 test: install-test
+	mkdir -p var
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py check --fail-level WARNING
 	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest
+	@if [ -n "$$CP_TEST_DATABASE_URL" ]; then \
+	  echo "== PostgreSQL: the tests marked postgres, against $$CP_TEST_DATABASE_URL"; \
+	  DATABASE_URL="$$CP_TEST_DATABASE_URL" $(VENV)/bin/pytest -m postgres; \
+	else echo "(CP_TEST_DATABASE_URL unset: PostgreSQL tests not run; .ci/run sets it)"; fi
 
 lint: install-test
 	$(VENV)/bin/ruff check --fix .

@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class ControlPanelConfig(AppConfig):
     name = "controlpanel"
     verbose_name = "OpenClaw control panel"
+
+    def ready(self) -> None:
+        from controlpanel import signals  # noqa: F401 - registers receivers

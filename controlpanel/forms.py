@@ -28,7 +28,7 @@ class ConfigImportForm(forms.Form):
         label="Environment (optional)",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false", "class": "code"}),
-        help_text="KEY=VALUE lines used to resolve ${VAR} references. Used for this check only, never stored.",
+        help_text="KEY=VALUE lines that resolve ${VAR} references. Used for this check only, never stored.",
     )
 
     def __init__(self, *args, require_name: bool = True, **kwargs) -> None:
@@ -53,7 +53,9 @@ class ConfigImportForm(forms.Form):
         if upload is None:
             return None
         if upload.size > settings.CP_MAX_CONFIG_BYTES:
-            raise forms.ValidationError(f"The file is larger than {settings.CP_MAX_CONFIG_BYTES // 1024} KiB.")
+            raise forms.ValidationError(
+                f"The file is larger than {settings.CP_MAX_CONFIG_BYTES // 1024} KiB."
+            )
         try:
             return upload.read().decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -62,7 +64,9 @@ class ConfigImportForm(forms.Form):
     def clean_config_text(self) -> str:
         text = self.cleaned_data.get("config_text", "")
         if len(text.encode()) > settings.CP_MAX_CONFIG_BYTES:
-            raise forms.ValidationError(f"The config is larger than {settings.CP_MAX_CONFIG_BYTES // 1024} KiB.")
+            raise forms.ValidationError(
+                f"The config is larger than {settings.CP_MAX_CONFIG_BYTES // 1024} KiB."
+            )
         return text
 
     def clean_env_text(self) -> dict[str, str]:
@@ -76,7 +80,8 @@ class ConfigImportForm(forms.Form):
         uploaded = data.get("config_file")
         if uploaded:
             data["config_text"] = uploaded
-        if not self.errors and not (data.get("config_text") or "").strip():
+        unreadable = "config_text" in self.errors or "config_file" in self.errors
+        if not unreadable and not (data.get("config_text") or "").strip():
             self.add_error("config_text", "Paste the config or upload the file.")
         return data
 

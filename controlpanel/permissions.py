@@ -76,3 +76,37 @@ def get_gateway_for_user(user, code: UUID | str, *, need: Capability = Capabilit
     if not access.can(need):
         raise PermissionDenied(access.why_not(need))
     return access
+
+
+def get_request_for_user(user, model, code: UUID | str, *, need: Capability = Capability.READ):
+    """A pairing or exec request located by ``code``, as ``user`` may see it: (request, access).
+
+    The code locates; the user's role on the request's gateway authorises (404 / 403 as above).
+    """
+    request = (
+        model.objects.select_related("gateway", "decided_by")
+        .filter(code=code, gateway__in=Gateway.objects.visible_to(user))
+        .first()
+    )
+    if request is None:
+        raise Http404("No such request.")
+    access = get_gateway_for_user(user, request.gateway.code, need=need)
+    return request, access
+
+
+# --- sudo mode ------------------------------------------------------------------------------------
+
+RECENT_AUTH_SECONDS = 15 * 60
+SESSION_AUTH_AT = "cp_auth_at"
+
+
+def mark_recent_auth(session) -> None:
+    import time
+
+    session[SESSION_AUTH_AT] = int(time.time())
+
+
+def has_recent_auth(session) -> bool:
+    import time
+
+    return time.time() - session.get(SESSION_AUTH_AT, 0) < RECENT_AUTH_SECONDS

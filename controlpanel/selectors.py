@@ -98,3 +98,39 @@ def gateway_tab_context(*, gateway: Gateway, tab: str) -> dict:
     if tab == "activity":
         return {"activity": list(gateway_activity(gateway=gateway))}
     raise ValueError(f"unknown tab {tab!r}")
+
+
+def approvals_inbox(*, user, gateway_code: str | None = None, kind: str | None = None, pending: bool = True):
+    """Requests across the user's gateways, each with ``user_role`` of its gateway.
+
+    ``kind``: "dm" / "device" / "node" (pairing) or "exec". Pending ones soonest-to-expire first;
+    decided ones (history) newest decision first. Two queries.
+    """
+    roles = dict(Gateway.objects.with_user_role(user).values_list("pk", "user_role"))
+    items: list = []
+    filters: dict = {"gateway__in": list(roles)}
+    if gateway_code:
+        filters["gateway__code"] = gateway_code
+    status = {"status": "pending"} if pending else {}
+    if kind in (None, "", "dm", "device", "node"):
+        pairing = PairingRequest.objects.filter(**filters, **status).select_related("gateway", "decided_by")
+        if kind:
+            pairing = pairing.filter(kind=kind)
+        if not pending:
+            pairing = pairing.exclude(status="pending")
+        items.extend(pairing[:500])
+    if kind in (None, "", "exec"):
+        execs = ExecApprovalRequest.objects.filter(**filters, **status).select_related(
+            "gateway", "decided_by"
+        )
+        if not pending:
+            execs = execs.exclude(status="pending")
+        items.extend(execs[:500])
+    for item in items:
+        item.user_role = roles[item.gateway_id]
+        item.kind_label = "exec" if isinstance(item, ExecApprovalRequest) else item.kind
+    if pending:
+        items.sort(key=lambda r: r.expires_at)
+    else:
+        items.sort(key=lambda r: r.decided_at, reverse=True)
+    return items

@@ -67,13 +67,15 @@ SECRET_KEY = envsecret("CP_SECRET_KEY") or ""
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("CP_SECRET_KEY (or CP_SECRET_KEY_FILE) must be set when CP_DEBUG is False")
-    SECRET_KEY = "insecure-development-key-" + "x" * 40  # noqa: S105 - only with CP_DEBUG=True
+    SECRET_KEY = "insecure-development-key-" + "x" * 40
 
 ALLOWED_HOSTS = [h.strip() for h in envstr("CP_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()]
 if "*" in ALLOWED_HOSTS:
     # AllowedHostsOriginValidator accepts any Origin when ALLOWED_HOSTS contains "*": that would
     # switch off the WebSocket origin check (cross-site WebSocket hijacking).
-    raise ImproperlyConfigured("CP_ALLOWED_HOSTS must list host names; '*' disables the WebSocket origin check")
+    raise ImproperlyConfigured(
+        "CP_ALLOWED_HOSTS must list host names; '*' disables the WebSocket origin check"
+    )
 
 INSTALLED_APPS = [
     "daphne",  # first: gives `runserver` an ASGI server

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from controlpanel.views import api, gateways, members
+from controlpanel.views import api, approvals, gateways, members
 
 gw = "gateways/<uuid:code>/"
 
@@ -23,6 +23,13 @@ urlpatterns = [
     path(f"{gw}delete/", gateways.gateway_delete_view, name="gateway-delete"),
     path(f"{gw}members/", members.member_list, name="member-list"),
     path(f"{gw}members/<int:pk>/remove/", members.member_remove, name="member-remove"),
+    path("approvals/", approvals.inbox, name="approvals-inbox"),
+    path("approvals/badge/", approvals.badge, name="approvals-badge"),
+    path("approvals/pairing/<uuid:code>/", approvals.pairing_detail, name="pairing-detail"),
+    path("approvals/pairing/<uuid:code>/decide/", approvals.pairing_decide, name="pairing-decide"),
+    path("approvals/exec/<uuid:code>/", approvals.exec_detail, name="exec-detail"),
+    path("approvals/exec/<uuid:code>/decide/", approvals.exec_decide, name="exec-decide"),
+    path("reauth/", approvals.reauth, name="reauth"),
     path("api/v1/gateways/", api.gateways, name="api-gateways"),
     path("api/v1/gateways/new/", api.gateway_create, name="api-gateway-create"),
     path("api/v1/gateways/<uuid:code>/", api.gateway, name="api-gateway"),

@@ -6,11 +6,14 @@ and is an outsider to alpha.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
+from django.utils import timezone
 
-from controlpanel.models import Gateway, GatewayMembership, Role
+from controlpanel.models import ExecApprovalRequest, Gateway, GatewayMembership, PairingRequest, Role
 from controlpanel.services.gateways import gateway_import_config
 
 MINIMAL_CONFIG = """// two agents, current format
@@ -76,3 +79,36 @@ def alpha(alice, bob, vera):
 @pytest.fixture
 def bravo(charlie):
     return make_gateway("bravo", members={charlie: Role.OWNER})
+
+
+def make_pairing(gateway: Gateway, **overrides) -> PairingRequest:
+    """A pending DM pairing request (override kind/role/scopes for device and node requests)."""
+    now = timezone.now()
+    fields = {
+        "gateway": gateway,
+        "kind": "dm",
+        "channel": "telegram",
+        "account": "default",
+        "sender_id": "555",
+        "sender_name": "Dana",
+        "pairing_code": "ABCD2345",
+        "requested_at": now,
+        "expires_at": now + timedelta(hours=1),
+    }
+    fields.update(overrides)
+    return PairingRequest.objects.create(**fields)
+
+
+def make_exec(gateway: Gateway, **overrides) -> ExecApprovalRequest:
+    now = timezone.now()
+    fields = {
+        "gateway": gateway,
+        "agent_ref": "main",
+        "command": "git status",
+        "cwd": "/work",
+        "allowed_decisions": ["allow-once", "allow-always", "deny"],
+        "requested_at": now,
+        "expires_at": now + timedelta(minutes=30),
+    }
+    fields.update(overrides)
+    return ExecApprovalRequest.objects.create(**fields)

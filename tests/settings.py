@@ -6,14 +6,19 @@ os.environ.setdefault("CP_DEBUG", "False")
 os.environ.setdefault("CP_SECRET_KEY", "test-secret-key-not-for-production-" + "k" * 30)
 os.environ.setdefault("CP_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 
-from controlpanel.settings import *  # noqa: E402,F403
-from controlpanel.settings import DATABASES  # noqa: E402
+from controlpanel.settings import *  # noqa: F403
+from controlpanel.settings import DATABASES
 
 # For speed: tests create many users.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    DATABASES["default"]["TEST"] = {"NAME": None}  # in-memory unless a test needs a file
+    # A file, not :memory:, so that the concurrency tests' threads share one database.
+    import tempfile
+
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.path.join(tempfile.gettempdir(), f"cp-test-{os.getpid()}.sqlite3")
+    }
 
 MIDDLEWARE = [m for m in MIDDLEWARE if "whitenoise" not in m]  # noqa: F405
 

@@ -69,3 +69,6 @@ class ActivityChainHead(models.Model):
 
     class Meta:
         constraints = [models.CheckConstraint(condition=models.Q(id=1), name="cp_activity_head_singleton")]
+
+    def __str__(self) -> str:
+        return f"activity head #{self.last_seq}"

@@ -59,6 +59,8 @@ class ExecApprovalRequest(TimestampedModel):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_reason = models.TextField(blank=True)
+    # Who raised it ("user:<pk>:<name>", "device:<id>", "agent:<id>"): never its own approver.
+    requested_by = models.CharField(max_length=300, blank=True)
     requested_at = models.DateTimeField()
     expires_at = models.DateTimeField()
 

@@ -60,8 +60,11 @@ class PairingRequest(TimestampedModel):
     public_key = models.TextField(blank=True)
     role = models.CharField(max_length=10, blank=True)
     requested_scopes = models.JSONField(default=list, blank=True)
+    commands = models.JSONField(default=list, blank=True)  # node capability requests: declared commands
     remote_ip = models.GenericIPAddressField(null=True, blank=True)
 
+    # Who raised it ("user:<pk>:<name>", "device:<id>", "agent:<id>"): never its own approver.
+    requested_by = models.CharField(max_length=300, blank=True)
     requested_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     decided_at = models.DateTimeField(null=True, blank=True)

@@ -127,7 +127,9 @@ def activity_verify(*, batch_size: int = 2000) -> tuple[int, ChainBreak | None]:
     checked = 0
     for event in _iter_events(batch_size):
         if event.seq != expected_seq:
-            return checked, ChainBreak(expected_seq, f"event #{expected_seq} is missing (next is #{event.seq})")
+            return checked, ChainBreak(
+                expected_seq, f"event #{expected_seq} is missing (next is #{event.seq})"
+            )
         if event.prev_hash != prev_hash:
             return checked, ChainBreak(event.seq, "prev_hash does not match the previous event's hash")
         payload = _event_payload(
@@ -148,7 +150,9 @@ def activity_verify(*, batch_size: int = 2000) -> tuple[int, ChainBreak | None]:
         checked += 1
     head = ActivityChainHead.objects.filter(id=1).first()
     if head is not None and (head.last_seq != checked or head.last_hash != prev_hash):
-        return checked, ChainBreak(checked + 1, f"the log ends at #{checked} but #{head.last_seq} was written")
+        return checked, ChainBreak(
+            checked + 1, f"the log ends at #{checked} but #{head.last_seq} was written"
+        )
     return checked, None
 
 

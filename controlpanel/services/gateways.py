@@ -169,7 +169,10 @@ def gateway_export_config(*, gateway: Gateway) -> str:
 def gateway_delete(*, gateway: Gateway, actor) -> None:
     with transaction.atomic():
         activity_record(
-            action="gateway.deleted", actor=actor, gateway=None, target=f"gateway:{gateway.name}",
+            action="gateway.deleted",
+            actor=actor,
+            gateway=None,
+            target=f"gateway:{gateway.name}",
             before=_snapshot(gateway),
         )
         gateway.delete()

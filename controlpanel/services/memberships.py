@@ -52,7 +52,9 @@ def membership_set(*, gateway: Gateway, username: str, role: Role, actor) -> Gat
 
 def membership_remove(*, membership: GatewayMembership, actor) -> None:
     with transaction.atomic():
-        memberships = list(GatewayMembership.objects.select_for_update().filter(gateway=membership.gateway_id))
+        memberships = list(
+            GatewayMembership.objects.select_for_update().filter(gateway=membership.gateway_id)
+        )
         owners = [m for m in memberships if m.role == Role.OWNER]
         if membership.role == Role.OWNER and len(owners) == 1:
             raise LastOwnerError(membership.gateway.name)

@@ -22,7 +22,7 @@ from controlpanel.services.gateways import GatewayNameTaken, gateway_import_conf
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str, path: str = "") -> None:
+    def __init__(self, status: int, message: str, path: str | None = None) -> None:
         super().__init__(message)
         self.status, self.message, self.path = status, message, path
 
@@ -38,7 +38,7 @@ def api_view(view):
             return view(request, *args, **kwargs)
         except ApiError as exc:
             body = {"error": exc.message}
-            if exc.path:
+            if exc.path is not None:
                 body["path"] = exc.path
             return JsonResponse(body, status=exc.status)
         except Http404:
@@ -71,7 +71,9 @@ def _config_fields(body: dict) -> tuple[str, dict[str, str]]:
     if not isinstance(config, str):
         raise ApiError(400, "expected a string (the openclaw.json text)", path="config")
     env = body.get("env", {})
-    if not isinstance(env, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in env.items()):
+    if not isinstance(env, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in env.items()
+    ):
         raise ApiError(400, "expected an object of string values", path="env")
     return config, env
 

@@ -8,12 +8,17 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from controlpanel import selectors
 from controlpanel.forms import ConfigImportForm
 from controlpanel.permissions import Capability, get_gateway_for_user
-from controlpanel.services.gateways import GatewayNameTaken, gateway_delete, gateway_export_config, gateway_import_config
+from controlpanel.services.gateways import (
+    GatewayNameTaken,
+    gateway_delete,
+    gateway_export_config,
+    gateway_import_config,
+)
 
 TABS = ["overview", "config", "agents", "devices", "pairing", "approvals", "audit", "alerts", "activity"]
 
@@ -34,7 +39,9 @@ def gateway_detail(request, code: UUID, tab: str = "overview") -> HttpResponse:
     context.update(selectors.gateway_tab_context(gateway=access.gateway, tab=tab))
     # A tab click swaps only the tab body; a plain link (or a boosted one) gets the whole page.
     partial = request.htmx and not request.htmx.boosted
-    return render(request, "gateways/detail.html#tab-body" if partial else "gateways/detail.html", context)
+    return render(
+        request, "gateways/detail.html#gateway-tabs" if partial else "gateways/detail.html", context
+    )
 
 
 @login_required
@@ -121,4 +128,3 @@ def gateway_delete_view(request, code: UUID) -> HttpResponse:
         messages.success(request, f"Deleted {name}.")
         return redirect("gateway-list")
     return render(request, "gateways/delete.html", {"access": access, "gateway": access.gateway})
-

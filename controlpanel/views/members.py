@@ -13,7 +13,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from controlpanel.forms import MembershipForm
 from controlpanel.models import GatewayMembership, Role
 from controlpanel.permissions import Capability, get_gateway_for_user
-from controlpanel.services.memberships import LastOwnerError, UnknownUserError, membership_remove, membership_set
+from controlpanel.services.memberships import (
+    LastOwnerError,
+    UnknownUserError,
+    membership_remove,
+    membership_set,
+)
 
 
 @login_required

@@ -14,7 +14,7 @@ import pytest
 from django.urls import get_resolver, reverse
 
 from controlpanel.models import Role
-from tests.conftest import MINIMAL_CONFIG, TEST_ENV, client_for
+from tests.conftest import MINIMAL_CONFIG, TEST_ENV, client_for, make_exec, make_pairing
 
 
 @dataclass(frozen=True)
@@ -39,20 +39,38 @@ CONFIG_JSON = {"config": MINIMAL_CONFIG, "env": TEST_ENV}
 CASES = [
     Case("gateway-list", min_role=None),
     Case("gateway-import", min_role=None),
-    Case("gateway-import", "post", min_role=None,
-         data={"name": "new-gw", "config_text": MINIMAL_CONFIG, "env_text": "GW_TOKEN=" + "a" * 32}),
+    Case(
+        "gateway-import",
+        "post",
+        min_role=None,
+        data={"name": "new-gw", "config_text": MINIMAL_CONFIG, "env_text": "GW_TOKEN=" + "a" * 32},
+    ),
     Case("gateway-detail"),
-    *[Case(f"gateway-{tab}") for tab in
-      ["config", "agents", "devices", "pairing", "approvals", "audit", "alerts", "activity"]],
+    *[
+        Case(f"gateway-{tab}")
+        for tab in ["config", "agents", "devices", "pairing", "approvals", "audit", "alerts", "activity"]
+    ],
     Case("gateway-reimport", min_role=Role.OWNER),
-    Case("gateway-reimport", "post", min_role=Role.OWNER,
-         data={"config_text": MINIMAL_CONFIG, "env_text": "GW_TOKEN=" + "a" * 32}),
+    Case(
+        "gateway-reimport",
+        "post",
+        min_role=Role.OWNER,
+        data={"config_text": MINIMAL_CONFIG, "env_text": "GW_TOKEN=" + "a" * 32},
+    ),
     Case("gateway-export", min_role=Role.OWNER),
     Case("gateway-delete", min_role=Role.OWNER),
     Case("gateway-delete", "post", min_role=Role.OWNER, data={"confirm_name": "alpha"}),
     Case("member-list", min_role=Role.OWNER),
     Case("member-list", "post", min_role=Role.OWNER, data={"username": "charlie", "role": "viewer"}),
     Case("member-remove", "post", min_role=Role.OWNER, extra=("member",)),
+    Case("approvals-inbox", min_role=None),
+    Case("approvals-badge", min_role=None),
+    Case("reauth", min_role=None),
+    Case("reauth", "post", min_role=None, data={"password": "wrong"}),
+    Case("pairing-detail", extra=("pairing",)),
+    Case("exec-detail", extra=("exec",)),
+    Case("pairing-decide", "post", min_role=Role.ADMIN, extra=("pairing",), data={"action": "reject"}),
+    Case("exec-decide", "post", min_role=Role.ADMIN, extra=("exec",), data={"decision": "deny"}),
     Case("api-gateways", min_role=None),
     Case("api-gateway-create", "post", min_role=None, json_body={"name": "api-gw", **CONFIG_JSON}),
     Case("api-config-validate", "post", min_role=None, json_body=CONFIG_JSON),
@@ -75,12 +93,18 @@ def _url(case: Case, gateway, vera) -> str:
     kwargs = {"code": gateway.code}
     if "member" in case.extra:
         kwargs["pk"] = gateway.memberships.get(user=vera).pk
+    if "pairing" in case.extra:
+        kwargs["code"] = make_pairing(gateway).code
+    if "exec" in case.extra:
+        kwargs["code"] = make_exec(gateway).code
     return reverse(case.name, kwargs=kwargs)
 
 
 def _request(client, case: Case, url: str):
     if case.json_body is not None:
-        return getattr(client, case.method)(url, data=json.dumps(case.json_body), content_type="application/json")
+        return getattr(client, case.method)(
+            url, data=json.dumps(case.json_body), content_type="application/json"
+        )
     return getattr(client, case.method)(url, data=case.data or None)
 
 

@@ -17,5 +17,7 @@ class Command(BaseCommand):
         if broken is None:
             self.stdout.write(f"ok: {checked} event(s), chain intact")
             return
-        self.stderr.write(f"BROKEN at event #{broken.seq}: {broken.reason} ({checked} event(s) verified before it)")
+        self.stderr.write(
+            f"BROKEN at event #{broken.seq}: {broken.reason} ({checked} event(s) verified before it)"
+        )
         sys.exit(1)

@@ -23,11 +23,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("path", help="the openclaw.json file ('-' reads standard input)")
         parser.add_argument("--env-file", help="KEY=VALUE lines used to resolve ${VAR} references")
-        parser.add_argument("--name", help="gateway name in the panel (default: the file name without suffixes)")
+        parser.add_argument(
+            "--name", help="gateway name in the panel (default: the file name without suffixes)"
+        )
         parser.add_argument("--owner", help="username who becomes owner of a new gateway")
         parser.add_argument("--dry-run", action="store_true", help="validate only, save nothing")
         parser.add_argument(
-            "--json", action="store_true", help='print {"valid", "issues"} like `openclaw config validate --json`'
+            "--json",
+            action="store_true",
+            help='print {"valid", "issues"} like `openclaw config validate --json`',
         )
 
     def handle(self, *args, **opts) -> None:

@@ -19,7 +19,9 @@ DM_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O/1/I, as OpenClaw's DM
 
 
 class Command(BaseCommand):
-    help = "Load two demo gateways (from controlpanel/demo/*.json5) with agents, devices, requests and alerts."
+    help = (
+        "Load two demo gateways (from controlpanel/demo/*.json5) with agents, devices, requests and alerts."
+    )
 
     def handle(self, *args, **opts) -> None:
         now = timezone.now()

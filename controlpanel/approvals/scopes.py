@@ -1,0 +1,232 @@
+"""Operator scopes, device pairing approval rules and panel-issued token helpers.
+
+Follows OpenClaw 2026.9.6 (``docs/gateway/operator-scopes.md`` and ``src/shared/operator-scope-compat.ts``):
+
+* ``operator.admin`` satisfies every ``operator.*`` scope, including unknown future ones;
+* ``operator.write`` satisfies ``operator.read``, ``operator.talk`` and the session scopes;
+* ``operator.sessions.read`` is also satisfied by ``operator.read`` or ``operator.sessions.write``;
+* anything else needs an exact match; a scope outside ``operator.*`` is never implied.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+READ = "operator.read"
+WRITE = "operator.write"
+ADMIN = "operator.admin"
+PAIRING = "operator.pairing"
+APPROVALS = "operator.approvals"
+QUESTIONS = "operator.questions"
+TALK = "operator.talk"
+TALK_SECRETS = "operator.talk.secrets"
+SESSIONS_READ = "operator.sessions.read"
+SESSIONS_WRITE = "operator.sessions.write"
+
+# The closed set config validation accepts (gateway.auth.identityScopes, roles).
+OPERATOR_SCOPES = (READ, WRITE, ADMIN, PAIRING, APPROVALS, QUESTIONS, TALK, TALK_SECRETS)
+ROLES = ("operator", "node")
+_OPERATOR_PREFIX = "operator."
+
+# Commands a node may declare whose approval needs operator.admin (node.pair.approve).
+ADMIN_SENSITIVE_NODE_COMMANDS = frozenset(
+    {
+        "system.run",
+        "system.run.prepare",
+        "system.which",
+        "browser.proxy",
+        "browser.proxy.upload.v1",
+        "fs.listDir",
+        "system.execApprovals.get",
+        "system.execApprovals.set",
+    }
+)
+
+
+def _clean(scopes: Iterable[str]) -> list[str]:
+    return [s.strip() for s in scopes if s and s.strip()]
+
+
+def holds(granted: Iterable[str], required: str) -> bool:
+    """Return True when the ``granted`` operator scopes satisfy ``required``."""
+    have = set(_clean(granted))
+    required = required.strip()
+    if not required.startswith(_OPERATOR_PREFIX):
+        return False
+    if required in have or ADMIN in have:
+        return True
+    if required in (READ, TALK, SESSIONS_READ, SESSIONS_WRITE) and WRITE in have:
+        return True
+    return required == SESSIONS_READ and (READ in have or SESSIONS_WRITE in have)
+
+
+def holds_all(granted: Iterable[str], required: Iterable[str]) -> bool:
+    """Return True when every scope in ``required`` is held."""
+    have = _clean(granted)
+    return all(holds(have, r) for r in _clean(required))
+
+
+def expand(scopes: Iterable[str]) -> frozenset[str]:
+    """Return the known operator scopes implied by ``scopes``, plus the given ones themselves.
+
+    Unknown scopes are kept as given (they only ever match exactly), so ``expand`` is safe to show
+    in the UI as "what this device can do".
+    """
+    given = _clean(scopes)
+    known = {s for s in (*OPERATOR_SCOPES, SESSIONS_READ, SESSIONS_WRITE) if holds(given, s)}
+    return frozenset(known | set(given))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Result of an authorisation rule: ``ok`` or a refusal with its reason."""
+
+    ok: bool
+    reason: str = ""
+    missing: tuple[str, ...] = field(default=())
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+OK = Verdict(True)
+
+
+def refuse(reason: str, *missing: str) -> Verdict:
+    """Return a refusal naming the reason and the missing scopes, if any."""
+    return Verdict(False, reason, tuple(missing))
+
+
+def check_device_approval(
+    approver_scopes: Iterable[str],
+    request_roles: str | Iterable[str],
+    requested_scopes: Iterable[str],
+    *,
+    inherited_scopes: Iterable[str] = (),
+) -> Verdict:
+    """Return whether an approver holding ``approver_scopes`` may approve a device pairing request.
+
+    Rules (OpenClaw 2026.9.6): every requested scope must belong to a requested role (``<role>.``
+    prefix), otherwise the request is rejected; a non-operator role (``node``) needs ``operator.admin``;
+    operator scopes can only be granted by an approver who holds them. Approving at all needs
+    ``operator.pairing`` (admin implies it). A repair request naming no scopes inherits the device's
+    current token scopes (``inherited_scopes``), so approving it needs those scopes too.
+    """
+    roles = [request_roles] if isinstance(request_roles, str) else list(request_roles)
+    roles = [r.strip() for r in roles if r and r.strip()]
+    scopes = _clean(requested_scopes) or _clean(inherited_scopes)
+    have = _clean(approver_scopes)
+    if not roles:
+        return refuse("request names no role")
+    unknown_roles = [r for r in roles if r not in ROLES]
+    if unknown_roles:
+        return refuse(f"unknown device role: {unknown_roles[0]}")
+    for scope in scopes:
+        if not any(scope.startswith(f"{role}.") for role in roles):
+            return refuse(f"invalid scope for requested roles: {scope}")
+    if not holds(have, PAIRING):
+        return refuse(f"missing scope: {PAIRING}", PAIRING)
+    if any(role != "operator" for role in roles) and not holds(have, ADMIN):
+        return refuse(f"approving a {'/'.join(roles)} device needs {ADMIN}", ADMIN)
+    missing = [s for s in scopes if s.startswith(_OPERATOR_PREFIX) and not holds(have, s)]
+    if missing:
+        return refuse(f"missing scope: {missing[0]}", *missing)
+    return OK
+
+
+def check_token_rotation(
+    caller_scopes: Iterable[str],
+    approved_roles: Iterable[str],
+    role: str,
+    scopes: Iterable[str],
+) -> Verdict:
+    """Return whether a caller may rotate a device token into ``role`` with ``scopes``.
+
+    The new token stays inside the device's approved roles and the caller's own scopes; rotating into
+    a role the device was never approved for is rejected (OpenClaw 2026.4 fix).
+    """
+    if role not in set(approved_roles):
+        return refuse(f"device is not approved for role {role!r}")
+    return check_device_approval(caller_scopes, role, scopes)
+
+
+def node_approval_required_scopes(commands: Iterable[str]) -> frozenset[str]:
+    """Return the scopes ``node.pair.approve`` needs for a node declaring ``commands``."""
+    declared = set(_clean(commands))
+    if not declared:
+        return frozenset({PAIRING})
+    if declared & ADMIN_SENSITIVE_NODE_COMMANDS:
+        return frozenset({PAIRING, ADMIN})
+    return frozenset({PAIRING, WRITE})
+
+
+def check_node_capability_approval(approver_scopes: Iterable[str], commands: Iterable[str]) -> Verdict:
+    """Return whether the approver may approve a node capability request declaring ``commands``."""
+    have = _clean(approver_scopes)
+    missing = sorted(s for s in node_approval_required_scopes(commands) if not holds(have, s))
+    if missing:
+        return refuse(f"missing scope: {missing[0]}", *missing)
+    return OK
+
+
+def can_manage_pairing(
+    *,
+    caller_scopes: Iterable[str],
+    caller_device_id: str | None,
+    target_device_id: str,
+) -> Verdict:
+    """Return whether a caller may see or act on the pairing entry of ``target_device_id``.
+
+    Admins (and device-less shared-secret sessions, ``caller_device_id=None``) see everything; a
+    non-admin paired device may list, approve, reject, rotate, revoke or remove only its own entry.
+    """
+    have = _clean(caller_scopes)
+    if not holds(have, PAIRING):
+        return refuse(f"missing scope: {PAIRING}", PAIRING)
+    if holds(have, ADMIN) or caller_device_id is None:
+        return OK
+    if caller_device_id == target_device_id:
+        return OK
+    return refuse("a non-admin paired device may only manage its own pairing")
+
+
+def check_device_record(token_hashes: Iterable[str], approved_roles: Iterable[str], role: str) -> Verdict:
+    """Return whether a stored device record may authenticate in ``role``.
+
+    Fails closed on a record with no token (OpenClaw 2026.9 fix) and on a role it was never approved for.
+    """
+    if not [t for t in token_hashes if t]:
+        return refuse("device record has no token: fail closed")
+    if role not in set(approved_roles):
+        return refuse(f"device is not approved for role {role!r}")
+    return OK
+
+
+# --- panel-issued tokens ---------------------------------------------------------------------------
+
+TOKEN_PREFIX_LEN = 8
+
+
+def token_generate() -> tuple[str, str, str]:
+    """Return ``(plaintext, prefix, sha256_hex)`` for a new token; store only prefix and hash.
+
+    The plaintext is shown once. The prefix lets a user recognise the token in lists.
+    """
+    plaintext = "ocp_" + secrets.token_urlsafe(32)
+    return plaintext, plaintext[: len("ocp_") + TOKEN_PREFIX_LEN], token_hash(plaintext)
+
+
+def token_hash(plaintext: str) -> str:
+    """Return the SHA-256 hex digest stored for ``plaintext`` (tokens have 256 bits: no salt needed)."""
+    return hashlib.sha256(plaintext.encode("utf-8")).hexdigest()
+
+
+def token_verify(plaintext: str, sha256_hex: str) -> bool:
+    """Return True when ``plaintext`` hashes to ``sha256_hex``, compared in constant time."""
+    if not plaintext or not sha256_hex:
+        return False  # an empty stored hash must never match (fail closed)
+    return hmac.compare_digest(token_hash(plaintext), sha256_hex.lower())

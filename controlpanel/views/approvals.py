@@ -1,0 +1,164 @@
+"""The approvals inbox, request pages and decisions. Decisions go through services.approvals."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth import authenticate
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+
+from controlpanel import selectors
+from controlpanel.approvals.render import render_command
+from controlpanel.models import ExecApprovalRequest, PairingRequest
+from controlpanel.permissions import (
+    Capability,
+    get_request_for_user,
+    has_recent_auth,
+    mark_recent_auth,
+    role_allows,
+)
+from controlpanel.services import approvals as svc
+
+KINDS = [("", "All"), ("dm", "DM senders"), ("device", "Devices"), ("node", "Nodes"), ("exec", "Exec")]
+
+
+@login_required
+@require_GET
+def inbox(request) -> HttpResponse:
+    gateway_code = request.GET.get("gateway") or None
+    kind = request.GET.get("kind") or None
+    history = request.GET.get("view") == "history"
+    items = selectors.approvals_inbox(
+        user=request.user, gateway_code=gateway_code, kind=kind, pending=not history
+    )
+    for item in items:
+        item.can_decide = role_allows(item.user_role, Capability.DECIDE)
+        if isinstance(item, ExecApprovalRequest):
+            item.rendered = render_command(item.command, env=item.env or None)
+    context = {
+        "items": items,
+        "history": history,
+        "kinds": KINDS,
+        "kind": kind or "",
+        "gateway_code": gateway_code or "",
+        "gateways": selectors.gateway_list(user=request.user),
+        "server_now": timezone.now(),
+    }
+    template = "approvals/inbox.html#inbox-list" if request.htmx else "approvals/inbox.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_GET
+def badge(request) -> HttpResponse:
+    return render(request, "approvals/_badge.html", {"counts": selectors.pending_counts(user=request.user)})
+
+
+def _detail_context(item, access) -> dict:
+    item.can_decide = access.can(Capability.DECIDE)
+    item.user_role = access.role
+    item.kind_label = "exec" if isinstance(item, ExecApprovalRequest) else item.kind
+    if isinstance(item, ExecApprovalRequest):
+        item.rendered = render_command(item.command, env=item.env or None)
+    return {"item": item, "access": access, "gateway": access.gateway, "server_now": timezone.now()}
+
+
+@login_required
+@require_GET
+def pairing_detail(request, code: UUID) -> HttpResponse:
+    item, access = get_request_for_user(request.user, PairingRequest, code)
+    return render(request, "approvals/detail.html", _detail_context(item, access))
+
+
+@login_required
+@require_GET
+def exec_detail(request, code: UUID) -> HttpResponse:
+    item, access = get_request_for_user(request.user, ExecApprovalRequest, code)
+    return render(request, "approvals/detail.html", _detail_context(item, access))
+
+
+def _answer(request, outcome, access) -> HttpResponse:
+    """htmx: the re-rendered row (always 200 so htmx swaps it) plus an event for the badge.
+    Plain form: a message and a redirect to the request's page."""
+    if outcome.token:
+        # A device token is shown once, on a page that is never cached.
+        response = render(
+            request, "approvals/token_once.html", {"outcome": outcome, "gateway": access.gateway}
+        )
+        response["Cache-Control"] = "no-store"
+        return response
+    if request.htmx:
+        context = _detail_context(outcome.request, access)
+        context["result"] = outcome
+        response = render(request, "approvals/_row.html", context)
+        return trigger_client_event(response, "approvalsChanged")
+    (messages.success if outcome.ok else messages.error)(request, outcome.message)
+    name = "exec-detail" if isinstance(outcome.request, ExecApprovalRequest) else "pairing-detail"
+    return redirect(name, code=outcome.request.code)
+
+
+def _needs_reauth(request, item) -> HttpResponse | None:
+    """Trust-granting approvals (devices, nodes) need a password entry in the last 15 minutes."""
+    if isinstance(item, PairingRequest) and item.kind != "dm" and not has_recent_auth(request.session):
+        url = f"/reauth/?next=/approvals/pairing/{item.code}/"
+        return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    return None
+
+
+@login_required
+@require_POST
+def pairing_decide(request, code: UUID) -> HttpResponse:
+    item, access = get_request_for_user(request.user, PairingRequest, code, need=Capability.DECIDE)
+    action = request.POST.get("action")
+    if action == "approve":
+        if response := _needs_reauth(request, item):
+            return response
+        outcome = svc.pairing_request_approve(request=item, actor=request.user, role=access.role)
+    elif action == "reject":
+        outcome = svc.pairing_request_reject(
+            request=item, actor=request.user, reason=request.POST.get("reason", "")
+        )
+    else:
+        return HttpResponse("action must be approve or reject", status=400)
+    return _answer(request, outcome, access)
+
+
+@login_required
+@require_POST
+def exec_decide(request, code: UUID) -> HttpResponse:
+    item, access = get_request_for_user(request.user, ExecApprovalRequest, code, need=Capability.DECIDE)
+    outcome = svc.exec_request_decide(
+        request=item,
+        actor=request.user,
+        decision=request.POST.get("decision", ""),
+        reason=request.POST.get("reason", ""),
+    )
+    return _answer(request, outcome, access)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def reauth(request) -> HttpResponse:
+    """Confirm the password before a trust-granting action (sudo mode, 15 minutes)."""
+    next_url = request.POST.get("next") or request.GET.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = "/"
+    error = ""
+    if request.method == "POST":
+        user = authenticate(
+            request, username=request.user.get_username(), password=request.POST.get("password", "")
+        )
+        if user is not None and user.pk == request.user.pk:
+            mark_recent_auth(request.session)
+            return redirect(next_url)
+        error = "That password is not right."
+    return render(request, "approvals/reauth.html", {"next": next_url, "error": error})
