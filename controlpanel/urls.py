@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from controlpanel.views import api, approvals, gateways, members
+from controlpanel.views import api, approvals, devices, gateways, members
 
 gw = "gateways/<uuid:code>/"
 
@@ -21,6 +21,10 @@ urlpatterns = [
     path(f"{gw}config/import/", gateways.gateway_reimport, name="gateway-reimport"),
     path(f"{gw}config/export/", gateways.gateway_export, name="gateway-export"),
     path(f"{gw}delete/", gateways.gateway_delete_view, name="gateway-delete"),
+    path(f"{gw}devices/<uuid:device_code>/revoke/", devices.device_revoke_view, name="device-revoke"),
+    path(f"{gw}devices/<uuid:device_code>/rotate/", devices.device_rotate_view, name="device-rotate"),
+    path(f"{gw}devices/<uuid:device_code>/rename/", devices.device_rename_view, name="device-rename"),
+    path(f"{gw}activity/export.<str:fmt>", gateways.activity_export, name="activity-export"),
     path(f"{gw}members/", members.member_list, name="member-list"),
     path(f"{gw}members/<int:pk>/remove/", members.member_remove, name="member-remove"),
     path("approvals/", approvals.inbox, name="approvals-inbox"),

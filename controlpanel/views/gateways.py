@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import csv
+import json
 from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from controlpanel import selectors
 from controlpanel.forms import ConfigImportForm
-from controlpanel.permissions import Capability, get_gateway_for_user
+from controlpanel.permissions import Capability, get_gateway_for_user, has_recent_auth
 from controlpanel.services.gateways import (
     GatewayNameTaken,
     gateway_delete,
@@ -77,6 +79,9 @@ def gateway_reimport(request, code: UUID) -> HttpResponse:
     initial = {"config_text": gateway_export_config(gateway=gateway)} if request.method == "GET" else None
     form = ConfigImportForm(request.POST or None, request.FILES or None, initial=initial, require_name=False)
     outcome = None
+    if request.method == "POST" and "validate" not in request.POST and not has_recent_auth(request.session):
+        # Replacing a config can change exec policy and sandboxing: confirm the password first.
+        return redirect(f"/reauth/?next=/gateways/{code}/config/import/")
     if request.method == "POST" and form.is_valid():
         outcome = gateway_import_config(
             text=form.cleaned_data["config_text"],
@@ -128,3 +133,38 @@ def gateway_delete_view(request, code: UUID) -> HttpResponse:
         messages.success(request, f"Deleted {name}.")
         return redirect("gateway-list")
     return render(request, "gateways/delete.html", {"access": access, "gateway": access.gateway})
+
+
+@login_required
+@require_GET
+def activity_export(request, code: UUID, fmt: str) -> HttpResponse:
+    """The gateway's activity log as JSON or CSV, with the hashes so a copy can be verified offline."""
+    access = get_gateway_for_user(request.user, code)
+    rows = [
+        {
+            "seq": e.seq,
+            "created_at": e.created_at.isoformat(),
+            "actor": e.actor_label,
+            "action": e.action,
+            "target": e.target,
+            "before": e.before,
+            "after": e.after,
+            "detail": e.detail,
+            "prev_hash": e.prev_hash,
+            "hash": e.hash,
+        }
+        for e in access.gateway.activity.order_by("seq")
+    ]
+    filename = f"{access.gateway.name}-activity.{fmt}"
+    if fmt == "json":
+        response = HttpResponse(json.dumps(rows, indent=2), content_type="application/json")
+    elif fmt == "csv":
+        response = HttpResponse(content_type="text/csv")
+        writer = csv.DictWriter(response, fieldnames=list(rows[0]) if rows else ["seq"])
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: json.dumps(v) if isinstance(v, dict | list) else v for k, v in row.items()})
+    else:
+        raise Http404("Export as json or csv.")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

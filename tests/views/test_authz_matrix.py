@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import pytest
 from django.urls import get_resolver, reverse
 
-from controlpanel.models import Role
+from controlpanel.models import Device, Role
 from tests.conftest import MINIMAL_CONFIG, TEST_ENV, client_for, make_exec, make_pairing
 
 
@@ -60,6 +60,10 @@ CASES = [
     Case("gateway-export", min_role=Role.OWNER),
     Case("gateway-delete", min_role=Role.OWNER),
     Case("gateway-delete", "post", min_role=Role.OWNER, data={"confirm_name": "alpha"}),
+    Case("device-revoke", "post", min_role=Role.ADMIN, extra=("device",)),
+    Case("device-rename", "post", min_role=Role.ADMIN, extra=("device",), data={"name": "renamed"}),
+    Case("device-rotate", "post", min_role=Role.OWNER, extra=("device",)),
+    Case("activity-export", extra=("json",)),
     Case("member-list", min_role=Role.OWNER),
     Case("member-list", "post", min_role=Role.OWNER, data={"username": "charlie", "role": "viewer"}),
     Case("member-remove", "post", min_role=Role.OWNER, extra=("member",)),
@@ -97,6 +101,12 @@ def _url(case: Case, gateway, vera) -> str:
         kwargs["code"] = make_pairing(gateway).code
     if "exec" in case.extra:
         kwargs["code"] = make_exec(gateway).code
+    if "device" in case.extra:
+        kwargs["device_code"] = Device.objects.create(
+            gateway=gateway, device_id="dev-1", token_hash="a" * 64
+        ).code
+    if "json" in case.extra:
+        kwargs["fmt"] = "json"
     return reverse(case.name, kwargs=kwargs)
 
 
