@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from controlpanel.models import (
@@ -92,9 +92,12 @@ def gateway_tab_context(*, gateway: Gateway, tab: str) -> dict:
     if tab == "approvals":
         return {"exec_requests": list(gateway.exec_requests.select_related("agent", "decided_by")[:200])}
     if tab == "audit":
-        return {"audit_runs": list(gateway.audit_runs.select_related("started_by")[:50])}
+        return {
+            "audit_runs": list(gateway.audit_runs.select_related("started_by")[:50]),
+            "suppressions": list(gateway.audit_suppressions.select_related("created_by")),
+        }
     if tab == "alerts":
-        return {"alerts": list(gateway.alerts.select_related("acknowledged_by")[:200])}
+        return alert_tab_context(gateway=gateway)
     if tab == "activity":
         return {"activity": list(gateway_activity(gateway=gateway))}
     raise ValueError(f"unknown tab {tab!r}")
@@ -134,3 +137,185 @@ def approvals_inbox(*, user, gateway_code: str | None = None, kind: str | None =
     else:
         items.sort(key=lambda r: r.decided_at, reverse=True)
     return items
+
+
+# --- effective policy (issue 3) ---------------------------------------------------------------------
+
+SESSION_KINDS = {
+    "main": "the agent's main session",
+    "group": "a group chat",
+    "dm": "a DM from another sender",
+}
+
+
+def gateway_resolved_config(*, gateway: Gateway) -> dict:
+    """The stored config as the gateway would see it, without its environment: ``${VAR}`` values
+    stay unresolved (policy does not depend on secret values). Empty dict if it does not load."""
+    from controlpanel.openclaw import load_config
+
+    return load_config(gateway.config_text or "{}", env={}).resolved or {}
+
+
+def session_key_for(*, gateway: Gateway, agent_id: str, kind: str) -> str | None:
+    """A representative session key of ``kind`` for this agent (None: the main session)."""
+    if kind not in ("group", "dm"):
+        return None
+    channel = gateway.channels.values_list("name", flat=True).first() or "telegram"
+    return f"agent:{agent_id}:{channel}:{'group' if kind == 'group' else 'dm'}:example"
+
+
+def agent_policy_view(*, gateway: Gateway, agent_id: str, session: str = "main") -> dict:
+    """The agent page: each built-in tool's verdict with the rule and config key that decided it."""
+    from controlpanel.policy import TOOL_GROUPS, explain_json, resolve_agent
+
+    config = gateway_resolved_config(gateway=gateway)
+    session_key = session_key_for(gateway=gateway, agent_id=agent_id, kind=session)
+    policy = resolve_agent(config, agent_id, session_key=session_key)
+    group_of: dict[str, str] = {}
+    for group, members in TOOL_GROUPS.items():
+        for tool in members:
+            group_of.setdefault(tool, group)
+    tools = [
+        {
+            "name": tool,
+            "allowed": d.allowed,
+            "sandboxed": d.allowed and policy.sandbox.session_is_sandboxed,
+            "source": d.source,
+            "key": d.key,
+            "rule": d.rule,
+            "layer": d.layer,
+            "pattern": d.pattern,
+            "group": group_of.get(tool, ""),
+        }
+        for tool, d in sorted(policy.decisions.items())
+    ]
+    return {
+        "policy": policy,
+        "explain": explain_json(policy),
+        "tools": tools,
+        "session": session,
+        "session_kinds": SESSION_KINDS,
+        "allowed_count": len(policy.allowed),
+    }
+
+
+def config_whatif(*, before: dict, after: dict, env: dict | None = None) -> dict:
+    """What a config change would alter, before it is saved: tools gained / lost per agent and audit
+    findings that appear / disappear (by check id and severity)."""
+    from controlpanel.audit import run_audit
+    from controlpanel.policy import diff_policies
+
+    def findings(config: dict) -> dict[tuple[str, str], dict]:
+        report = run_audit(config, env=env or {}).to_json()
+        return {(f["checkId"], f["severity"]): f for f in report["findings"]}
+
+    old, new = findings(before), findings(after)
+    return {
+        "tools": diff_policies(before, after),
+        "findings_new": [new[k] for k in new if k not in old],
+        "findings_gone": [old[k] for k in old if k not in new],
+    }
+
+
+# --- audits (issue 4) --------------------------------------------------------------------------------
+
+
+def audit_fleet(*, user, history: int = 20) -> list[dict]:
+    """Gateways ranked by the critical, then warn, counts of their latest finished audit, with the
+    last ``history`` runs' counts for a trend line. Two queries."""
+    from controlpanel.models import AuditRun
+
+    gateways = list(Gateway.objects.visible_to(user).order_by("name"))
+    runs: dict[int, list] = {g.pk: [] for g in gateways}
+    for run in AuditRun.objects.filter(gateway__in=gateways, status="succeeded").order_by("created_at"):
+        runs[run.gateway_id].append(run)
+    rows = []
+    for gateway in gateways:
+        series = runs[gateway.pk][-history:]
+        latest = series[-1] if series else None
+        summary = latest.summary if latest else {}
+        rows.append(
+            {
+                "gateway": gateway,
+                "latest": latest,
+                "critical": summary.get("critical", 0),
+                "warn": summary.get("warn", 0),
+                "info": summary.get("info", 0),
+                "trend": _sparkline(
+                    [(r.summary.get("critical", 0), r.summary.get("warn", 0)) for r in series]
+                ),
+            }
+        )
+    rows.sort(key=lambda r: (r["latest"] is None, -r["critical"], -r["warn"], r["gateway"].name))
+    return rows
+
+
+def _sparkline(points: list[tuple[int, int]], width: int = 160, height: int = 32) -> dict:
+    """SVG polyline coordinates for critical and warn counts over runs (server-rendered, no JS)."""
+    if not points:
+        return {}
+    top = max(max(c, w) for c, w in points) or 1
+    step = width / max(len(points) - 1, 1)
+
+    def line(index: int) -> str:
+        return " ".join(
+            f"{i * step:.1f},{height - 2 - (p[index] / top) * (height - 4):.1f}" for i, p in enumerate(points)
+        )
+
+    return {"critical": line(0), "warn": line(1), "width": width, "height": height}
+
+
+def _alert_snapshots(alerts: list[Alert]) -> list[dict]:
+    """Alerts as the dicts ``alerts/_alert.html`` renders (the same shape pushed over the socket)."""
+    from controlpanel.services.alerts import alert_snapshot, silenced_keys
+
+    by_gateway: dict[int, list[Alert]] = {}
+    for a in alerts:
+        by_gateway.setdefault(a.gateway_id, []).append(a)
+    silenced: set[int] = set()
+    for group in by_gateway.values():
+        silenced |= silenced_keys(gateway=group[0].gateway, alerts=group)
+    return [alert_snapshot(a, a.gateway, silenced=a.pk in silenced) for a in alerts]
+
+
+def _last_alert_event_id(gateways) -> int:
+    """The newest AlertEvent id of these gateways: the socket replays everything after it."""
+    from django.db.models import Max
+
+    from controlpanel.models import AlertEvent
+
+    return AlertEvent.objects.filter(gateway__in=gateways).aggregate(m=Max("pk"))["m"] or 0
+
+
+def alert_tab_context(*, gateway: Gateway) -> dict:
+    """The gateway's alerts tab: open alerts first, then recently resolved; silences; chart subjects."""
+    from django.utils import timezone
+
+    from controlpanel.models import MemorySample, Silence
+
+    last_id = _last_alert_event_id([gateway])
+    alerts = list(
+        gateway.alerts.select_related("acknowledged_by", "gateway").order_by(
+            F("resolved_at").desc(nulls_first=True), "-last_seen_at"
+        )[:200]
+    )
+    return {
+        "alerts": _alert_snapshots(alerts),
+        "last_event_id": last_id,
+        "silences": list(Silence.objects.filter(gateway=gateway, expires_at__gt=timezone.now())),
+        "memory_subjects": list(
+            MemorySample.objects.filter(gateway=gateway).values_list("subject", flat=True).distinct()[:20]
+        ),
+    }
+
+
+def alert_list_context(*, user) -> dict:
+    """Alerts across every gateway ``user`` can see (open first), plus the id to replay from."""
+    visible = Gateway.objects.visible_to(user)
+    last_id = _last_alert_event_id(visible)
+    alerts = list(
+        Alert.objects.filter(gateway__in=visible)
+        .select_related("acknowledged_by", "gateway")
+        .order_by(F("resolved_at").desc(nulls_first=True), "-last_seen_at")[:300]
+    )
+    return {"alerts": _alert_snapshots(alerts), "last_event_id": last_id}

@@ -147,6 +147,12 @@ if redis_url := envsecret("REDIS_URL"):
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# The ingest rate limit counts per token across workers: Redis when there is one, else per process.
+if redis_url:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -178,6 +184,18 @@ STORAGES = {
 CP_MAX_CONFIG_BYTES = envint("CP_MAX_CONFIG_BYTES", str(512 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = CP_MAX_CONFIG_BYTES + 64 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = CP_MAX_CONFIG_BYTES + 64 * 1024
+
+# Audits run in a child process killed after this many seconds (state "timed out").
+CP_AUDIT_TIMEOUT_SECONDS = envint("CP_AUDIT_TIMEOUT_SECONDS", "60")
+# Run audits in the request's thread after commit instead of the background pool (tests only).
+CP_AUDIT_INLINE = envbool("CP_AUDIT_INLINE", "False")
+
+# Runtime event ingest (POST /api/v1/gateways/<code>/events): body size, events per body, requests
+# per token per minute. The body limit stays under DATA_UPLOAD_MAX_MEMORY_SIZE so Django reads it.
+CP_MAX_INGEST_BYTES = envint("CP_MAX_INGEST_BYTES", str(512 * 1024))
+CP_MAX_INGEST_EVENTS = envint("CP_MAX_INGEST_EVENTS", "10000")
+CP_INGEST_RATE_PER_MINUTE = envint("CP_INGEST_RATE_PER_MINUTE", "600")
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(DATA_UPLOAD_MAX_MEMORY_SIZE, CP_MAX_INGEST_BYTES + 1024)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from controlpanel.views import api, approvals, devices, gateways, members
+from controlpanel.views import agents, alerts, api, approvals, audits, devices, gateways, ingest, members
 
 gw = "gateways/<uuid:code>/"
 
@@ -18,6 +18,7 @@ urlpatterns = [
         for tab in gateways.TABS
         if tab != "overview"
     ],
+    path(f"{gw}agents/<str:agent_id>/", agents.agent_detail, name="agent-detail"),
     path(f"{gw}config/import/", gateways.gateway_reimport, name="gateway-reimport"),
     path(f"{gw}config/export/", gateways.gateway_export, name="gateway-export"),
     path(f"{gw}delete/", gateways.gateway_delete_view, name="gateway-delete"),
@@ -25,6 +26,13 @@ urlpatterns = [
     path(f"{gw}devices/<uuid:device_code>/rotate/", devices.device_rotate_view, name="device-rotate"),
     path(f"{gw}devices/<uuid:device_code>/rename/", devices.device_rename_view, name="device-rename"),
     path(f"{gw}activity/export.<str:fmt>", gateways.activity_export, name="activity-export"),
+    path(f"{gw}audit/start/", audits.audit_start, name="audit-start"),
+    path(f"{gw}audit/suppressions/", audits.suppression_add, name="suppression-add"),
+    path(f"{gw}audit/suppressions/<int:pk>/remove/", audits.suppression_remove, name="suppression-remove"),
+    path("audits/", audits.audit_fleet, name="audit-fleet"),
+    path("audits/<uuid:code>/", audits.audit_run, name="audit-run"),
+    path("audits/<uuid:code>/export.<str:fmt>", audits.audit_export, name="audit-export"),
+    path("audits/<uuid:code>/fixes/", audits.audit_fixes, name="audit-fixes"),
     path(f"{gw}members/", members.member_list, name="member-list"),
     path(f"{gw}members/<int:pk>/remove/", members.member_remove, name="member-remove"),
     path("approvals/", approvals.inbox, name="approvals-inbox"),
@@ -34,6 +42,14 @@ urlpatterns = [
     path("approvals/exec/<uuid:code>/", approvals.exec_detail, name="exec-detail"),
     path("approvals/exec/<uuid:code>/decide/", approvals.exec_decide, name="exec-decide"),
     path("reauth/", approvals.reauth, name="reauth"),
+    path("alerts/", alerts.alert_list, name="alert-list"),
+    path(f"{gw}alerts/<int:pk>/ack/", alerts.alert_ack, name="alert-ack"),
+    path(f"{gw}alerts/<int:pk>/resolve/", alerts.alert_resolve_view, name="alert-resolve"),
+    path(f"{gw}alerts/silence/", alerts.alert_silence, name="alert-silence"),
+    path(f"{gw}alerts/memory/", alerts.alert_memory, name="alert-memory"),
+    path(f"{gw}alerts/tokens/", alerts.ingest_tokens, name="ingest-tokens"),
+    path(f"{gw}alerts/tokens/<int:pk>/revoke/", alerts.ingest_token_revoke_view, name="ingest-token-revoke"),
+    path("api/v1/gateways/<uuid:code>/events", ingest.ingest_events_view, name="api-ingest-events"),
     path("api/v1/gateways/", api.gateways, name="api-gateways"),
     path("api/v1/gateways/new/", api.gateway_create, name="api-gateway-create"),
     path("api/v1/gateways/<uuid:code>/", api.gateway, name="api-gateway"),

@@ -2,12 +2,13 @@
 
 from .activity import ActivityChainHead, ActivityEvent
 from .agents import Agent, ChannelAccount
-from .alerts import Alert
+from .alerts import Alert, AlertEvent, GatewayAlertState, MemorySample, Silence
 from .approvals import ExecApprovalRequest
-from .audits import AuditFinding, AuditRun
+from .audits import AuditFinding, AuditRun, AuditSuppression
 from .base import Role
 from .devices import Device
 from .gateways import Gateway, GatewayMembership
+from .ingest import IngestToken
 from .pairing import PairingRequest
 
 __all__ = [
@@ -15,13 +16,19 @@ __all__ = [
     "ActivityEvent",
     "Agent",
     "Alert",
+    "AlertEvent",
     "AuditFinding",
     "AuditRun",
+    "AuditSuppression",
     "ChannelAccount",
     "Device",
     "ExecApprovalRequest",
     "Gateway",
+    "GatewayAlertState",
     "GatewayMembership",
+    "IngestToken",
+    "MemorySample",
     "PairingRequest",
     "Role",
+    "Silence",
 ]

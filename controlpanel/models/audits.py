@@ -92,3 +92,29 @@ class AuditFinding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.severity} {self.check_id}"
+
+
+class AuditSuppression(models.Model):
+    """An accepted risk on one gateway: findings of ``check_id`` move to "suppressed", with a reason.
+
+    As in the CLI, while any suppression is active the audit adds the unsuppressible
+    ``security.audit.suppressions.active`` finding.
+    """
+
+    gateway = models.ForeignKey(Gateway, models.CASCADE, related_name="audit_suppressions")
+    check_id = models.CharField(max_length=200)
+    reason = models.TextField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["check_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["gateway", "check_id"], name="cp_suppression_unique_gateway_check"
+            ),
+            models.CheckConstraint(condition=~models.Q(reason=""), name="cp_suppression_reason_required"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.check_id} suppressed on {self.gateway}"

@@ -34,12 +34,23 @@ def gateway_config_set_value(*, gateway: Gateway, path: list[str], value, actor,
     The result must still parse and validate (structure only: ``${VAR}`` references need no values
     here); otherwise ConfigEditError and nothing changes. Runs inside the caller's transaction.
     """
-    from controlpanel.services.gateways import config_hash
-
     text = replace_value(gateway.config_text, path, value) if gateway.config_text else None
     comments_kept = text is not None
     if text is None:
         text = dump_config(_set_in(gateway.config_raw or {}, path, value))
+    gateway_config_replace_text(
+        gateway=gateway,
+        text=text,
+        actor=actor,
+        action=action,
+        detail={"path": ".".join(path), "value": value, "comments_kept": comments_kept},
+    )
+
+
+def gateway_config_replace_text(*, gateway: Gateway, text: str, actor, action: str, detail: dict) -> None:
+    """Store a new config text that the panel produced itself (validated; references need no values)."""
+    from controlpanel.services.gateways import config_hash
+
     result = load_config(text, env={})
     blocking = [i for i in result.issues if "env var" not in i.message.lower()]
     if result.raw is None or blocking:
@@ -59,10 +70,10 @@ def gateway_config_set_value(*, gateway: Gateway, path: list[str], value, actor,
         action=action,
         actor=actor,
         gateway=gateway,
-        target=".".join(path),
+        target="config",
         before={"config_hash": before},
-        after={"config_hash": gateway.config_hash, "value": value},
-        detail={"comments_kept": comments_kept},
+        after={"config_hash": gateway.config_hash},
+        detail=detail,
     )
 
 

@@ -8,6 +8,7 @@ from django.db import transaction
 from controlpanel.models import Gateway, GatewayMembership, Role
 
 from .activity import activity_record
+from .alerts import CLOSE_RESCOPE, sockets_close, sockets_rescope
 
 
 class LastOwnerError(Exception):
@@ -47,6 +48,8 @@ def membership_set(*, gateway: Gateway, username: str, role: Role, actor) -> Gat
                 before={"role": before},
                 after={"role": str(role)},
             )
+            # After commit: open alert sockets pick up the new scope at once.
+            sockets_rescope(user.pk)
     return current
 
 
@@ -67,3 +70,5 @@ def membership_remove(*, membership: GatewayMembership, actor) -> None:
             after=None,
         )
         membership.delete()
+        # After commit: the removed user's sockets close (4000) and reconnect with the new scope.
+        sockets_close(membership.user_id, CLOSE_RESCOPE)

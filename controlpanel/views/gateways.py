@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from controlpanel import selectors
 from controlpanel.forms import ConfigImportForm
+from controlpanel.openclaw import load_config
 from controlpanel.permissions import Capability, get_gateway_for_user, has_recent_auth
 from controlpanel.services.gateways import (
     GatewayNameTaken,
@@ -94,7 +95,13 @@ def gateway_reimport(request, code: UUID) -> HttpResponse:
         if outcome.gateway is not None:
             messages.success(request, _import_message(outcome))
             return redirect("gateway-config", code=gateway.code)
-    context = {"form": form, "outcome": outcome, "gateway": gateway, "access": access}
+    whatif = None
+    if outcome is not None and outcome.valid:
+        # Shown before saving: which tools each agent gains or loses, which findings come or go.
+        env = form.cleaned_data["env_text"]
+        before = load_config(gateway.config_text or "{}", env=env).resolved or {}
+        whatif = selectors.config_whatif(before=before, after=outcome.result.resolved, env=env)
+    context = {"form": form, "outcome": outcome, "gateway": gateway, "access": access, "whatif": whatif}
     return render(request, "gateways/import.html", context)
 
 

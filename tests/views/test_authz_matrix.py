@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 import pytest
 from django.urls import get_resolver, reverse
 
-from controlpanel.models import Device, Role
+from controlpanel.models import AuditRun, AuditSuppression, Device, Role
+from controlpanel.services.ingest_tokens import ingest_token_create
+from tests.alerts.conftest import make_alert
 from tests.conftest import MINIMAL_CONFIG, TEST_ENV, client_for, make_exec, make_pairing
 
 
@@ -50,6 +52,7 @@ CASES = [
         Case(f"gateway-{tab}")
         for tab in ["config", "agents", "devices", "pairing", "approvals", "audit", "alerts", "activity"]
     ],
+    Case("agent-detail", extra=("agent",)),
     Case("gateway-reimport", min_role=Role.OWNER),
     Case(
         "gateway-reimport",
@@ -64,6 +67,22 @@ CASES = [
     Case("device-rename", "post", min_role=Role.ADMIN, extra=("device",), data={"name": "renamed"}),
     Case("device-rotate", "post", min_role=Role.OWNER, extra=("device",)),
     Case("activity-export", extra=("json",)),
+    Case("audit-start", "post", min_role=Role.ADMIN),
+    Case("suppression-add", "post", min_role=Role.OWNER, data={"check_id": "x.y", "reason": "why"}),
+    Case("suppression-remove", "post", min_role=Role.OWNER, extra=("suppression",)),
+    Case("audit-fleet", min_role=None),
+    Case("audit-run", extra=("run",)),
+    Case("audit-export", extra=("run", "json")),
+    Case("audit-fixes", min_role=Role.OWNER, extra=("run",)),
+    Case("audit-fixes", "post", min_role=Role.OWNER, extra=("run",)),
+    Case("alert-list", min_role=None),
+    Case("alert-ack", "post", min_role=Role.ADMIN, extra=("alert",)),
+    Case("alert-resolve", "post", min_role=Role.ADMIN, extra=("alert",)),
+    Case("alert-silence", "post", min_role=Role.ADMIN, data={"hours": "2", "comment": "maintenance"}),
+    Case("alert-memory"),
+    Case("ingest-tokens", min_role=Role.OWNER),
+    Case("ingest-tokens", "post", min_role=Role.OWNER, data={"name": "shipper"}),
+    Case("ingest-token-revoke", "post", min_role=Role.OWNER, extra=("ingest_token",)),
     Case("member-list", min_role=Role.OWNER),
     Case("member-list", "post", min_role=Role.OWNER, data={"username": "charlie", "role": "viewer"}),
     Case("member-remove", "post", min_role=Role.OWNER, extra=("member",)),
@@ -82,6 +101,8 @@ CASES = [
     Case("api-gateway-config", "put", min_role=Role.OWNER, json_body=CONFIG_JSON),
 ]
 EXEMPT = {"login", "logout"}  # the authentication pages themselves
+# Authenticated by an ingest token, not a session: tests/alerts/test_ingest_api.py covers its auth.
+EXEMPT |= {"api-ingest-events"}
 PERSONAS = ["anonymous", "outsider", "viewer", "admin", "owner"]
 
 
@@ -105,6 +126,16 @@ def _url(case: Case, gateway, vera) -> str:
         kwargs["device_code"] = Device.objects.create(
             gateway=gateway, device_id="dev-1", token_hash="a" * 64
         ).code
+    if "run" in case.extra:
+        kwargs = {"code": AuditRun.objects.create(gateway=gateway).code}
+    if "suppression" in case.extra:
+        kwargs["pk"] = AuditSuppression.objects.create(gateway=gateway, check_id="x.y", reason="why").pk
+    if "agent" in case.extra:
+        kwargs["agent_id"] = "main"
+    if "alert" in case.extra:
+        kwargs["pk"] = make_alert(gateway).pk
+    if "ingest_token" in case.extra:
+        kwargs["pk"] = ingest_token_create(gateway=gateway, name="t", actor=None)[0].pk
     if "json" in case.extra:
         kwargs["fmt"] = "json"
     return reverse(case.name, kwargs=kwargs)

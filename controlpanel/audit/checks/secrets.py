@@ -1,0 +1,45 @@
+"""Secrets written inline in the config (CLI order 660-661)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..catalogue import check
+from ..facts import Facts, sub, trimmed
+from ..schema import Finding, Severity
+
+
+@check(
+    "config.secrets.gateway_password_in_config",
+    severity=Severity.WARN,
+    title="Gateway password is stored in config",
+    remediation="Prefer OPENCLAW_GATEWAY_PASSWORD (env) and remove gateway.auth.password from disk.",
+    paths=("gateway.auth.password",),
+    order=660,
+    needs=("gateway",),
+)
+def password_in_config(f: Facts) -> Iterator[Finding]:
+    """gateway.auth.password is a non-empty inline string."""
+    # A `${VAR}` reference counts too: the CLI audits the substituted value (verified,
+    # fixture 43), although audit-catalogue.md says env-resolved paths are exempt.
+    if trimmed(f.auth_cfg.get("password")):
+        yield password_in_config.finding(
+            "gateway.auth.password is set in the config file; prefer environment variables for "
+            "secrets when possible."
+        )
+
+
+@check(
+    "config.secrets.hooks_token_in_config",
+    severity=Severity.INFO,
+    title="Hooks token is stored in config",
+    paths=("hooks.enabled", "hooks.token"),
+    order=661,
+    needs=("hooks",),
+)
+def hooks_token_in_config(f: Facts) -> Iterator[Finding]:
+    """Webhooks are on and hooks.token is an inline string."""
+    if sub(f.cfg, "hooks", "enabled") is True and trimmed(sub(f.cfg, "hooks", "token")):
+        yield hooks_token_in_config.finding(
+            "hooks.token is set in the config file; keep config perms tight and treat it like an API secret."
+        )

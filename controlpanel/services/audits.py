@@ -1,0 +1,281 @@
+"""Security audits of stored gateways: queued, run in a child process with a hard timeout, stored.
+
+``audit_run_start`` queues a run and, after commit, hands it to a small thread pool in this process;
+``audit_run_execute`` claims the run (a conditional UPDATE: two workers never run it twice), runs the
+engine in a child process (``controlpanel.lib.audit_runner``) and kills it at the timeout.
+``manage.py audit_worker`` picks up runs left queued (for example after a restart).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+from django.conf import settings
+from django.db import close_old_connections, transaction
+from django.utils import timezone
+
+from controlpanel.audit import CHECKS, apply_fixes, propose_fixes
+from controlpanel.audit.schema import Finding
+from controlpanel.lib.triage import triage_rank
+from controlpanel.models import AuditFinding, AuditRun, AuditSuppression, Gateway
+from controlpanel.openclaw import load_config
+
+from .activity import activity_record
+
+log = logging.getLogger(__name__)
+_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="audit")
+PATHS = {spec.id: spec.paths for spec in CHECKS}
+
+
+def audit_run_start(*, gateway: Gateway, actor=None) -> AuditRun:
+    """Queue an audit of the gateway's stored config; it starts after the transaction commits."""
+    with transaction.atomic():
+        run = AuditRun.objects.create(gateway=gateway, started_by=actor, config_hash=gateway.config_hash)
+        activity_record(action="audit.started", actor=actor, gateway=gateway, target=f"audit:{run.code}")
+    transaction.on_commit(lambda: _dispatch(run.pk))
+    return run
+
+
+def _dispatch(run_id: int) -> None:
+    if settings.CP_AUDIT_INLINE:
+        audit_run_execute(run_id=run_id)
+    else:
+        _executor.submit(_job, run_id)
+
+
+def _job(run_id: int) -> None:
+    close_old_connections()
+    try:
+        audit_run_execute(run_id=run_id)
+    except Exception:  # a crashed job must not take the pool thread down with it
+        log.exception("audit run %s failed", run_id)
+        AuditRun.objects.filter(pk=run_id, status__in=["queued", "running"]).update(
+            status="failed",
+            error="The audit failed unexpectedly; see the server log.",
+            finished_at=timezone.now(),
+        )
+    finally:
+        close_old_connections()
+
+
+def _progress(run_id: int, value: int) -> None:
+    AuditRun.objects.filter(pk=run_id, status="running").update(progress=value)
+
+
+def audit_run_execute(*, run_id: int, timeout: float | None = None) -> AuditRun | None:
+    """Run a queued audit to a final state. Returns None if another worker claimed it first."""
+    timeout = timeout or settings.CP_AUDIT_TIMEOUT_SECONDS
+    claimed = AuditRun.objects.filter(pk=run_id, status="queued").update(
+        status="running", started_at=timezone.now(), progress=5
+    )
+    if not claimed:
+        return None
+    run = AuditRun.objects.select_related("gateway").get(pk=run_id)
+    gateway = run.gateway
+    loaded = load_config(gateway.config_text or "{}", env={})
+    if loaded.resolved is None:
+        return _finish(
+            run,
+            status="failed",
+            error="The stored config no longer loads: "
+            + "; ".join(f"{i.path}: {i.message}" for i in loaded.issues[:5]),
+        )
+    _progress(run_id, 20)
+    payload = {
+        "config": loaded.resolved,
+        "env": {},
+        "suppressions": [
+            {"checkId": s.check_id, "reason": s.reason} for s in gateway.audit_suppressions.all()
+        ],
+    }
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "controlpanel.lib.audit_runner"],
+            input=json.dumps(payload),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return _finish(
+            run, status="timed_out", error=f"The audit did not finish within {timeout:g} s and was stopped."
+        )
+    if proc.returncode != 0:
+        return _finish(run, status="failed", error=(proc.stderr or "the audit process failed")[-2000:])
+    _progress(run_id, 80)
+    report = json.loads(proc.stdout)
+    return _finish(run, status="succeeded", report=report)
+
+
+def _finish(run: AuditRun, *, status: str, report: dict | None = None, error: str = "") -> AuditRun:
+    with transaction.atomic():
+        if report is not None:
+            rows = [
+                _finding_row(run, i, f, suppressed=False) for i, f in enumerate(report.get("findings", []))
+            ]
+            base = len(rows)
+            rows += [
+                _finding_row(run, base + i, f, suppressed=True)
+                for i, f in enumerate(report.get("suppressedFindings", []))
+            ]
+            AuditFinding.objects.bulk_create(rows)
+            run.report = report
+            run.summary = report.get("summary", {})
+        run.status = status
+        run.error = error
+        run.progress = 100
+        run.finished_at = timezone.now()
+        run.save()
+        activity_record(
+            action=f"audit.{status}",
+            gateway=run.gateway,
+            target=f"audit:{run.code}",
+            after={"summary": run.summary, "error": error[:200]},
+        )
+    return run
+
+
+def _finding_row(run: AuditRun, position: int, f: dict, *, suppressed: bool) -> AuditFinding:
+    paths = PATHS.get(f["checkId"]) or ()
+    return AuditFinding(
+        run=run,
+        position=position,
+        check_id=f["checkId"],
+        severity=f["severity"],
+        title=f.get("title", "")[:500],
+        detail=f.get("detail", ""),
+        remediation=f.get("remediation") or "",
+        config_path=paths[0] if paths else "",
+        suppressed=suppressed,
+    )
+
+
+def audit_runs_queued_execute(*, limit: int = 10) -> int:
+    """Run queued audits (the worker's loop). Returns how many it ran."""
+    done = 0
+    for run_id in (
+        AuditRun.objects.filter(status="queued").order_by("created_at").values_list("pk", flat=True)[:limit]
+    ):
+        if audit_run_execute(run_id=run_id) is not None:
+            done += 1
+    return done
+
+
+def audit_findings_sorted(run: AuditRun) -> list[AuditFinding]:
+    """Active findings in triage order (then severity, then the CLI's order)."""
+    rank = {"critical": 0, "warn": 1, "info": 2}
+    findings = [f for f in run.findings.all() if not f.suppressed]
+    return sorted(findings, key=lambda f: (triage_rank(f.check_id), rank.get(f.severity, 3), f.position))
+
+
+def audit_run_diff(run: AuditRun) -> dict[str, list[AuditFinding]]:
+    """Findings new since the previous finished run of the same gateway, and those resolved since."""
+    previous = (
+        AuditRun.objects.filter(gateway=run.gateway, status="succeeded", created_at__lt=run.created_at)
+        .order_by("-created_at")
+        .first()
+    )
+    if previous is None:
+        return {"new": [], "resolved": [], "previous": None}
+    key = lambda f: (f.check_id, f.severity, f.detail)  # noqa: E731
+    now_ = {key(f): f for f in run.findings.filter(suppressed=False)}
+    before = {key(f): f for f in previous.findings.filter(suppressed=False)}
+    return {
+        "new": [f for k, f in now_.items() if k not in before],
+        "resolved": [f for k, f in before.items() if k not in now_],
+        "previous": previous,
+    }
+
+
+# --- suppressions and fixes ---------------------------------------------------------------------
+
+
+def audit_suppression_set(*, gateway: Gateway, check_id: str, reason: str, actor) -> AuditSuppression:
+    with transaction.atomic():
+        suppression, _ = AuditSuppression.objects.update_or_create(
+            gateway=gateway, check_id=check_id, defaults={"reason": reason, "created_by": actor}
+        )
+        activity_record(
+            action="audit.suppression_set",
+            actor=actor,
+            gateway=gateway,
+            target=check_id,
+            after={"reason": reason},
+        )
+    return suppression
+
+
+def audit_suppression_remove(*, suppression: AuditSuppression, actor) -> None:
+    with transaction.atomic():
+        activity_record(
+            action="audit.suppression_removed",
+            actor=actor,
+            gateway=suppression.gateway,
+            target=suppression.check_id,
+            before={"reason": suppression.reason},
+        )
+        suppression.delete()
+
+
+def audit_fixes_for(run: AuditRun):
+    """Safe fixes (tightenings only) for a run's findings, against the gateway's stored config."""
+    gateway = run.gateway
+    findings = [
+        Finding(
+            check_id=f.check_id,
+            severity=f.severity,
+            title=f.title,
+            detail=f.detail,
+            remediation=f.remediation or None,
+        )
+        for f in run.findings.filter(suppressed=False)
+    ]
+    return propose_fixes(gateway.config_raw or {}, findings)
+
+
+def audit_fixes_preview(*, gateway: Gateway, fixes) -> str:
+    """The config text after the fixes: comments kept where the edited keys already exist."""
+    from controlpanel.lib.json5edit import replace_value
+    from controlpanel.openclaw import dump_config
+
+    text = gateway.config_text
+    for fix in fixes:
+        if any(isinstance(p, int) for p in fix.path):
+            text = None
+            break
+        text = replace_value(text, [str(p) for p in fix.path], fix.after) if text else None
+        if text is None:
+            break
+    if text is None:
+        text = dump_config(apply_fixes(gateway.config_raw or {}, fixes))
+    return text
+
+
+def audit_fixes_apply(*, run: AuditRun, actor) -> AuditRun:
+    """Apply the run's proposed fixes to the stored config (validated, audited), then audit again."""
+    from .config_edits import ConfigEditError, gateway_config_replace_text
+
+    gateway = run.gateway
+    fixes = audit_fixes_for(run)
+    if not fixes:
+        raise ConfigEditError("nothing to fix")
+    text = audit_fixes_preview(gateway=gateway, fixes=fixes)
+    with transaction.atomic():
+        gateway_config_replace_text(
+            gateway=gateway,
+            text=text,
+            actor=actor,
+            action="audit.fixes_applied",
+            detail={
+                "fixes": [
+                    {"path": f.dotted, "before": f.before, "after": f.after, "check": f.check_id}
+                    for f in fixes
+                ]
+            },
+        )
+        return audit_run_start(gateway=gateway, actor=actor)

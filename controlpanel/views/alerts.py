@@ -1,0 +1,147 @@
+"""Alert pages: the cross-gateway list, ack / resolve / silence, ingest tokens and the memory chart."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from controlpanel import selectors
+from controlpanel.charts import memory_chart
+from controlpanel.models import Alert, IngestToken, MemorySample
+from controlpanel.permissions import Capability, get_gateway_for_user
+from controlpanel.services.alerts import (
+    AlertStateError,
+    alert_acknowledge,
+    alert_resolve,
+    alert_snapshot,
+    silence_create,
+    silenced_keys,
+)
+from controlpanel.services.ingest_tokens import ingest_token_create, ingest_token_revoke
+
+
+@login_required
+@require_GET
+def alert_list(request) -> HttpResponse:
+    """Open alerts (and the latest resolved ones) on every gateway the user can see."""
+    return render(request, "alerts/list.html", selectors.alert_list_context(user=request.user))
+
+
+def _alert_action(request, code: UUID, pk: int, action) -> HttpResponse:
+    access = get_gateway_for_user(request.user, code, need=Capability.DECIDE)
+    alert = get_object_or_404(Alert, pk=pk, gateway=access.gateway)
+    try:
+        alert = action(alert=alert, actor=request.user)
+    except AlertStateError as exc:
+        if not request.htmx:
+            messages.error(request, str(exc))
+        alert.refresh_from_db()
+    if request.htmx:
+        silenced = alert.pk in silenced_keys(gateway=access.gateway, alerts=[alert])
+        snapshot = alert_snapshot(alert, access.gateway, silenced=silenced)
+        return render(request, "alerts/_alert.html", {"a": snapshot})
+    return redirect("gateway-alerts", code=code)
+
+
+@login_required
+@require_POST
+def alert_ack(request, code: UUID, pk: int) -> HttpResponse:
+    return _alert_action(request, code, pk, alert_acknowledge)
+
+
+@login_required
+@require_POST
+def alert_resolve_view(request, code: UUID, pk: int) -> HttpResponse:
+    return _alert_action(request, code, pk, alert_resolve)
+
+
+@login_required
+@require_POST
+def alert_silence(request, code: UUID) -> HttpResponse:
+    """Create a silence from the alerts tab form (admins); expiry and comment are mandatory."""
+    access = get_gateway_for_user(request.user, code, need=Capability.DECIDE)
+    try:
+        hours = int(request.POST.get("hours", ""))
+    except ValueError:
+        hours = 0
+    comment = request.POST.get("comment", "").strip()[:500]
+    if not 1 <= hours <= 720 or not comment:
+        messages.error(request, "A silence needs a comment and an expiry of 1 to 720 hours.")
+        return redirect("gateway-alerts", code=code)
+    silence_create(
+        gateway=access.gateway,
+        type_pattern=request.POST.get("type_pattern", "*").strip()[:100],
+        subject_pattern=request.POST.get("subject_pattern", "*").strip()[:300],
+        comment=comment,
+        expires_at=timezone.now() + timedelta(hours=hours),
+        actor=request.user,
+    )
+    messages.success(request, f"Silenced for {hours} h.")
+    return redirect("gateway-alerts", code=code)
+
+
+def _ingest_url(request, code: UUID) -> str:
+    return request.build_absolute_uri(reverse("api-ingest-events", kwargs={"code": code}))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def ingest_tokens(request, code: UUID) -> HttpResponse:
+    """List and create ingest tokens (owners). A new token is shown once, on a no-store page."""
+    access = get_gateway_for_user(request.user, code, need=Capability.SECRETS)
+    gateway = access.gateway
+    if request.method == "POST":
+        name = request.POST.get("name", "").strip()
+        if not name or len(name) > 100:
+            messages.error(request, "A token name is 1 to 100 characters.")
+            return redirect("ingest-tokens", code=code)
+        token, plaintext = ingest_token_create(gateway=gateway, name=name, actor=request.user)
+        response = render(
+            request,
+            "alerts/token_once.html",
+            {
+                "token": token,
+                "plaintext": plaintext,
+                "gateway": gateway,
+                "ingest_url": _ingest_url(request, code),
+            },
+        )
+        response["Cache-Control"] = "no-store"
+        return response
+    tokens = IngestToken.objects.filter(gateway=gateway).select_related("created_by")
+    context = {"gateway": gateway, "tokens": tokens, "ingest_url": _ingest_url(request, code)}
+    return render(request, "alerts/tokens.html", context)
+
+
+@login_required
+@require_POST
+def ingest_token_revoke_view(request, code: UUID, pk: int) -> HttpResponse:
+    access = get_gateway_for_user(request.user, code, need=Capability.SECRETS)
+    token = get_object_or_404(IngestToken, pk=pk, gateway=access.gateway)
+    ingest_token_revoke(token=token, actor=request.user)
+    messages.success(request, f"Revoked {token.name}: it no longer authenticates.")
+    return redirect("ingest-tokens", code=code)
+
+
+@login_required
+@require_GET
+def alert_memory(request, code: UUID) -> HttpResponse:
+    """Memory usage of one subject over time against its limit, as a server-rendered SVG."""
+    access = get_gateway_for_user(request.user, code)
+    subject = request.GET.get("subject", "")[:300]
+    samples = list(
+        MemorySample.objects.filter(gateway=access.gateway, subject=subject)
+        .order_by("-ts")
+        .values_list("ts", "usage_bytes", "limit_bytes")[:2000]
+    )
+    samples.reverse()
+    context = {"gateway": access.gateway, "subject": subject, "chart": memory_chart(samples)}
+    return render(request, "alerts/memory.html", context)

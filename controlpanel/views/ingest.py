@@ -1,0 +1,131 @@
+"""``POST /api/v1/gateways/<code>/events``: runtime events from a gateway, authenticated by an ingest token.
+
+Not a session endpoint: no cookies, so CSRF does not apply (exempt) and the authz matrix lists it
+as exempt; its own tests cover the token. Order of checks: token (401), rate (429), size (413),
+media type (415), parse (400 naming the field path or line). A rejected batch stores nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from uuid import UUID
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from controlpanel.events.errors import FieldProblem
+from controlpanel.events.parse import (
+    EventValidationError,
+    decode_text,
+    parse_json_batch,
+    parse_lines,
+    raise_for_problems,
+)
+from controlpanel.services.alerts import ingest_events
+from controlpanel.services.ingest_tokens import ingest_token_authenticate
+
+RATE_WINDOW_SECONDS = 60
+
+
+def _error(status: int, message: str, *, path: str | None = None, **extra) -> JsonResponse:
+    body: dict = {"error": message}
+    if path is not None:
+        body["path"] = path
+    body.update(extra)
+    response = JsonResponse(body, status=status)
+    if status == 401:
+        response["WWW-Authenticate"] = 'Bearer realm="openclaw-panel-ingest"'
+    return response
+
+
+def _bearer(request: HttpRequest) -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def _rate_limited(token_id: int) -> int | None:
+    """Count this request against the token's fixed window; returns seconds to wait if over the limit."""
+    window = int(time.time() // RATE_WINDOW_SECONDS)
+    key = f"cp:ingest-rate:{token_id}:{window}"
+    # add() then incr(): atomic on Redis and LocMem, so concurrent workers share one count.
+    cache.add(key, 0, timeout=RATE_WINDOW_SECONDS * 2)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # evicted between add and incr
+        cache.set(key, 1, timeout=RATE_WINDOW_SECONDS * 2)
+        count = 1
+    if count > settings.CP_INGEST_RATE_PER_MINUTE:
+        return RATE_WINDOW_SECONDS - int(time.time()) % RATE_WINDOW_SECONDS
+    return None
+
+
+def _problems_json(exc: EventValidationError) -> list[dict]:
+    return [{"path": p.path, "line": p.line, "reason": p.reason} for p in exc.problems[:50]]
+
+
+def _parse(request: HttpRequest, body: bytes) -> list:
+    """Return the events in the body; raises EventValidationError or ValueError (bad JSON)."""
+    if request.content_type == "application/json":
+        data = json.loads(body)
+        return parse_json_batch(data, max_events=settings.CP_MAX_INGEST_EVENTS)
+    parsed = parse_lines(decode_text(body))
+    raise_for_problems(parsed)
+    if len(parsed) > settings.CP_MAX_INGEST_EVENTS:
+        reason = f"too many events (max {settings.CP_MAX_INGEST_EVENTS})"
+        raise EventValidationError([FieldProblem(path="events", reason=reason)])
+    return [item.event for item in parsed]
+
+
+@csrf_exempt
+@require_POST
+def ingest_events_view(request: HttpRequest, code: UUID) -> HttpResponse:
+    """Accept one event, a batch, or log lines; 202 with counts, or a 4xx saying what is wrong."""
+    token = _bearer(request)
+    row = ingest_token_authenticate(gateway_code=code, token=token) if token else None
+    if row is None:
+        return _error(401, "A valid ingest token for this gateway is required (Authorization: Bearer).")
+    if (retry := _rate_limited(row.pk)) is not None:
+        response = _error(
+            429, f"Too many requests for this token (max {settings.CP_INGEST_RATE_PER_MINUTE}/min)."
+        )
+        response["Retry-After"] = str(retry)
+        return response
+    limit = settings.CP_MAX_INGEST_BYTES
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        return _error(413, f"The body is larger than {limit} bytes; send smaller batches.")
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        return _error(413, f"The body is larger than {limit} bytes; send smaller batches.")
+    if len(body) > limit:
+        return _error(413, f"The body is larger than {limit} bytes; send smaller batches.")
+    if request.content_type not in ("application/json", "text/plain"):
+        return _error(
+            415, 'Send application/json (an event, an array, or {"events": [...]}) or text/plain lines.'
+        )
+    try:
+        events = _parse(request, body)
+    except EventValidationError as exc:
+        return _error(400, str(exc), path=exc.path, line=exc.line, problems=_problems_json(exc))
+    except (ValueError, UnicodeDecodeError) as exc:
+        return _error(400, f"The body is not valid JSON: {exc}", path="")
+    result = ingest_events(gateway=row.gateway, events=events)
+    return JsonResponse(
+        {
+            "accepted": result.events,
+            "alerts_created": result.alerts_created,
+            "alerts_updated": result.alerts_updated,
+            "samples": result.samples,
+            "last_event_id": max(result.event_ids, default=None),
+        },
+        status=202,
+    )

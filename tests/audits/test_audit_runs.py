@@ -1,0 +1,147 @@
+"""Audit runs of stored gateways: background execution, timeout, diff, suppressions, fixes."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from controlpanel.audit import run_audit
+from controlpanel.models import ActivityEvent, AuditRun, Role
+from controlpanel.openclaw import load_config
+from controlpanel.services.audits import (
+    audit_fixes_apply,
+    audit_fixes_for,
+    audit_run_diff,
+    audit_run_execute,
+    audit_run_start,
+    audit_suppression_set,
+)
+from tests.conftest import client_for, make_gateway
+
+pytestmark = pytest.mark.django_db
+
+RISKY = """{
+  // two findings with safe fixes
+  gateway: { auth: { mode: "token", token: "${GW_TOKEN}" } },
+  discovery: { mdns: { mode: "full" } },
+  tools: { elevated: { enabled: true, allowFrom: { telegram: ["*"] } } },
+}
+"""
+
+
+@pytest.fixture
+def risky(alice, bob, vera):
+    return make_gateway("risky", text=RISKY, members={alice: Role.OWNER, bob: Role.ADMIN, vera: Role.VIEWER})
+
+
+def run_now(gateway, actor=None, **kw) -> AuditRun:
+    run = audit_run_start(gateway=gateway, actor=actor)
+    audit_run_execute(run_id=run.pk, **kw)
+    run.refresh_from_db()
+    return run
+
+
+def test_a_run_stores_the_cli_shaped_report_and_findings(risky, bob):
+    run = run_now(risky, bob)
+    assert run.status == "succeeded" and run.progress == 100 and run.finished_at
+    expected = run_audit(load_config(RISKY, env={}).resolved).to_json()
+    assert run.report["summary"] == expected["summary"]
+    assert [f.check_id for f in run.findings.order_by("position")] == [
+        f["checkId"] for f in expected["findings"]
+    ]
+    assert run.findings.get(check_id="discovery.mdns_full_mode").config_path.startswith("discovery.mdns")
+    assert ActivityEvent.objects.filter(action="audit.succeeded").count() == 1
+
+
+def test_a_second_claim_does_nothing(risky):
+    run = audit_run_start(gateway=risky)
+    assert audit_run_execute(run_id=run.pk) is not None
+    assert audit_run_execute(run_id=run.pk) is None
+    assert run.findings.count() == AuditRun.objects.get(pk=run.pk).findings.count()
+
+
+def test_a_hanging_audit_times_out(risky):
+    run = run_now(risky, timeout=0.001)
+    assert run.status == "timed_out" and "did not finish" in run.error
+    assert run.findings.count() == 0
+
+
+def test_fixes_resolve_their_findings_on_the_next_run(risky, alice):
+    first = run_now(risky, alice)
+    fixes = audit_fixes_for(first)
+    assert {f.check_id for f in fixes} == {
+        "discovery.mdns_full_mode",
+        "tools.elevated.allowFrom.telegram.wildcard",
+    }
+    second = audit_fixes_apply(run=first, actor=alice)
+    audit_run_execute(run_id=second.pk)
+    second.refresh_from_db()
+    ids = set(second.findings.values_list("check_id", flat=True))
+    assert not ids & {f.check_id for f in fixes}
+    risky.refresh_from_db()
+    assert "// two findings with safe fixes" in risky.config_text, "comments kept"
+    assert risky.config_raw["discovery"]["mdns"]["mode"] == "minimal"
+    diff = audit_run_diff(second)
+    assert {f.check_id for f in diff["resolved"]} >= {"discovery.mdns_full_mode"} and diff["new"] == []
+    assert ActivityEvent.objects.filter(action="audit.fixes_applied").count() == 1
+
+
+def test_suppressions_move_findings_and_announce_themselves(risky, alice):
+    audit_suppression_set(gateway=risky, check_id="discovery.mdns_full_mode", reason="LAN only", actor=alice)
+    run = run_now(risky)
+    active = set(run.findings.filter(suppressed=False).values_list("check_id", flat=True))
+    assert "discovery.mdns_full_mode" not in active
+    assert "security.audit.suppressions.active" in active
+    assert run.findings.filter(suppressed=True, check_id="discovery.mdns_full_mode").exists()
+
+
+def test_report_page_groups_in_triage_order(risky, vera, bob):
+    run = run_now(risky, bob)
+    body = client_for(vera).get(reverse("audit-run", kwargs={"code": run.code})).content.decode()
+    assert body.index('id="group-open"') < body.index('id="group-exposure"')
+    assert "fix-offer" not in body, "viewers are not offered fixes"
+    csv_body = client_for(vera).get(reverse("audit-export", kwargs={"code": run.code, "fmt": "csv"})).content
+    assert b"discovery.mdns_full_mode" in csv_body
+    exported = client_for(vera).get(reverse("audit-export", kwargs={"code": run.code, "fmt": "json"})).json()
+    assert exported == run.report
+
+
+def test_fleet_ranks_by_critical(risky, alice, alpha):
+    run_now(risky)
+    run_now(alpha)
+    body = client_for(alice).get(reverse("audit-fleet")).content.decode()
+    assert body.index(">risky<") < body.index(">alpha<")
+
+
+class TestCommand:
+    def test_config_json_matches_the_engine(self, tmp_path):
+        path = tmp_path / "c.json5"
+        path.write_text(RISKY)
+        env = tmp_path / "env"
+        env.write_text("GW_TOKEN=" + "z" * 40)
+        out = StringIO()
+        call_command("audit", "--config", str(path), "--env-file", str(env), "--json", stdout=out)
+        report = json.loads(out.getvalue())
+        expected = run_audit(
+            load_config(RISKY, env={"GW_TOKEN": "z" * 40}).resolved, env={"GW_TOKEN": "z" * 40}
+        )
+        assert report == expected.to_json()
+        assert "gateway.token_too_short" not in {f["checkId"] for f in report["findings"]}
+
+    def test_invalid_config_exits_1(self, tmp_path):
+        path = tmp_path / "c.json5"
+        path.write_text("{ discovery: { mdns: { mode: 'loud' } } }")
+        err = StringIO()
+        with pytest.raises(SystemExit) as exc:
+            call_command("audit", "--config", str(path), "--json", stderr=err)
+        assert exc.value.code == 1 and err.getvalue().startswith("discovery.mdns.mode")
+
+    def test_stored_gateway(self, risky):
+        out = StringIO()
+        call_command("audit", "--gateway", "risky", stdout=out)
+        assert out.getvalue().startswith("risky: succeeded")
+        assert AuditRun.objects.get().status == "succeeded"
