@@ -145,3 +145,35 @@ class TestCommand:
         call_command("audit", "--gateway", "risky", stdout=out)
         assert out.getvalue().startswith("risky: succeeded")
         assert AuditRun.objects.get().status == "succeeded"
+
+
+def test_manage_py_audit_config_runs_without_django(tmp_path):
+    """The whole-process path that the benchmark times: `python manage.py audit --config F --json`."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    good, bad = tmp_path / "good.json5", tmp_path / "bad.json5"
+    good.write_text(RISKY)
+    bad.write_text("{ discovery: { mdns: { mode: 'loud' } } }")
+    env = {"PATH": "/usr/bin:/bin"}  # no DJANGO_SETTINGS_MODULE, no secret key: Django is never started
+    ok = subprocess.run(
+        [sys.executable, "manage.py", "audit", "--config", str(good), "--json"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout) == run_audit(load_config(RISKY, env={}).resolved).to_json()
+    failed = subprocess.run(
+        [sys.executable, "manage.py", "audit", "--config", str(bad), "--json"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert failed.returncode == 1 and failed.stderr.startswith("discovery.mdns.mode") and failed.stdout == ""

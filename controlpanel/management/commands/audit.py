@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from controlpanel.lib.envfile import EnvFileError, parse_env_text
+from controlpanel.lib.audit_cli import audit_file
 from controlpanel.models import Gateway
 
 
@@ -35,28 +34,11 @@ class Command(BaseCommand):
             self._audit_stored(opts)
 
     def _audit_file(self, opts) -> None:
-        # Imported here: the file audit needs no database, and this keeps its start-up short.
-        from controlpanel.audit import run_audit
-        from controlpanel.openclaw import load_config
-
-        try:
-            text = Path(opts["config"]).read_text(encoding="utf-8")
-            env = parse_env_text(Path(opts["env_file"]).read_text()) if opts["env_file"] else {}
-        except (OSError, UnicodeDecodeError, EnvFileError) as exc:
-            raise CommandError(str(exc)) from exc
-        result = load_config(text, env=env)
-        if not result.valid:
-            for issue in result.issues:
-                self.stderr.write(f"{issue.path or '(root)'}: {issue.message}")
-            sys.exit(1)
-        report = run_audit(result.resolved, env=env).to_json()
-        if opts["json"]:
-            self.stdout.write(json.dumps(report, indent=2))
-            return
-        s = report["summary"]
-        self.stdout.write(f"Summary: {s['critical']} critical · {s['warn']} warn · {s['info']} info")
-        for f in report["findings"]:
-            self.stdout.write(f"{f['severity'].upper():8} {f['checkId']}  {f['title']}")
+        code = audit_file(opts["config"], opts["env_file"], opts["json"], self.stdout, self.stderr)
+        if code == 2:
+            raise CommandError("the config or env file could not be read")
+        if code:
+            sys.exit(code)
 
     def _audit_stored(self, opts) -> None:
         from controlpanel.services.audits import audit_run_execute, audit_run_start
