@@ -12,6 +12,7 @@ Two deployment shapes are chosen by the environment alone:
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -88,6 +89,8 @@ INSTALLED_APPS = [
     "channels",
     "django_htmx",
     "template_partials",
+    "csp",  # django-csp: the Content-Security-Policy header (Django 5.2 has none built in)
+    "axes",  # django-axes: login throttling
     "controlpanel",
 ]
 
@@ -100,7 +103,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a lockout raised during authentication into a response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "controlpanel.urls"
@@ -197,17 +203,70 @@ CP_MAX_INGEST_EVENTS = envint("CP_MAX_INGEST_EVENTS", "10000")
 CP_INGEST_RATE_PER_MINUTE = envint("CP_INGEST_RATE_PER_MINUTE", "600")
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(DATA_UPLOAD_MAX_MEMORY_SIZE, CP_MAX_INGEST_BYTES + 1024)
 
+# --- security baseline (docs/security.md) --------------------------------------------------------
+
+# Behind HTTPS (any deployment that is not the loopback `make run`): secure cookies with __Host-
+# names, HSTS, redirect to HTTPS. `CP_HTTPS=True manage.py check --deploy --fail-level WARNING` is clean.
+CP_HTTPS = envbool("CP_HTTPS", "False")
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = envint("CP_SESSION_SECONDS", str(12 * 3600))
+if CP_HTTPS:
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+    SECURE_SSL_REDIRECT = envbool("CP_SSL_REDIRECT", "True")
+    SECURE_HSTS_SECONDS = envint("CP_HSTS_SECONDS", str(365 * 24 * 3600))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = envbool("CP_HSTS_PRELOAD", "True")
+    if proxy_header := envstr("CP_SECURE_PROXY_SSL_HEADER"):  # e.g. HTTP_X_FORWARDED_PROTO behind a proxy
+        SECURE_PROXY_SSL_HEADER = (proxy_header, "https")
+    CSRF_TRUSTED_ORIGINS = [f"https://{h}" for h in ALLOWED_HOSTS]
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
+# Strict CSP: no inline script or style anywhere (templates load static files only; htmx runs with
+# allowEval/allowScriptTags off, see base.html). connect-src 'self' covers the same-origin WebSocket.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Login throttling: 5 failures lock that username *from that address* for 15 minutes, so nobody can
+# lock the owner out from elsewhere; a successful login resets the count.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = envint("CP_LOGIN_FAILURE_LIMIT", "5")
+AXES_COOLOFF_TIME = timedelta(minutes=envint("CP_LOGIN_COOLOFF_MINUTES", "15"))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Every handler redacts token/password/secret/authorization/cookie values (controlpanel/lib/logredact.py).
+    "filters": {"redact_secrets": {"()": "controlpanel.lib.logredact.RedactSecretsFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_secrets"]}},
     "root": {"handlers": ["console"], "level": envstr("CP_LOG_LEVEL", "INFO")},
 }
+
+# Gateway credentials at rest (controlpanel/fieldcrypto.py): CP_FIELD_KEYS is a comma-separated list
+# of Fernet keys; the first encrypts, all decrypt (rotate: put the new key first, run
+# `manage.py rotate_field_key`, then drop the old one). Without it, a key file under var/ is
+# generated once (mode 600): fine for `make run` and tests, not for a shared deployment.
+CP_FIELD_KEYS = [k.strip() for k in (envsecret("CP_FIELD_KEYS") or "").split(",") if k.strip()]
+CP_FIELD_KEY_FILE = Path(envstr("CP_FIELD_KEY_FILE", str(VAR_DIR / "field_key")))

@@ -4,6 +4,7 @@ second tab that tries the same request is told it was already decided."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from controlpanel.models import ExecApprovalRequest, PairingRequest, Role
 from tests.conftest import make_exec, make_gateway, make_pairing, make_user
@@ -32,15 +33,11 @@ def test_inbox_decisions(browser, page, live_server):
 
     page.click(f"#request-{dm.code} button[data-decision=approve]")
     page.locator(f"#request-{dm.code} .status-approved").wait_for()
-    page.wait_for_function(
-        "document.querySelector('#pending-badge .badge-number').textContent.trim() === '1'"
-    )
+    expect(page.locator("#pending-badge .badge-number")).to_have_text("1")
 
     page.click(f"#request-{exe.code} button[data-decision=allow-once]")
     page.locator(f"#request-{exe.code} .status-allowed").wait_for()
-    page.wait_for_function(
-        "document.querySelector('#pending-badge .badge-number').textContent.trim() === '0'"
-    )
+    expect(page.locator("#pending-badge .badge-number")).to_have_text("0")
 
     other.click(f"#request-{dm.code} button[data-decision=approve]")
     result = other.locator(f"#request-{dm.code} .result")
