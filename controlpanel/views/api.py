@@ -1,7 +1,8 @@
 """The JSON API (``/api/v1/``). Same permission rule as the pages; errors are JSON with a path.
 
-Authentication is the browser session for now (CSRF applies to writes). Anonymous callers get 401,
-outsiders 404, insufficient roles 403.
+Authentication: ``Authorization: Bearer cpu_…`` (a personal API token, no CSRF: it is not ambient),
+or the browser session (then CSRF applies to writes, as on the pages). Anonymous callers get 401,
+outsiders 404, insufficient roles 403. The description is ``/api/v1/openapi.json``.
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ from uuid import UUID
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from controlpanel import selectors
 from controlpanel.models import Gateway
 from controlpanel.permissions import Capability, get_gateway_for_user
+from controlpanel.services.api_tokens import api_token_authenticate
 from controlpanel.services.gateways import GatewayNameTaken, gateway_import_config
 
 
@@ -27,13 +31,33 @@ class ApiError(Exception):
         self.status, self.message, self.path = status, message, path
 
 
-def api_view(view):
-    """JSON errors instead of HTML pages and login redirects."""
+def _csrf_failure(request: HttpRequest) -> HttpResponse | None:
+    # The view is csrf_exempt so bearer-token calls work; session calls get the page's CSRF check.
+    def reject(req, reason):
+        return JsonResponse({"error": f"CSRF check failed: {reason}"}, status=403)
 
+    middleware = CsrfViewMiddleware(lambda req: None)
+    middleware._reject = reject
+    middleware.process_request(request)
+    return middleware.process_view(request, None, (), {})
+
+
+def api_view(view):
+    """Bearer-token or session authentication; JSON errors instead of HTML pages and login redirects."""
+
+    @csrf_exempt
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not request.user.is_authenticated:
+        auth = request.headers.get("Authorization", "")
+        if auth.startswith("Bearer "):
+            user = api_token_authenticate(auth.removeprefix("Bearer ").strip())
+            if user is None:
+                return JsonResponse({"error": "Invalid or revoked API token."}, status=401)
+            request.user = user
+        elif not request.user.is_authenticated:
             return JsonResponse({"error": "Authentication required."}, status=401)
+        elif (failure := _csrf_failure(request)) is not None:
+            return failure
         try:
             return view(request, *args, **kwargs)
         except ApiError as exc:
@@ -149,3 +173,11 @@ def gateway_config(request: HttpRequest, code: UUID) -> HttpResponse:
     if outcome.gateway is None:
         return JsonResponse(outcome.result.to_validate_json(), status=400)
     return JsonResponse(_gateway_json(outcome.gateway, access.role))
+
+
+@require_GET
+def openapi(request: HttpRequest) -> HttpResponse:
+    """The API description (public: it describes the shape, not any data)."""
+    from controlpanel.openapi import openapi_document
+
+    return JsonResponse(openapi_document())

@@ -1,0 +1,54 @@
+"""Personal API tokens: create (plaintext returned once), revoke, authenticate."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from django.db import transaction
+from django.utils import timezone
+
+from controlpanel.models import ApiToken
+
+from .activity import activity_record
+
+PREFIX = "cpu_"
+
+
+def api_token_create(*, user, name: str) -> tuple[ApiToken, str]:
+    plaintext = PREFIX + secrets.token_urlsafe(32)
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            user=user,
+            name=name[:100],
+            prefix=plaintext[:12],
+            token_hash=hashlib.sha256(plaintext.encode()).hexdigest(),
+        )
+        activity_record(
+            action="api_token.created",
+            actor=user,
+            target=f"api_token:{token.prefix}",
+            after={"name": token.name},
+        )
+    return token, plaintext
+
+
+def api_token_revoke(*, token: ApiToken, actor) -> None:
+    with transaction.atomic():
+        ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        activity_record(action="api_token.revoked", actor=actor, target=f"api_token:{token.prefix}")
+
+
+def api_token_authenticate(plaintext: str):
+    """The active user behind a bearer token, or None. The hash is compared in constant time."""
+    if not plaintext.startswith(PREFIX):
+        return None
+    digest = hashlib.sha256(plaintext.encode()).hexdigest()
+    for token in ApiToken.objects.filter(prefix=plaintext[:12], revoked_at__isnull=True).select_related(
+        "user"
+    ):
+        if hmac.compare_digest(token.token_hash, digest) and token.user.is_active:
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+            return token.user
+    return None
