@@ -71,7 +71,7 @@ def gateway_config_view(*, gateway: Gateway) -> dict:
     }
 
 
-def gateway_tab_context(*, gateway: Gateway, tab: str) -> dict:
+def gateway_tab_context(*, gateway: Gateway, tab: str, check: dict | None = None) -> dict:
     """The data one tab of the gateway page needs, and nothing more (partials get only their data)."""
     if tab == "overview":
         return {
@@ -100,6 +100,8 @@ def gateway_tab_context(*, gateway: Gateway, tab: str) -> dict:
         return alert_tab_context(gateway=gateway)
     if tab == "activity":
         return {"activity": list(gateway_activity(gateway=gateway))}
+    if tab == "memory":
+        return gateway_memory_view(gateway=gateway, check=check)
     raise ValueError(f"unknown tab {tab!r}")
 
 
@@ -319,3 +321,66 @@ def alert_list_context(*, user) -> dict:
         .order_by(F("resolved_at").desc(nulls_first=True), "-last_seen_at")[:300]
     )
     return {"alerts": _alert_snapshots(alerts), "last_event_id": last_id}
+
+
+# --- memory (seeds 000 and 003) -------------------------------------------------------------------------
+
+
+def gateway_memory_view(*, gateway: Gateway, check: dict | None = None) -> dict:
+    """The memory tab: each plugin's manifest against the sandbox policy, workloads with usage and advice,
+    and (if asked) the verdict on one memory operation, like ``clw-inspect --show-policy``."""
+    from controlpanel.models import GatewayMemoryPolicy
+    from controlpanel.policy.memory import check_memory_operation, effective_memory_permissions, region_errors
+    from controlpanel.policy.workload import format_quantity, recommend, usage_percent
+    from controlpanel.services.memory import workload_samples
+
+    policy_row = GatewayMemoryPolicy.objects.filter(gateway=gateway).first()
+    sandbox = policy_row.policy if policy_row else {}
+    plugins = []
+    for m in gateway.plugin_manifests.all():
+        policy = m.manifest.get("memory_policy") or {}
+        plugins.append(
+            {
+                "row": m,
+                "perms": effective_memory_permissions(m.manifest, sandbox),
+                "regions": policy.get("regions") or [],
+                "region_errors": [str(e) for e in region_errors(policy.get("regions") or [])],
+            }
+        )
+    workloads = []
+    for w in gateway.workloads.all():
+        samples = workload_samples(gateway=gateway, name=w.name)
+        latest = samples[-1] if samples else None
+        workloads.append(
+            {
+                "row": w,
+                "limit": format_quantity(w.limit_bytes) if w.limit_bytes else "none",
+                "request": format_quantity(w.request_bytes) if w.request_bytes else "none",
+                "usage": format_quantity(latest) if latest is not None else "",
+                "percent": usage_percent(latest, w.limit_bytes)
+                if latest is not None and w.limit_bytes
+                else None,
+                "samples": len(samples),
+                "advice": recommend(samples).as_json() if samples else None,
+            }
+        )
+    verdict = None
+    if check and check.get("plugin"):
+        manifest = gateway.plugin_manifests.filter(plugin=check["plugin"]).first()
+        if manifest is not None:
+            verdict = check_memory_operation(
+                manifest.manifest,
+                sandbox,
+                check.get("operation") or "read",
+                region=check.get("region") or None,
+                address=check.get("address") or None,
+            )
+    return {
+        "memory_policy": policy_row,
+        "sandbox_json": sandbox,
+        "plugins": plugins,
+        "workloads": workloads,
+        "memory_check": check or {},
+        "memory_verdict": verdict,
+        "operations": ["read", "write", "execute", "allocate", "map"],
+    }

@@ -25,6 +25,7 @@ from controlpanel.models import AuditFinding, AuditRun, AuditSuppression, Gatewa
 from controlpanel.openclaw import load_config
 
 from .activity import activity_record
+from .memory import audit_memory_inputs
 
 log = logging.getLogger(__name__)
 _executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="audit")
@@ -91,6 +92,7 @@ def audit_run_execute(*, run_id: int, timeout: float | None = None) -> AuditRun 
         "suppressions": [
             {"checkId": s.check_id, "reason": s.reason} for s in gateway.audit_suppressions.all()
         ],
+        "memory": audit_memory_inputs(gateway=gateway),
     }
     try:
         proc = subprocess.run(

@@ -22,7 +22,7 @@ def api_tokens(request) -> HttpResponse:
         name = request.POST.get("name", "").strip()
         if not name:
             messages.error(request, "Give the token a name, so you can recognise it later.")
-            return redirect("api-tokens")
+            return redirect("account-tokens")
         token, plaintext = api_token_create(user=request.user, name=name)
         response = render(request, "account/token_created.html", {"token": token, "plaintext": plaintext})
         response["Cache-Control"] = "no-store"
@@ -37,4 +37,4 @@ def api_token_revoke_view(request, pk: int) -> HttpResponse:
     token = get_object_or_404(ApiToken, pk=pk, user=request.user)  # only your own tokens
     api_token_revoke(token=token, actor=request.user)
     messages.success(request, f"Revoked {token.name}: it stopped working.")
-    return redirect("api-tokens")
+    return redirect("account-tokens")

@@ -23,7 +23,18 @@ from controlpanel.services.gateways import (
     gateway_import_config,
 )
 
-TABS = ["overview", "config", "agents", "devices", "pairing", "approvals", "audit", "alerts", "activity"]
+TABS = [
+    "overview",
+    "config",
+    "agents",
+    "devices",
+    "pairing",
+    "approvals",
+    "audit",
+    "alerts",
+    "memory",
+    "activity",
+]
 
 
 @login_required
@@ -39,7 +50,8 @@ def gateway_list(request) -> HttpResponse:
 def gateway_detail(request, code: UUID, tab: str = "overview") -> HttpResponse:
     access = get_gateway_for_user(request.user, code)
     context = {"access": access, "gateway": access.gateway, "tab": tab, "tabs": TABS}
-    context.update(selectors.gateway_tab_context(gateway=access.gateway, tab=tab))
+    check = {k: request.GET.get(k, "")[:200] for k in ("plugin", "operation", "region", "address")}
+    context.update(selectors.gateway_tab_context(gateway=access.gateway, tab=tab, check=check))
     # A tab click swaps only the tab body; a plain link (or a boosted one) gets the whole page.
     partial = request.htmx and not request.htmx.boosted
     return render(

@@ -56,19 +56,19 @@ def test_bearer_writes_need_no_csrf_but_session_writes_do(alice):
 
 def test_token_page_shows_the_token_once(alice):
     client = client_for(alice)
-    response = client.post(reverse("api-tokens"), {"name": "deploy"})
+    response = client.post(reverse("account-tokens"), {"name": "deploy"})
     assert response["Cache-Control"] == "no-store"
     plaintext = response.context["plaintext"]
     assert plaintext in response.content.decode()
-    assert plaintext not in client.get(reverse("api-tokens")).content.decode()
+    assert plaintext not in client.get(reverse("account-tokens")).content.decode()
 
 
 def test_only_your_own_tokens_can_be_revoked(alice, vera):
     token, _ = api_token_create(user=vera, name="mine")
-    response = client_for(alice).post(reverse("api-token-revoke", kwargs={"pk": token.pk}))
+    response = client_for(alice).post(reverse("account-token-revoke", kwargs={"pk": token.pk}))
     assert response.status_code == 404
     token.refresh_from_db()
     assert token.revoked_at is None
-    client_for(vera).post(reverse("api-token-revoke", kwargs={"pk": token.pk}))
+    client_for(vera).post(reverse("account-token-revoke", kwargs={"pk": token.pk}))
     token.refresh_from_db()
     assert token.revoked_at is not None
