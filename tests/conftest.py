@@ -16,6 +16,9 @@ from django.utils import timezone
 from controlpanel.models import ExecApprovalRequest, Gateway, GatewayMembership, PairingRequest, Role
 from controlpanel.services.gateways import gateway_import_config
 
+# Every config the suite uses is checked against the real validator's recorded verdict.
+pytest_plugins = ["tests.oracle_parity"]
+
 MINIMAL_CONFIG = """// two agents, current format
 {
   gateway: { bind: "loopback", port: 18789, auth: { mode: "token", token: "${GW_TOKEN}" } },

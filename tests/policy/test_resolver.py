@@ -1,0 +1,150 @@
+"""Resolver behaviour beyond the oracle: decisions and their rules, explain_json shape, what-if diffs."""
+
+from __future__ import annotations
+
+import pytest
+
+from controlpanel.policy import TOOL_CATALOGUE, can_use, diff_policies, explain_json, resolve_agent
+
+TWO_AGENTS = {
+    "tools": {"profile": "coding", "deny": ["group:web"]},
+    "agents": {
+        "ownership": "explicit",
+        "defaults": {"sandbox": {"mode": "non-main"}},
+        "entries": {"main": {}, "work": {"tools": {"allow": ["read", "exec"], "deny": ["exec"]}}},
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("agent", "tool", "allowed", "source", "key", "rule"),
+    [
+        ("main", "web_search", False, "global", "tools.deny", "deny"),
+        ("main", "read", True, "profile", "tools.profile", "allow"),
+        ("main", "message", False, "profile", "tools.profile", "not-allowed"),
+        ("work", "exec", False, "agent", "agents.entries.work.tools.deny", "deny"),
+        ("work", "read", True, "agent", "agents.entries.work.tools.allow", "allow"),
+        ("work", "write", False, "agent", "agents.entries.work.tools.allow", "not-allowed"),
+        ("work", "bash", False, "agent", "agents.entries.work.tools.deny", "deny"),  # alias of exec
+        ("main", "some_plugin_tool", False, "profile", "tools.profile", "not-allowed"),
+    ],
+)
+def test_every_decision_names_its_rule(agent, tool, allowed, source, key, rule):
+    decision = can_use(TWO_AGENTS, agent, tool)
+    assert (decision.allowed, decision.source, decision.key, decision.rule) == (allowed, source, key, rule)
+    assert decision.reason
+
+
+def test_deny_reason_names_the_entry_as_written():
+    assert "group:web" in can_use(TWO_AGENTS, "main", "web_fetch").reason
+
+
+def test_nothing_configured_allows_by_default():
+    decision = can_use({}, None, "exec")
+    assert (decision.allowed, decision.source, decision.key) == (True, "default", "tools")
+
+
+def test_group_session_is_sandboxed_and_gets_the_sandbox_layer():
+    main = resolve_agent(TWO_AGENTS, "main")
+    group = resolve_agent(TWO_AGENTS, "main", session_key="agent:main:telegram:group:123")
+    assert not main.sandbox.session_is_sandboxed
+    assert group.sandbox.session_is_sandboxed
+    assert "gateway" in main.allowed and "gateway" not in group.allowed
+    decision = can_use(TWO_AGENTS, "main", "gateway", session_key="agent:main:telegram:group:123")
+    assert (decision.source, decision.key, decision.rule) == ("default", "tools.sandbox.tools.deny", "deny")
+
+
+@pytest.mark.parametrize(
+    ("session", "expected_key", "sandboxed"),
+    [
+        (None, "agent:main:main", False),
+        ("main", "agent:main:main", False),
+        ("agent:main:main", "agent:main:main", False),
+        ("agent:main:discord:channel:9", "agent:main:discord:channel:9", True),
+        ("scratch", "agent:main:scratch", True),
+    ],
+)
+def test_session_keys(session, expected_key, sandboxed):
+    policy = resolve_agent(TWO_AGENTS, "main", session_key=session)
+    assert (policy.session_key, policy.sandbox.session_is_sandboxed) == (expected_key, sandboxed)
+
+
+def test_explain_json_partitions_the_catalogue():
+    doc = explain_json(resolve_agent(TWO_AGENTS, "work"))
+    tools = doc["tools"]
+    assert sorted(tools["allowed"] + tools["denied"]) == list(TOOL_CATALOGUE)
+    assert not set(tools["allowed"]) & set(tools["denied"])
+    assert tools["allowed"] == ["read"]
+    assert set(tools["sources"]) == set(TOOL_CATALOGUE)
+    assert tools["sources"]["exec"] == {"source": "agent", "key": "agents.entries.work.tools.deny"}
+    assert doc["agentId"] == "work"
+    assert doc["sandbox"]["mode"] == "non-main"
+    assert doc["sandbox"]["sessionIsSandboxed"] is False
+    assert doc["exec"]["mode"] == "full"
+
+
+def test_elevated_never_grants_a_denied_tool():
+    config = {
+        "tools": {"deny": ["exec"], "elevated": {"enabled": True, "allowFrom": {"telegram": ["*"]}}},
+        "agents": {"defaults": {"sandbox": {"mode": "all"}}},
+    }
+    policy = resolve_agent(config, "main", session_key="agent:main:telegram:group:1")
+    assert policy.elevated.allowed_by_config and policy.elevated.always_allowed_by_config
+    assert "exec" in policy.denied
+
+
+def test_elevated_agent_list_must_also_allow_the_channel():
+    config = {
+        "tools": {"elevated": {"allowFrom": {"telegram": ["1"]}}},
+        "agents": {"entries": {"main": {"tools": {"elevated": {"allowFrom": {"discord": ["2"]}}}}}},
+    }
+    elevated = resolve_agent(config, "main", session_key="agent:main:telegram:group:1").elevated
+    assert not elevated.allowed_by_config
+    assert elevated.failures == (
+        {"gate": "allowFrom", "key": "agents.entries.*.tools.elevated.allowFrom.telegram"},
+    )
+
+
+def test_what_if_diff_lists_gains_and_losses_per_agent():
+    after = {**TWO_AGENTS, "tools": {"profile": "coding"}}
+    diff = diff_policies(TWO_AGENTS, after)
+    assert diff == {"main": {"gained": ["web_fetch", "web_search", "x_search"], "lost": []}}
+    assert diff_policies(TWO_AGENTS, TWO_AGENTS) == {}
+
+
+def test_what_if_diff_for_added_and_removed_agents():
+    after = {**TWO_AGENTS, "agents": {**TWO_AGENTS["agents"], "entries": {"main": {}}}}
+    assert diff_policies(TWO_AGENTS, after) == {"work": {"gained": [], "lost": ["read"]}}
+
+
+def test_legacy_agents_list_is_read_like_entries():
+    legacy = {"agents": {"list": [{"id": "meeting", "tools": {"allow": ["read", "memory_search"]}}]}}
+    assert resolve_agent(legacy, "meeting").allowed == ["memory_search", "read"]
+
+
+def test_exec_mode_and_sources_for_an_agent_override():
+    config = {
+        "tools": {"exec": {"mode": "full", "safeBins": ["jq"], "safeBinTrustedDirs": ["/opt/bin"]}},
+        "agents": {"entries": {"main": {"tools": {"exec": {"ask": "always"}}}}},
+    }
+    exec_policy = resolve_agent(config, "main").exec
+    assert (exec_policy.security, exec_policy.ask, exec_policy.mode) == ("full", "always", "ask")
+    assert exec_policy.ask_source == "agents.entries.main.tools.exec.ask"
+    assert exec_policy.security_source == "tools.exec.mode"
+    assert exec_policy.allowed_decisions == ("allow-once", "deny")
+    assert exec_policy.safe_bins == ("jq",)
+    assert exec_policy.safe_bin_trusted_dirs == ("/bin", "/usr/bin", "/opt/bin")
+
+
+def test_host_approvals_only_tighten_exec():
+    from controlpanel.policy.exec_policy import resolve_exec
+
+    tightened = resolve_exec({}, None, host_approvals={"security": "allowlist", "ask": "on-miss"})
+    assert (tightened.security, tightened.ask, tightened.mode, tightened.ask_fallback) == (
+        "allowlist",
+        "on-miss",
+        "ask",
+        "deny",
+    )
+    loosened = resolve_exec({"tools": {"exec": {"mode": "deny"}}}, None, host_approvals={"security": "full"})
+    assert loosened.security == "deny"

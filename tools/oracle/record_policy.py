@@ -1,0 +1,93 @@
+"""Regenerate the effective-policy fixtures from the real OpenClaw CLI.
+
+Usage: .venv/bin/python tools/oracle/record_policy.py [NAME_SUBSTRING ...]
+
+For every tests/fixtures/policy/configs/*.json5 (or only those whose name contains one of the
+arguments) this shells out to ../shared/tools/openclaw-peer, one call at a time (the machine is
+shared), and writes tests/fixtures/policy/oracle/<config name>/:
+
+- validate.json            `openclaw config validate --json` (a config that is not valid stops the run)
+- tools.json               the package's own effective tool resolver (`openclaw-peer tools`)
+- explain.<agent>.main.json   `openclaw sandbox explain --json --agent AGENT`
+- explain.<agent>.group.json  the same for the group session `agent:AGENT:telegram:group:123`
+- exec-policy.json         `openclaw exec-policy show --json`
+- agents.json              `openclaw agents list --json`
+
+The per-call temporary state directory is replaced by `<state>` so re-recording gives stable files.
+CI does not run this script; the tests read the committed output.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PEER = Path("/work/shared/tools/openclaw-peer")
+CONFIGS = ROOT / "tests/fixtures/policy/configs"
+OUT = ROOT / "tests/fixtures/policy/oracle"
+GROUP_SESSION = "agent:{agent}:telegram:group:123"
+# Every call gets a throw-away dir like /tmp/tmp.AbC123; strip it so fixtures are reproducible.
+STATE_DIR = re.compile(r"/tmp/tmp\.[A-Za-z0-9]+")  # noqa: S108 - a pattern to scrub, not a file we use
+
+
+def peer(*args: str) -> object:
+    """Run one openclaw-peer command and return its stdout parsed as JSON (stderr is ignored)."""
+    # The arguments are our own fixture paths and fixed sub-commands.
+    proc = subprocess.run([str(PEER), *args], capture_output=True, text=True, timeout=120, check=False)  # noqa: S603
+    text = STATE_DIR.sub("<state>", proc.stdout)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SystemExit(
+            f"openclaw-peer {' '.join(args)} gave no JSON:\n{proc.stdout}\n{proc.stderr}"
+        ) from exc
+
+
+def write(path: Path, data: object) -> None:
+    """Write one fixture file as stable, indented JSON."""
+    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def record(config: Path) -> bool:
+    """Record every oracle output for one config; returns False (and records nothing more) if invalid."""
+    target = OUT / config.stem
+    target.mkdir(parents=True, exist_ok=True)
+    cfg = str(config)
+    validation = peer("validate", cfg)
+    write(target / "validate.json", validation)
+    if not (isinstance(validation, dict) and validation.get("valid")):
+        print(f"  INVALID for the real CLI: {json.dumps(validation)}", flush=True)
+        return False
+    tools = peer("tools", cfg)
+    write(target / "tools.json", tools)
+    for agent in tools["agentIds"]:
+        write(target / f"explain.{agent}.main.json", peer("explain", cfg, agent))
+        session = GROUP_SESSION.format(agent=agent)
+        explained = peer("with", cfg, "sandbox", "explain", "--json", "--agent", agent, "--session", session)
+        write(target / f"explain.{agent}.group.json", explained)
+    write(target / "exec-policy.json", peer("with", cfg, "exec-policy", "show", "--json"))
+    write(target / "agents.json", peer("with", cfg, "agents", "list", "--json"))
+    return True
+
+
+def main(argv: list[str]) -> int:
+    """Record all configs (or the ones matching argv); returns the process exit code."""
+    configs = sorted(CONFIGS.glob("*.json5"))
+    if argv:
+        configs = [c for c in configs if any(a in c.name for a in argv)]
+    invalid = []
+    for config in configs:
+        print(f"recording {config.name}", flush=True)
+        if not record(config):
+            invalid.append(config.name)
+    if invalid:
+        print(f"invalid configs (fix them: every fixture config must be valid): {invalid}")
+    return 1 if invalid else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
