@@ -76,6 +76,8 @@ def api_view(view):
 def _json_body(request: HttpRequest, allowed: set[str]) -> dict:
     if request.content_type != "application/json":
         raise ApiError(415, "Send the body as application/json.")
+    if int(request.headers.get("Content-Length") or 0) > settings.CP_MAX_CONFIG_BYTES:
+        raise ApiError(413, f"The body is larger than {settings.CP_MAX_CONFIG_BYTES} bytes.")
     if len(request.body) > settings.CP_MAX_CONFIG_BYTES:
         raise ApiError(413, f"The body is larger than {settings.CP_MAX_CONFIG_BYTES} bytes.")
     try:
