@@ -1,0 +1,200 @@
+"""load_config: openclaw.json text in, a LoadResult out (never raises for bad input)."""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from .config_warnings import dm_policy_warnings, heartbeat_warnings
+from .dump import dump_config
+from .envsubst import EnvRef, config_env_vars, substitute
+from .issues import ROOT_PATH, ConfigIssue, dotted, from_validation_error, js_type
+from .legacy import apply_fixes, find_legacy
+from .roster import migrate_agent_list, roster_issues
+from .rules import rule_issues
+from .schema import OpenClawConfig, channel_issues, unmodeled_keys
+from .schema.known_keys import CHANNEL_KEYS
+from .syntax import ConfigSyntaxError, parse_json5
+
+
+class Migration(BaseModel):
+    """A proposed rewrite of a config refused only for legacy keys: the new text and what changed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    changes: list[str]
+
+
+class LoadResult(BaseModel):
+    """Everything known about one openclaw.json text; ``resolved``/``config`` are None when invalid."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    valid: bool
+    issues: list[ConfigIssue] = []
+    warnings: list[ConfigIssue] = []
+    raw: dict[str, Any] | None = None
+    resolved: dict[str, Any] | None = None
+    config: Any = None  # OpenClawConfig instance (a generated pydantic model)
+    unmodeled: list[str] = []  # dotted paths kept verbatim, untyped: "models", "gateway.remote"
+    env_refs: list[EnvRef] = []
+    migration: Migration | None = None
+    default_agent_id: str | None = None
+
+    def to_validate_json(self) -> dict[str, Any]:
+        """Return the shape of `openclaw config validate --json` (without the file path).
+
+        Like the CLI: a valid config gets "warnings" (possibly empty), an invalid one gets "issues" only.
+        """
+        if self.valid:
+            return {
+                "valid": True,
+                "warnings": [{"path": w.path, "message": w.message} for w in self.warnings],
+            }
+        return {"valid": False, "issues": [{"path": i.path, "message": i.message} for i in self.issues]}
+
+
+def load_config(text: str, *, env: Mapping[str, str] | None = None) -> LoadResult:
+    """Parse, substitute, migrate and validate one openclaw.json text; returns a LoadResult.
+
+    env defaults to os.environ; variables the config defines itself (env.vars) fill the gaps.
+    """
+    try:
+        raw = parse_json5(text)
+    except ConfigSyntaxError as exc:
+        message = f"JSON5 parse failed: {_js_wording(exc.message)}"
+        if exc.line:
+            message += f" at {exc.line}:{exc.column}"
+        return LoadResult(valid=False, issues=[ConfigIssue(path=exc.path or ROOT_PATH, message=message)])
+    if not isinstance(raw, dict):
+        found = js_type(raw)
+        issue = ConfigIssue(path=ROOT_PATH, message=f"Invalid input: expected object, received {found}")
+        return LoadResult(valid=False, issues=[issue])
+    return _validate(raw, dict(os.environ) if env is None else dict(env))
+
+
+def _js_wording(message: str) -> str:
+    """Word the common parse errors as the json5 npm package does (what `openclaw config validate` shows)."""
+    if message == "Unexpected end of input":
+        return "SyntaxError: JSON5: invalid end of input"
+    found = re.fullmatch(r'Unexpected "(.)"', message)
+    if found:
+        return f"SyntaxError: JSON5: invalid character '{found.group(1)}'"
+    return message
+
+
+def _validate(raw: dict[str, Any], env: dict[str, str]) -> LoadResult:
+    """Run substitution, migrations and the schema on a parsed config."""
+    # The process environment wins over the config's own env.vars, as in OpenClaw.
+    substitution = substitute(raw, {**config_env_vars(raw), **env})
+    # The CLI lists missing variables after the warnings about the config itself.
+    env_warnings = [
+        ConfigIssue(
+            path=ref.path,
+            message=f'Missing env var "{ref.name}" - feature using this value will be unavailable',
+        )
+        for ref in substitution.missing
+    ]
+    resolved, moved, default_id = migrate_agent_list(substitution.value)
+    warnings = [ConfigIssue(path="agents.entries", message=message) for message in moved]
+    issues = _schema_issues(resolved)
+    issues += [issue for issue in roster_issues(resolved) if issue not in issues]
+    if not issues:
+        issues = rule_issues(resolved)
+    legacy = find_legacy(raw)
+    issues = _with_hints(issues, legacy)
+    unmodeled = unmodeled_keys(raw)
+    base = {"raw": raw, "unmodeled": unmodeled, "env_refs": substitution.refs}
+    if issues:
+        migration = _propose_migration(raw, legacy, issues, env)
+        return LoadResult(
+            valid=False, issues=issues, migration=migration, warnings=warnings + env_warnings, **base
+        )
+    warnings += heartbeat_warnings(resolved, default_id) + dm_policy_warnings(resolved) + env_warnings
+    config = OpenClawConfig.model_validate(resolved)
+    return LoadResult(
+        valid=True, resolved=resolved, config=config, default_agent_id=default_id, warnings=warnings, **base
+    )
+
+
+def _schema_issues(resolved: dict[str, Any]) -> list[ConfigIssue]:
+    """Return core-schema issues, or (only when those pass, like the CLI) per-channel issues."""
+    if _has_non_finite(resolved):
+        return [ConfigIssue(path=ROOT_PATH, message="Invalid input: numbers must be finite")]
+    try:
+        OpenClawConfig.model_validate(resolved)
+    except ValidationError as exc:
+        return from_validation_error(exc)
+    channels = resolved.get("channels")
+    if not isinstance(channels, dict):
+        return []
+    return [
+        ConfigIssue(path=dotted(["channels", name, *filter(None, [rel])]), message=message)
+        for name, data in channels.items()
+        for rel, message in channel_issues(name, data)
+    ]
+
+
+def _has_non_finite(value: Any) -> bool:
+    """JSON5 allows Infinity/NaN but a config holding them cannot be written back as JSON."""
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, dict):
+        return any(_has_non_finite(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_non_finite(v) for v in value)
+    return False
+
+
+def _with_hints(issues: list[ConfigIssue], legacy: list[Any]) -> list[ConfigIssue]:
+    """Attach the migration hint of each legacy key to the issue that names its parent path."""
+    hints: dict[str, list[str]] = {}
+    for finding in legacy:
+        hints.setdefault(finding.reported_at, []).append(finding.hint)
+    # agents.list[i] findings surface at agents.entries.<id> after the in-memory move.
+    out = []
+    for issue in issues:
+        hint = "; ".join(dict.fromkeys(hints.get(issue.path, []))) or _list_hint(issue.path, legacy)
+        hint = hint or _misplaced_hint(issue)
+        out.append(issue.model_copy(update={"hint": hint or None}) if hint else issue)
+    return out
+
+
+def _misplaced_hint(issue: ConfigIssue) -> str:
+    """Hint for channel settings written at the top level (documents show them as bare excerpts)."""
+    if issue.path != ROOT_PATH or not issue.message.startswith("Unrecognized key"):
+        return ""
+    keys = re.findall(r'"([^"]+)"', issue.message)
+    channel_keys = {key for known in CHANNEL_KEYS.values() for key in known}
+    if not keys or not all(key in channel_keys for key in keys):
+        return ""
+    names = ", ".join(keys)
+    return f"{names} are settings of one channel: move them under channels.<channel> (e.g. channels.whatsapp)"
+
+
+def _list_hint(path: str, legacy: list[Any]) -> str:
+    parts = path.split(".")
+    if len(parts) >= 3 and parts[:2] == ["agents", "entries"]:
+        tail = parts[3:]
+        for finding in legacy:
+            if finding.parent[:2] == ("agents", "list") and list(finding.parent[3:]) == tail:
+                return finding.hint
+    return ""
+
+
+def _propose_migration(
+    raw: dict[str, Any], legacy: list[Any], issues: list[ConfigIssue], env: dict[str, str]
+) -> Migration | None:
+    """Return the rewrite when every issue is explained by a legacy key and the rewrite is valid."""
+    if not legacy or any(issue.hint is None for issue in issues):
+        return None
+    migrated, changes = apply_fixes(raw, legacy)
+    text = dump_config(migrated)
+    check = _validate(migrated, env)
+    return Migration(text=text, changes=changes) if check.valid else None

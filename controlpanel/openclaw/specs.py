@@ -1,0 +1,95 @@
+"""Read-only views of a resolved config that the Django side stores: agents and channels."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from .roster import migrate_agent_list
+
+IMPLICIT_AGENT_ID = "main"  # the agent a gateway runs when agents.entries is empty or absent
+
+
+class AgentSpec(BaseModel):
+    """One agent as the gateway sees it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    name: str | None
+    model: str | None
+    workspace: str | None
+    is_default: bool
+    raw: dict[str, Any]
+
+
+class ChannelSpec(BaseModel):
+    """One configured messaging channel and its DM/group access policy."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    dm_policy: str | None
+    allow_from: list[str]
+    group_policy: str | None
+    raw: dict[str, Any]
+
+
+def _model_name(model: Any) -> str | None:
+    """Return the primary model of an agent (a string, or {primary, fallbacks})."""
+    if isinstance(model, dict):
+        primary = model.get("primary")
+        return primary if isinstance(primary, str) else None
+    return model if isinstance(model, str) else None
+
+
+def agents_of(resolved: dict[str, Any], default_agent_id: str | None = None) -> list[AgentSpec]:
+    """Return the agents of a resolved config in roster order, the default one marked.
+
+    Accepts a legacy ``agents.list`` too (migrated here the same way load_config does). The default, as
+    `agents list --json` marks it: with agents.ownership="explicit" only agents.defaults.systemAgent.agentId
+    (else no default at all); otherwise the one retired ``default: true`` marker, else the first entry.
+    With no entries the gateway runs an implicit "main" agent, which is returned.
+    """
+    migrated, _, marker_id = migrate_agent_list(resolved)
+    agents = migrated.get("agents") if isinstance(migrated.get("agents"), dict) else {}
+    entries = agents.get("entries") if isinstance(agents.get("entries"), dict) else {}
+    defaults = agents.get("defaults") if isinstance(agents.get("defaults"), dict) else {}
+    if not entries:
+        entries = {IMPLICIT_AGENT_ID: {}}
+    if agents.get("ownership") == "explicit":
+        default_id = (defaults.get("systemAgent") or {}).get("agentId")
+    else:
+        chosen = default_agent_id or marker_id
+        default_id = chosen if chosen in entries else next(iter(entries))
+    return [
+        AgentSpec(
+            id=agent_id,
+            name=entry.get("name") if isinstance(entry.get("name"), str) else None,
+            model=_model_name(entry.get("model", defaults.get("model"))),
+            workspace=entry.get("workspace", defaults.get("workspace")),
+            is_default=agent_id == default_id,
+            raw=entry,
+        )
+        for agent_id, entry in entries.items()
+        if isinstance(entry, dict)
+    ]
+
+
+def channels_of(resolved: dict[str, Any]) -> list[ChannelSpec]:
+    """Return one ChannelSpec per configured channel (settings shared by all channels skipped)."""
+    channels = resolved.get("channels")
+    if not isinstance(channels, dict):
+        return []
+    return [
+        ChannelSpec(
+            name=name,
+            dm_policy=data.get("dmPolicy"),
+            allow_from=[str(item) for item in data.get("allowFrom") or []],
+            group_policy=data.get("groupPolicy"),
+            raw=data,
+        )
+        for name, data in channels.items()
+        if isinstance(data, dict) and name not in ("defaults", "modelByChannel")
+    ]

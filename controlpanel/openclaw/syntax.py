@@ -1,0 +1,226 @@
+"""JSON5 text in: a small tokenizer that knows the key path of every value, and the parser.
+
+The authoritative value parser is the ``json5`` package (the same grammar as the ``json5`` npm package
+that OpenClaw uses). Our own tokenizer exists for two jobs the package cannot do: name the path of a
+duplicated key, and rewrite string literals in place (``redact_text``) while keeping comments and layout.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import json5
+
+Path = tuple[str, ...]
+
+_PUNCT = "{}[]:,"
+# JSON5 white space: the ASCII set, NBSP, BOM and the Unicode space separators.
+_WHITESPACE = frozenset(
+    " \t\n\r\v\f\u00a0\ufeff\u2028\u2029\u1680\u202f\u205f\u3000" + "".join(map(chr, range(0x2000, 0x200B)))
+)
+_LINE_COL = re.compile(r"<string>:(\d+) (.*) at column (\d+)$", re.DOTALL)
+
+
+class ConfigSyntaxError(ValueError):
+    """The text is not JSON5 (or has a duplicate key); carries a 1-based line and column."""
+
+    def __init__(self, message: str, line: int = 0, column: int = 0, path: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+        self.path = path
+
+    def __str__(self) -> str:
+        if self.line:
+            return f"{self.message} (line {self.line}, column {self.column})"
+        return self.message
+
+
+@dataclass(frozen=True)
+class Token:
+    """One lexical token: kind is one of the punctuation characters, "string" or "word"."""
+
+    kind: str
+    start: int
+    end: int
+
+
+def tokenize(text: str) -> Iterator[Token]:
+    """Yield the tokens of a JSON5 text, skipping whitespace and comments.
+
+    Lenient on purpose: words (numbers, identifiers, literals) are maximal runs of other characters.
+    Raises ConfigSyntaxError for an unterminated string or block comment.
+    """
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch in _WHITESPACE:
+            i += 1
+        elif text.startswith("//", i):
+            newline = _find_line_end(text, i)
+            i = n if newline < 0 else newline
+        elif text.startswith("/*", i):
+            close = text.find("*/", i + 2)
+            if close < 0:
+                raise _syntax_error_at(text, i, "Unterminated comment")
+            i = close + 2
+        elif ch in _PUNCT:
+            yield Token(ch, i, i + 1)
+            i += 1
+        elif ch in "\"'":
+            end = _string_end(text, i)
+            yield Token("string", i, end)
+            i = end
+        else:
+            start = i
+            while i < n and text[i] not in _PUNCT and text[i] not in "\"'/" and text[i] not in _WHITESPACE:
+                i += 1
+            if i == start:  # a lone "/" that starts no comment
+                i += 1
+            yield Token("word", start, i)
+
+
+def _find_line_end(text: str, start: int) -> int:
+    """Return the index of the first line terminator at or after start, or -1."""
+    ends = [pos for pos in (text.find(c, start) for c in "\n\r\u2028\u2029") if pos >= 0]
+    return min(ends) if ends else -1
+
+
+def _string_end(text: str, start: int) -> int:
+    """Return the index just past the string literal opening at start."""
+    quote, i, n = text[start], start + 1, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == quote:
+            return i + 1
+        if ch in "\n\r":
+            break
+        i += 1
+    raise _syntax_error_at(text, start, "Unterminated string")
+
+
+def _syntax_error_at(text: str, index: int, message: str) -> ConfigSyntaxError:
+    line = text.count("\n", 0, index) + 1
+    column = index - (text.rfind("\n", 0, index) + 1) + 1
+    return ConfigSyntaxError(message, line, column)
+
+
+def decode_string(text: str, token: Token) -> str:
+    """Return the value of a string literal token; raises ConfigSyntaxError for a bad escape."""
+    try:
+        return json5.loads(text[token.start : token.end])
+    except ValueError:
+        raise _syntax_error_at(text, token.start, "Invalid string literal") from None
+
+
+def decode_key(text: str, token: Token) -> str:
+    """Return the key name of a string or identifier token; raises ConfigSyntaxError if it is neither."""
+    if token.kind == "string":
+        return decode_string(text, token)
+    try:
+        # Identifier keys may hold \\uXXXX escapes; let the json5 package decode them.
+        return next(iter(json5.loads("{" + text[token.start : token.end] + ":0}")))
+    except (ValueError, StopIteration):
+        raise _syntax_error_at(text, token.start, "Invalid key") from None
+
+
+@dataclass(frozen=True)
+class ValueSite:
+    """Where a scalar value sits: its key path and its token (for in-place rewriting)."""
+
+    path: Path
+    token: Token
+
+
+@dataclass
+class _Frame:
+    """An open object or array while walking: where it sits and what was read in it so far."""
+
+    kind: str  # "{" or "["
+    path: Path
+    keys: set[str] = field(default_factory=set)
+    key: str = ""  # the key whose value comes next (objects)
+    index: int = 0  # the index of the next item (arrays)
+    expecting_key: bool = False
+
+    def child_path(self) -> Path:
+        """Return the path of the value about to be read in this container."""
+        return (*self.path, self.key if self.kind == "{" else str(self.index))
+
+
+def walk_values(text: str) -> Iterator[ValueSite]:
+    """Yield every scalar value of a JSON5 text with its key path (array items get their index).
+
+    Raises ConfigSyntaxError naming the path when an object repeats a key.
+    """
+    stack: list[_Frame] = []
+    for tok in tokenize(text):
+        frame = stack[-1] if stack else None
+        if tok.kind in "{[":
+            stack.append(_Frame(tok.kind, frame.child_path() if frame else (), expecting_key=tok.kind == "{"))
+            if frame is not None:
+                frame.expecting_key = False
+        elif tok.kind in "}]":
+            if stack:
+                stack.pop()
+        elif frame is None:
+            yield ValueSite((), tok)
+        elif tok.kind == ",":
+            frame.expecting_key = frame.kind == "{"
+            if frame.kind == "[":
+                frame.index += 1
+        elif tok.kind == ":":
+            frame.expecting_key = False
+        elif frame.kind == "{" and frame.expecting_key:
+            frame.key = _remember_key(text, tok, frame)
+        else:
+            yield ValueSite(frame.child_path(), tok)
+
+
+def _remember_key(text: str, tok: Token, frame: _Frame) -> str:
+    """Return the key of tok, recorded in frame; raises ConfigSyntaxError on a repeated key."""
+    key = decode_key(text, tok)
+    if key in frame.keys:
+        dotted = ".".join((*frame.path, key))
+        err = _syntax_error_at(text, tok.start, f'Duplicate key "{key}" at {dotted or "<root>"}')
+        err.path = dotted
+        raise err
+    frame.keys.add(key)
+    return key
+
+
+def parse_json5(text: str) -> Any:
+    """Parse JSON5 text and return the value; duplicate keys are rejected.
+
+    Raises ConfigSyntaxError(message, line, column) on any syntax problem.
+    """
+    try:
+        return json5.loads(text, allow_duplicate_keys=False)
+    except ValueError as exc:
+        raise _translate(text, str(exc)) from None
+    except RecursionError:
+        raise ConfigSyntaxError("Nesting too deep") from None
+
+
+def _translate(text: str, message: str) -> ConfigSyntaxError:
+    """Turn a json5 package error into ConfigSyntaxError with line/column (and path for duplicates)."""
+    if message.startswith("Duplicate key"):
+        try:
+            for _ in walk_values(text):
+                pass
+        except ConfigSyntaxError as located:
+            return located
+        return ConfigSyntaxError(message)
+    match = _LINE_COL.search(message)
+    if match:
+        # Control characters in the message (an unexpected newline) are shown escaped.
+        text_part = match.group(2).encode("unicode_escape").decode("ascii")
+        return ConfigSyntaxError(text_part, int(match.group(1)), int(match.group(3)))
+    return ConfigSyntaxError(message, 1, 1)

@@ -1,0 +1,76 @@
+"""Our verdict equals the real validator's on every recorded config."""
+
+from __future__ import annotations
+
+import pytest
+
+from controlpanel.openclaw import load_config
+
+from .fixtures import config_env, config_names, config_text, recorded
+
+# The panel is deliberately stricter here (issue 2: "duplicate keys rejected"); OpenClaw's JSON5
+# parser silently keeps the last value, which hides a mistake in a security-relevant file.
+STRICTER_THAN_CLI = {"invalid_duplicate_key"}
+
+# Warnings about what is installed on the CLI's host, not about the config text.
+INSTALL_DEPENDENT = ("plugin not installed:", "plugin not found:")
+
+NAMES = config_names()
+CHECKED = [name for name in NAMES if name not in STRICTER_THAN_CLI]
+VALID = [name for name in CHECKED if recorded(name)["valid"]]
+INVALID = [name for name in CHECKED if not recorded(name)["valid"]]
+
+
+def test_it_has_enough_configs() -> None:
+    assert len(NAMES) >= 60
+    assert len({recorded(name)["issues"][0]["path"] for name in INVALID}) >= 25
+
+
+@pytest.mark.parametrize("name", CHECKED)
+def test_it_agrees_with_the_real_validator(name: str) -> None:
+    real = recorded(name)
+    ours = load_config(config_text(name), env=config_env(name))
+    assert ours.valid == real["valid"], ours.to_validate_json()
+    if not real["valid"]:
+        our_paths = [issue.path for issue in ours.issues]
+        assert real["issues"][0]["path"] in our_paths
+
+
+@pytest.mark.parametrize("name", INVALID)
+def test_it_words_the_first_issue_like_the_real_validator(name: str) -> None:
+    real = recorded(name)
+    ours = load_config(config_text(name), env=config_env(name)).to_validate_json()
+    first = real["issues"][0]
+    assert {"path": first["path"], "message": first["message"]} in ours["issues"]
+
+
+@pytest.mark.parametrize("name", VALID)
+def test_it_gives_the_same_warnings_on_valid_configs(name: str) -> None:
+    real = recorded(name)
+    ours = load_config(config_text(name), env=config_env(name)).to_validate_json()
+    from_config = [w for w in real["warnings"] if not w["message"].startswith(INSTALL_DEPENDENT)]
+    assert ours["warnings"] == from_config
+
+
+@pytest.mark.parametrize("name", sorted(STRICTER_THAN_CLI))
+def test_it_is_stricter_than_the_cli_on_duplicate_keys(name: str) -> None:
+    assert recorded(name)["valid"] is True
+    result = load_config(config_text(name), env=config_env(name))
+    assert not result.valid
+    assert result.issues[0].path == "gateway.port"
+    assert "Duplicate key" in result.issues[0].message
+
+
+@pytest.mark.parametrize("name", INVALID)
+def test_invalid_output_has_the_cli_shape(name: str) -> None:
+    ours = load_config(config_text(name), env=config_env(name)).to_validate_json()
+    real = recorded(name)
+    assert set(ours) == {"valid", "issues"} == set(real) - {"ok", "error"}
+
+
+@pytest.mark.parametrize("name", INVALID)
+def test_invalid_configs_get_exactly_the_cli_issues(name: str) -> None:
+    """Not only the first issue: the whole set of (path, message) pairs, in the CLI's words."""
+    real = {(i["path"], i["message"]) for i in recorded(name)["issues"]}
+    ours = {(i.path, i.message) for i in load_config(config_text(name), env=config_env(name)).issues}
+    assert ours == real
