@@ -29,7 +29,8 @@ def config_key(text: str, env: dict[str, str]) -> str:
 def _recording(original):
     def load_config(text, *, env=None):
         result = original(text, env=env)
-        if env is not None:  # env=None would read os.environ: not reproducible, not recorded
+        # env=None would read os.environ (not reproducible); NUL bytes cannot reach a real process env.
+        if env is not None and not any("\x00" in str(k) + str(v) for k, v in env.items()):
             env = {str(k): str(v) for k, v in env.items()}
             SEEN.setdefault(config_key(text, env), {"text": text, "env": env, "valid": result.valid})
         return result

@@ -117,7 +117,7 @@ def peer(*args: str) -> dict:
     """Run openclaw-peer and return its parsed JSON stdout (raises on a non-zero exit)."""
     # The argv is ours (fixed tool path + our fixture paths), never user input.
     cmd = [str(PEER), *args]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout  # noqa: S603
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     return json.loads(out)
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 PEER = os.environ.get("OPENCLAW_PEER", "/work/shared/tools/openclaw-peer")
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "audit" / "configs"
 # The peer creates its state dir with mktemp; any path below it is host noise.
-TMP_PATH = re.compile(r"/tmp/tmp\.[A-Za-z0-9]+")  # noqa: S108  (a pattern, not a file we use)
+TMP_PATH = re.compile(r"/tmp/tmp\.[A-Za-z0-9]+")
 
 
 def read_env_file(path: Path) -> dict[str, str]:
@@ -52,7 +52,7 @@ def record(config: Path) -> None:
     env.update(read_env_file(config.with_name(name + ".env")))
     # Fixed argv: our peer script and our own fixture path.
     cmd = [PEER, "audit", str(config)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)  # noqa: S603
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
     out = config.with_name(name + ".audit.json")
     start = proc.stdout.find("{")
     if proc.returncode != 0 or start < 0:

@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,16 +47,24 @@ def real_verdict(text: str, env: dict[str, str]) -> dict:
     }
 
 
+def passable(entry: dict) -> bool:
+    """A process environment cannot carry NUL bytes: such configs cannot be given to the real CLI."""
+    return not any("\x00" in k or "\x00" in v for k, v in entry["env"].items())
+
+
 def main() -> None:
     seen = json.loads(SEEN.read_text())
     registry = json.loads(REGISTRY.read_text()) if REGISTRY.exists() else {}
-    todo = [k for k in seen if "--all" in sys.argv or k not in registry]
-    for i, key in enumerate(todo, 1):
-        entry = seen[key]
-        verdict = real_verdict(entry["text"], entry["env"])
-        registry[key] = {"text": entry["text"], "env": entry["env"], **verdict}
-        print(f"[{i}/{len(todo)}] {key} valid={verdict['valid']} (panel {entry['valid']})")
-        REGISTRY.write_text(json.dumps(registry, indent=1, sort_keys=True) + "\n")
+    todo = [k for k in seen if ("--all" in sys.argv or k not in registry) and passable(seen[k])]
+    workers = int(os.environ.get("ORACLE_WORKERS", "3"))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(real_verdict, seen[k]["text"], seen[k]["env"]): k for k in todo}
+        for i, future in enumerate(as_completed(futures), 1):
+            key, entry = futures[future], seen[futures[future]]
+            verdict = future.result()
+            registry[key] = {"text": entry["text"], "env": entry["env"], **verdict}
+            print(f"[{i}/{len(todo)}] {key} valid={verdict['valid']} (panel {entry['valid']})", flush=True)
+            REGISTRY.write_text(json.dumps(registry, indent=1, sort_keys=True) + "\n")
     print(f"{len(registry)} verdicts in {REGISTRY.relative_to(ROOT)}")
 
 

@@ -31,13 +31,13 @@ CONFIGS = ROOT / "tests/fixtures/policy/configs"
 OUT = ROOT / "tests/fixtures/policy/oracle"
 GROUP_SESSION = "agent:{agent}:telegram:group:123"
 # Every call gets a throw-away dir like /tmp/tmp.AbC123; strip it so fixtures are reproducible.
-STATE_DIR = re.compile(r"/tmp/tmp\.[A-Za-z0-9]+")  # noqa: S108 - a pattern to scrub, not a file we use
+STATE_DIR = re.compile(r"/tmp/tmp\.[A-Za-z0-9]+")
 
 
 def peer(*args: str) -> object:
     """Run one openclaw-peer command and return its stdout parsed as JSON (stderr is ignored)."""
     # The arguments are our own fixture paths and fixed sub-commands.
-    proc = subprocess.run([str(PEER), *args], capture_output=True, text=True, timeout=120, check=False)  # noqa: S603
+    proc = subprocess.run([str(PEER), *args], capture_output=True, text=True, timeout=120, check=False)
     text = STATE_DIR.sub("<state>", proc.stdout)
     try:
         return json.loads(text)
