@@ -25,6 +25,9 @@ def agent_detail(request, code: UUID, agent_id: str) -> HttpResponse:
         session = "main"
     context = {"access": access, "gateway": access.gateway, "agent": agent}
     context.update(selectors.agent_policy_view(gateway=access.gateway, agent_id=agent_id, session=session))
+    memory = selectors.gateway_memory_view(gateway=access.gateway)
+    context["agent_workloads"] = [w for w in memory["workloads"] if w["row"].agent_id == agent_id]
+    context["plugins"] = memory["plugins"]
     tool = request.GET.get("tool", "").strip()
     if tool:
         from controlpanel.policy import can_use

@@ -105,3 +105,11 @@ def test_stored_audits_run_the_memory_and_workload_checks(memory):
         "memory.permissions_narrowed",
         "workload.request_equals_limit",
     } <= ids
+
+
+def test_agent_page_shows_its_workloads_and_plugin_permissions(memory, vera):
+    body = client_for(vera).get(reverse("agent-detail", kwargs={"code": memory.code, "agent_id": "main"}))
+    text = body.content.decode()
+    section = text[text.index('id="agent-memory"') :][:3000]
+    assert "<code>fetcher</code>: <strong>read, write</strong>" in section
+    assert 'id="agent-workload-payment-processor"' in section and "3072Mi" in section
