@@ -33,8 +33,8 @@ KINDS = [("", "All"), ("dm", "DM senders"), ("device", "Devices"), ("node", "Nod
 @login_required
 @require_GET
 def inbox(request) -> HttpResponse:
-    gateway_code = request.GET.get("gateway") or None
-    kind = request.GET.get("kind") or None
+    gateway_code = _uuid_or_none(request.GET.get("gateway"))
+    kind = request.GET.get("kind") if request.GET.get("kind") in dict(KINDS) else None
     history = request.GET.get("view") == "history"
     items = selectors.approvals_inbox(
         user=request.user, gateway_code=gateway_code, kind=kind, pending=not history
@@ -54,6 +54,14 @@ def inbox(request) -> HttpResponse:
     }
     template = "approvals/inbox.html#inbox-list" if request.htmx else "approvals/inbox.html"
     return render(request, template, context)
+
+
+def _uuid_or_none(value: str | None) -> str | None:
+    """A filter value from the query string: a UUID, or no filter at all (never a 500)."""
+    try:
+        return str(UUID(value)) if value else None
+    except ValueError:
+        return None
 
 
 @login_required

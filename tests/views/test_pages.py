@@ -153,3 +153,15 @@ class TestApi:
             content_type="application/json",
         )
         assert clash.status_code == 409
+
+
+@pytest.mark.django_db
+def test_inbox_filters_ignore_garbage(alpha, vera):
+    from tests.conftest import make_pairing
+
+    make_pairing(alpha)
+    response = client_for(vera).get(reverse("approvals-inbox"), {"gateway": "not-a-uuid", "kind": "<script>"})
+    assert response.status_code == 200 and "Dana" in response.content.decode()
+    nobody = "00000000-0000-0000-0000-000000000000"
+    other = client_for(vera).get(reverse("approvals-inbox"), {"gateway": nobody})
+    assert "Dana" not in other.content.decode()
