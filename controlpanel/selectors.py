@@ -306,7 +306,10 @@ def alert_tab_context(*, gateway: Gateway) -> dict:
         "last_event_id": last_id,
         "silences": list(Silence.objects.filter(gateway=gateway, expires_at__gt=timezone.now())),
         "memory_subjects": list(
-            MemorySample.objects.filter(gateway=gateway).values_list("subject", flat=True).distinct()[:20]
+            MemorySample.objects.filter(gateway=gateway)
+            .order_by("subject")
+            .values_list("subject", flat=True)
+            .distinct()[:20]
         ),
     }
 
@@ -364,17 +367,20 @@ def gateway_memory_view(*, gateway: Gateway, check: dict | None = None) -> dict:
                 "advice": recommend(samples).as_json() if samples else None,
             }
         )
-    verdict = None
+    verdict, check_error = None, ""
     if check and check.get("plugin"):
         manifest = gateway.plugin_manifests.filter(plugin=check["plugin"]).first()
         if manifest is not None:
-            verdict = check_memory_operation(
-                manifest.manifest,
-                sandbox,
-                check.get("operation") or "read",
-                region=check.get("region") or None,
-                address=check.get("address") or None,
-            )
+            try:
+                verdict = check_memory_operation(
+                    manifest.manifest,
+                    sandbox,
+                    check.get("operation") or "read",
+                    region=check.get("region") or None,
+                    address=check.get("address") or None,
+                )
+            except ValueError as exc:  # an unknown operation, a malformed region or address
+                check_error = str(exc)
     return {
         "memory_policy": policy_row,
         "sandbox_json": sandbox,
@@ -382,5 +388,6 @@ def gateway_memory_view(*, gateway: Gateway, check: dict | None = None) -> dict:
         "workloads": workloads,
         "memory_check": check or {},
         "memory_verdict": verdict,
+        "memory_check_error": check_error,
         "operations": ["read", "write", "execute", "allocate", "map"],
     }

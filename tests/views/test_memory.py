@@ -113,3 +113,10 @@ def test_agent_page_shows_its_workloads_and_plugin_permissions(memory, vera):
     section = text[text.index('id="agent-memory"') :][:3000]
     assert "<code>fetcher</code>: <strong>read, write</strong>" in section
     assert 'id="agent-workload-payment-processor"' in section and "3072Mi" in section
+
+
+@pytest.mark.parametrize("query", [{"address": "zzz"}, {"region": "bad region"}, {"operation": "fly"}])
+def test_malformed_checks_are_explained_not_500(memory, vera, query):
+    url = reverse("gateway-memory", kwargs={"code": memory.code})
+    response = client_for(vera).get(url, {"plugin": "fetcher", **query})
+    assert response.status_code == 200 and "Cannot check:" in response.content.decode()
