@@ -8,8 +8,6 @@ HASH   := $(shell sha1sum pyproject.toml | cut -c1-12)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-export CP_SECRET_KEY_FILE ?= $(CURDIR)/var/secret_key
-
 .PHONY: run test install install-test serve lint migrations clean
 
 $(VENV)/bin/python:
@@ -32,12 +30,18 @@ var/secret_key:
 	$(PY) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
 	chmod 600 $@
 
+# `make run` keeps its secret key in var/ (generated once); `make test` uses tests/settings.py's.
+run: export CP_SECRET_KEY_FILE ?= $(CURDIR)/var/secret_key
 run: install var/secret_key
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py seed_demo
 	$(PY) manage.py ensure_owner
-	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C stops)"
+	@echo "Serving on http://$(HOST):$(PORT)/ with the gateway worker (Ctrl-C stops both)"
+	@# The worker runs in the background (where sh ignores Ctrl-C); the trap stops it with SIGTERM
+	@# whenever the web server ends, however it ends.
+	@$(PY) manage.py gateway_worker & WORKER=$$!; \
+	trap 'kill $$WORKER 2>/dev/null; wait $$WORKER' EXIT INT TERM; \
 	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) controlpanel.asgi:application
 
 test: install-test

@@ -143,10 +143,21 @@ else:
         }
     }
 
+# Live alerts fan out to many sockets per worker. The pub/sub layer publishes a group message once
+# and each worker copies it to its own sockets; the list-based core layer pushes one copy per socket
+# through Redis and drops messages beyond 100 queued per worker (bench/alerts_latency.py).
+# CP_CHANNEL_LAYER=core selects the core layer. Either way the database is the record; sockets resync.
+CHANNEL_BACKENDS = {
+    "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
+    "core": "channels_redis.core.RedisChannelLayer",
+}
 if redis_url := envsecret("REDIS_URL"):
+    channel_layer = envstr("CP_CHANNEL_LAYER", "pubsub")
+    if channel_layer not in CHANNEL_BACKENDS:
+        raise ImproperlyConfigured(f"CP_CHANNEL_LAYER must be 'pubsub' or 'core', not {channel_layer!r}")
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": CHANNEL_BACKENDS[channel_layer],
             "CONFIG": {"hosts": [redis_url]},
         }
     }

@@ -3,7 +3,20 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from controlpanel.views import agents, alerts, api, approvals, audits, devices, gateways, ingest, members
+from controlpanel.views import (
+    account,
+    agents,
+    alerts,
+    api,
+    approvals,
+    audits,
+    connection,
+    devices,
+    gateways,
+    ingest,
+    members,
+    memory,
+)
 
 gw = "gateways/<uuid:code>/"
 
@@ -19,6 +32,9 @@ urlpatterns = [
         if tab != "overview"
     ],
     path(f"{gw}agents/<str:agent_id>/", agents.agent_detail, name="agent-detail"),
+    path(f"{gw}connection/", connection.gateway_connection, name="gateway-connection"),
+    path(f"{gw}connection/credentials/", connection.gateway_credentials, name="gateway-credentials"),
+    path(f"{gw}connection/config-push/", connection.gateway_config_push, name="gateway-config-push"),
     path(f"{gw}config/import/", gateways.gateway_reimport, name="gateway-reimport"),
     path(f"{gw}config/export/", gateways.gateway_export, name="gateway-export"),
     path(f"{gw}delete/", gateways.gateway_delete_view, name="gateway-delete"),
@@ -26,6 +42,9 @@ urlpatterns = [
     path(f"{gw}devices/<uuid:device_code>/rotate/", devices.device_rotate_view, name="device-rotate"),
     path(f"{gw}devices/<uuid:device_code>/rename/", devices.device_rename_view, name="device-rename"),
     path(f"{gw}activity/export.<str:fmt>", gateways.activity_export, name="activity-export"),
+    path(f"{gw}memory/manifests/", memory.manifest_set, name="memory-manifest-set"),
+    path(f"{gw}memory/policy/", memory.sandbox_policy_set, name="memory-policy-set"),
+    path(f"{gw}memory/workloads/", memory.workload_save, name="memory-workload-set"),
     path(f"{gw}audit/start/", audits.audit_start, name="audit-start"),
     path(f"{gw}audit/suppressions/", audits.suppression_add, name="suppression-add"),
     path(f"{gw}audit/suppressions/<int:pk>/remove/", audits.suppression_remove, name="suppression-remove"),
@@ -50,9 +69,17 @@ urlpatterns = [
     path(f"{gw}alerts/tokens/", alerts.ingest_tokens, name="ingest-tokens"),
     path(f"{gw}alerts/tokens/<int:pk>/revoke/", alerts.ingest_token_revoke_view, name="ingest-token-revoke"),
     path("api/v1/gateways/<uuid:code>/events", ingest.ingest_events_view, name="api-ingest-events"),
+    path("account/tokens/", account.api_tokens, name="account-tokens"),
+    path("account/tokens/<int:pk>/revoke/", account.api_token_revoke_view, name="account-token-revoke"),
+    path("api/v1/openapi.json", api.openapi, name="api-openapi"),
     path("api/v1/gateways/", api.gateways, name="api-gateways"),
     path("api/v1/gateways/new/", api.gateway_create, name="api-gateway-create"),
     path("api/v1/gateways/<uuid:code>/", api.gateway, name="api-gateway"),
     path("api/v1/gateways/<uuid:code>/config/", api.gateway_config, name="api-gateway-config"),
     path("api/v1/config/validate/", api.config_validate, name="api-config-validate"),
 ]
+
+handler400 = "controlpanel.views.errors.bad_request"
+handler403 = "controlpanel.views.errors.permission_denied"
+handler404 = "controlpanel.views.errors.not_found"
+handler500 = "controlpanel.views.errors.server_error"

@@ -1,5 +1,6 @@
 """The panel's models, one module per area; import them from here."""
 
+from .accounts import ApiToken
 from .activity import ActivityChainHead, ActivityEvent
 from .agents import Agent, ChannelAccount
 from .alerts import Alert, AlertEvent, GatewayAlertState, MemorySample, Silence
@@ -9,6 +10,8 @@ from .base import Role
 from .devices import Device
 from .gateways import Gateway, GatewayMembership
 from .ingest import IngestToken
+from .links import GatewayConfigPush, GatewayLink
+from .memory import GatewayMemoryPolicy, PluginManifest, WorkloadSpec
 from .pairing import PairingRequest
 
 __all__ = [
@@ -17,6 +20,7 @@ __all__ = [
     "Agent",
     "Alert",
     "AlertEvent",
+    "ApiToken",
     "AuditFinding",
     "AuditRun",
     "AuditSuppression",
@@ -25,10 +29,15 @@ __all__ = [
     "ExecApprovalRequest",
     "Gateway",
     "GatewayAlertState",
+    "GatewayConfigPush",
+    "GatewayLink",
     "GatewayMembership",
+    "GatewayMemoryPolicy",
     "IngestToken",
     "MemorySample",
     "PairingRequest",
+    "PluginManifest",
     "Role",
     "Silence",
+    "WorkloadSpec",
 ]

@@ -74,3 +74,109 @@ class Alert(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.type} on {self.gateway} ({self.subject})"
+
+
+class AlertEventKind(models.TextChoices):
+    CREATED = "created", "Created"
+    UPDATED = "updated", "Updated"
+    ESCALATED = "escalated", "Escalated"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    RESOLVED = "resolved", "Resolved"
+    SILENCED = "silenced", "Silenced"
+
+
+class AlertEvent(models.Model):
+    """One change to an alert, in commit order: the record that sockets backfill from.
+
+    ``id`` is a monotonically increasing BigAutoField; a client that reconnects sends the last id it
+    saw and gets every later event of the gateways it may see. ``payload`` holds what the page needs to
+    render the alert at that moment (gateway text inside is hostile: rendered auto-escaped only).
+    """
+
+    Kind = AlertEventKind
+
+    id = models.BigAutoField(primary_key=True)
+    gateway = models.ForeignKey(Gateway, models.CASCADE, related_name="alert_events")
+    alert = models.ForeignKey(Alert, models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=15, choices=Kind.choices)
+    # False when the change must not toast (silenced, or muted by an OOM on the same workload).
+    notify = models.BooleanField(default=True)
+    payload = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["gateway", "id"], name="cp_alertevent_gateway_id")]
+        constraints = [choices_check("kind", AlertEventKind, "cp_alertevent_kind_valid")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.kind} {self.alert_id}"
+
+
+class Silence(TimestampedModel):
+    """A time-bounded mute: matching alerts stay listed but do not toast. Expiry and comment are mandatory.
+
+    ``type_pattern`` and ``subject_pattern`` are shell-style globs (``fnmatch``), ``*`` matches all.
+    """
+
+    gateway = models.ForeignKey(Gateway, models.CASCADE, related_name="silences")
+    type_pattern = models.CharField(max_length=100, default="*")
+    subject_pattern = models.CharField(max_length=300, default="*")
+    comment = models.TextField()
+    expires_at = models.DateTimeField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+")
+
+    class Meta:
+        ordering = ["-expires_at"]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(comment=""), name="cp_silence_comment_required"),
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("created_at")),
+                name="cp_silence_expires_after_creation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"silence {self.type_pattern}/{self.subject_pattern} on {self.gateway} until {self.expires_at}"
+
+
+class MemorySample(models.Model):
+    """One memory reading for the charts: ``subject`` is ``agent:<id>`` or ``workload:<name>``."""
+
+    id = models.BigAutoField(primary_key=True)
+    gateway = models.ForeignKey(Gateway, models.CASCADE, related_name="memory_samples")
+    subject = models.CharField(max_length=300)
+    usage_bytes = models.BigIntegerField()
+    limit_bytes = models.BigIntegerField(null=True, blank=True)  # None: the sender reported no limit
+    ts = models.DateTimeField()
+
+    class Meta:
+        ordering = ["ts"]
+        indexes = [models.Index(fields=["gateway", "subject", "ts"], name="cp_memsample_subject_ts")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(usage_bytes__gte=0), name="cp_memorysample_usage_nonneg"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(limit_bytes__isnull=True) | models.Q(limit_bytes__gt=0),
+                name="cp_memorysample_limit_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} {self.usage_bytes}/{self.limit_bytes} at {self.ts}"
+
+
+class GatewayAlertState(models.Model):
+    """The alert rules' state for one gateway (``AlertEvaluator.to_dict()``), shared by all workers.
+
+    Rows are locked (select_for_update) while an ingest or a tick updates them, so two workers never
+    evaluate the same gateway from the same stale state.
+    """
+
+    gateway = models.OneToOneField(Gateway, models.CASCADE, primary_key=True, related_name="alert_state")
+    evaluator = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"alert state of {self.gateway}"

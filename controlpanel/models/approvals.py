@@ -25,6 +25,15 @@ class ExecApprovalRequestStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+class Delivery(models.TextChoices):
+    """Where a decision stands with the gateway (see ``delivery`` on the request models)."""
+
+    LOCAL = "local", "Panel only"
+    PENDING = "pending", "Sending to the gateway"
+    DELIVERED = "delivered", "Confirmed by the gateway"
+    REFUSED = "refused", "Refused by the gateway"
+
+
 class ExecApprovalRequest(TimestampedModel):
     """An exec request, decided once: pending -> allowed | denied | expired | cancelled.
 
@@ -32,6 +41,7 @@ class ExecApprovalRequest(TimestampedModel):
     """
 
     Status = ExecApprovalRequestStatus
+    Delivery = Delivery
 
     class Decision(models.TextChoices):
         ALLOW_ONCE = "allow-once", "Allow once"
@@ -63,6 +73,13 @@ class ExecApprovalRequest(TimestampedModel):
     requested_by = models.CharField(max_length=300, blank=True)
     requested_at = models.DateTimeField()
     expires_at = models.DateTimeField()
+
+    # Requests mirrored from a gateway: the panel's decision must reach it. local = nothing to send
+    # (a panel-only request), pending = decided here, not yet sent; delivered / refused = the
+    # gateway's answer. A refused decision is never shown as done.
+    delivery = models.CharField(max_length=10, choices=Delivery.choices, default=Delivery.LOCAL)
+    delivery_error = models.TextField(blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
 
     objects = ExecApprovalRequestQuerySet.as_manager()
 

@@ -7,6 +7,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from .approvals import Delivery
 from .base import TimestampedModel, choices_check
 from .gateways import Gateway
 
@@ -39,6 +40,7 @@ class PairingRequest(TimestampedModel):
     Kind = PairingRequestKind
 
     Status = PairingRequestStatus
+    Delivery = Delivery
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     gateway = models.ForeignKey(Gateway, models.CASCADE, related_name="pairing_requests")
@@ -72,6 +74,13 @@ class PairingRequest(TimestampedModel):
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
     )
     decision_reason = models.TextField(blank=True)
+
+    # Requests mirrored from a gateway: the panel's decision must reach it. local = nothing to send
+    # (a panel-only request), pending = decided here, not yet sent; delivered / refused = the
+    # gateway's answer. A refused decision is never shown as done.
+    delivery = models.CharField(max_length=10, choices=Delivery.choices, default=Delivery.LOCAL)
+    delivery_error = models.TextField(blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
 
     objects = PairingRequestQuerySet.as_manager()
 

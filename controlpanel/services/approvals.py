@@ -106,6 +106,9 @@ def _target(request) -> str:
 
 def _claim(model, request, *, now: datetime, **changes: Any) -> bool:
     """The compare-and-set: pending and not past its deadline, or nothing happens."""
+    if request.external_id:
+        # Mirrored from a live gateway: the gateway worker sends this decision and records the answer.
+        changes["delivery"] = "pending"
     return (
         model.objects.filter(pk=request.pk, status="pending", expires_at__gt=now).update(
             decided_at=now, updated_at=now, **changes
@@ -156,6 +159,10 @@ def pairing_request_approve(
         outcome = Outcome(request, won=True, message="Approved.")
         if request.kind == PairingRequest.Kind.DM:
             outcome.message = _approve_dm(request, actor=actor)
+        elif request.external_id:
+            # Mirrored from a running gateway: the gateway issues the device's token once the worker
+            # delivers this approval; the panel mints none.
+            outcome.message = "Approved. The gateway is being told; it issues the device's token itself."
         else:
             outcome.device, outcome.token = _approve_device(request, now=now)
             outcome.message = (

@@ -50,7 +50,17 @@ CASES = [
     Case("gateway-detail"),
     *[
         Case(f"gateway-{tab}")
-        for tab in ["config", "agents", "devices", "pairing", "approvals", "audit", "alerts", "activity"]
+        for tab in [
+            "config",
+            "agents",
+            "devices",
+            "pairing",
+            "approvals",
+            "audit",
+            "alerts",
+            "memory",
+            "activity",
+        ]
     ],
     Case("agent-detail", extra=("agent",)),
     Case("gateway-reimport", min_role=Role.OWNER),
@@ -67,6 +77,9 @@ CASES = [
     Case("device-rename", "post", min_role=Role.ADMIN, extra=("device",), data={"name": "renamed"}),
     Case("device-rotate", "post", min_role=Role.OWNER, extra=("device",)),
     Case("activity-export", extra=("json",)),
+    Case("memory-manifest-set", "post", min_role=Role.OWNER, data={"manifest": '{"plugin": "p"}'}),
+    Case("memory-policy-set", "post", min_role=Role.OWNER, data={"policy": '{"mode": "strict"}'}),
+    Case("memory-workload-set", "post", min_role=Role.OWNER, data={"name": "w", "limit": "2Gi"}),
     Case("audit-start", "post", min_role=Role.ADMIN),
     Case("suppression-add", "post", min_role=Role.OWNER, data={"check_id": "x.y", "reason": "why"}),
     Case("suppression-remove", "post", min_role=Role.OWNER, extra=("suppression",)),
@@ -94,13 +107,28 @@ CASES = [
     Case("exec-detail", extra=("exec",)),
     Case("pairing-decide", "post", min_role=Role.ADMIN, extra=("pairing",), data={"action": "reject"}),
     Case("exec-decide", "post", min_role=Role.ADMIN, extra=("exec",), data={"decision": "deny"}),
+    Case("gateway-connection"),
+    Case(
+        "gateway-credentials",
+        "post",
+        min_role=Role.OWNER,
+        data={"ws_url": "ws://127.0.0.1:18789", "kind": "token", "secret": "s3cret-token"},
+    ),
+    Case("gateway-config-push", "post", min_role=Role.OWNER, data={"patch": "{}", "base_hash": "h"}),
+    Case("account-tokens", min_role=None),
+    Case("account-tokens", "post", min_role=None, data={"name": "script"}),
     Case("api-gateways", min_role=None),
     Case("api-gateway-create", "post", min_role=None, json_body={"name": "api-gw", **CONFIG_JSON}),
     Case("api-config-validate", "post", min_role=None, json_body=CONFIG_JSON),
     Case("api-gateway"),
     Case("api-gateway-config", "put", min_role=Role.OWNER, json_body=CONFIG_JSON),
 ]
-EXEMPT = {"login", "logout"}  # the authentication pages themselves
+EXEMPT = {
+    "login",  # the authentication pages themselves
+    "logout",
+    "api-openapi",  # public: the API's description, no data (tests/security/test_api_schema.py)
+    "account-token-revoke",  # per user, not per gateway: tests/security/test_api_tokens.py
+}
 # Authenticated by an ingest token, not a session: tests/alerts/test_ingest_api.py covers its auth.
 EXEMPT |= {"api-ingest-events"}
 PERSONAS = ["anonymous", "outsider", "viewer", "admin", "owner"]

@@ -1,0 +1,286 @@
+"""Mirror a live gateway's pending requests into the panel, and hand the panel's decisions back.
+
+Called by the gateway worker with what the gateway sent (event payloads, list answers). Requests
+mirrored from a gateway carry its id in ``external_id``; decisions taken on them in the panel get
+``delivery = pending`` (services.approvals) and the worker sends them, then records the gateway's
+answer here: delivered, or refused with the gateway's words.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from controlpanel.approvals import expiry
+from controlpanel.events.errors import EventValidationError
+from controlpanel.events.jsonparse import parse_json_event
+from controlpanel.events.models import RawEvent
+from controlpanel.models import ExecApprovalRequest, Gateway, GatewayLink, PairingRequest
+
+from .activity import activity_record
+
+logger = logging.getLogger(__name__)
+
+
+def _from_ms(value: Any, default: datetime) -> datetime:
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return datetime.fromtimestamp(value / 1000, tz=UTC)
+    return default
+
+
+# --- pairing ------------------------------------------------------------------------------------
+
+
+def pairing_mirror(
+    *, gateway_id: int, kind: str, record: dict[str, Any], now: datetime | None = None
+) -> bool:
+    """Create the PairingRequest for a gateway's pending device or node request (once per id).
+
+    Returns True if a row was created. The panel's own device request is not mirrored: it cannot
+    approve itself, an operator on the gateway host does (see the Connection page).
+    """
+    now = now or timezone.now()
+    request_id = str(record.get("requestId") or "")
+    if not request_id:
+        return False
+    gateway = Gateway.objects.get(pk=gateway_id)
+    device_id = str(record.get("deviceId") or record.get("nodeId") or "")
+    own = GatewayLink.objects.filter(gateway=gateway).values_list("device_id", flat=True).first()
+    if kind == "device" and own and device_id == own:
+        return False
+    # A device that retries keeps its request id: after our copy expired, a fresh copy is mirrored.
+    known = PairingRequest.objects.filter(gateway=gateway, kind=kind, external_id=request_id)
+    if known.exclude(status="expired").exists():
+        return False
+    requested_at = _from_ms(record.get("ts"), now)
+    request = PairingRequest.objects.create(
+        gateway=gateway,
+        kind=kind,
+        external_id=request_id,
+        device_id=device_id[:200],
+        device_name=str(record.get("displayName") or "")[:200],
+        platform=str(record.get("platform") or "")[:100],
+        public_key=str(record.get("publicKey") or ""),
+        role=str(record.get("role") or ("node" if kind == "node" else "operator"))[:10],
+        requested_scopes=[str(s) for s in record.get("scopes") or []],
+        commands=[str(c) for c in record.get("commands") or []],
+        requested_at=requested_at,
+        # The gateway keeps device requests a few minutes; the panel shows the same horizon.
+        expires_at=max(requested_at, now) + expiry.DEVICE_PAIRING_TTL,
+        requested_by=f"device:{device_id}",
+    )
+    activity_record(
+        action="pairing.requested",
+        gateway=gateway,
+        target=f"pairing:{request.code}",
+        after={"kind": kind, "device": device_id, "external_id": request_id, "source": "gateway"},
+    )
+    return True
+
+
+def pairing_resolved_elsewhere(*, gateway_id: int, kind: str, request_id: str, decision: str) -> None:
+    """A pairing request was decided on the gateway (another client): close our pending copy."""
+    now = timezone.now()
+    status = "approved" if decision == "approved" else "rejected"
+    PairingRequest.objects.filter(
+        gateway_id=gateway_id, kind=kind, external_id=request_id, status="pending"
+    ).update(
+        status=status,
+        decided_at=now,
+        updated_at=now,
+        delivery="delivered",
+        decision_reason="Decided on the gateway.",
+    )
+
+
+def pairing_reconcile(*, gateway_id: int, kind: str, pending: list[dict[str, Any]]) -> None:
+    """Backfill from ``*.pair.list``: mirror what is pending there; expire what no longer is."""
+    ids = set()
+    for record in pending:
+        pairing_mirror(gateway_id=gateway_id, kind=kind, record=record)
+        ids.add(str(record.get("requestId") or ""))
+    now = timezone.now()
+    PairingRequest.objects.filter(gateway_id=gateway_id, kind=kind, status="pending").exclude(
+        external_id=""
+    ).exclude(external_id__in=ids).update(
+        status="expired", decided_at=now, updated_at=now, decision_reason="No longer pending on the gateway."
+    )
+
+
+# --- exec ---------------------------------------------------------------------------------------
+
+
+def exec_mirror(*, gateway_id: int, payload: dict[str, Any], now: datetime | None = None) -> bool:
+    """Create the ExecApprovalRequest for an ``exec.approval.requested`` payload (once per id)."""
+    now = now or timezone.now()
+    approval_id = str(payload.get("id") or "")
+    request = payload.get("request") or {}
+    if not approval_id or not isinstance(request, dict):
+        return False
+    if ExecApprovalRequest.objects.filter(gateway_id=gateway_id, external_id=approval_id).exists():
+        return False
+    requested_at = _from_ms(payload.get("createdAtMs"), now)
+    expires_at = _from_ms(payload.get("expiresAtMs"), requested_at + expiry.EXEC_APPROVAL_DEFAULT_TTL)
+    agent = str(request.get("agentId") or "")
+    command = str(request.get("command") or request.get("commandPreview") or "")
+    row = ExecApprovalRequest.objects.create(
+        gateway_id=gateway_id,
+        external_id=approval_id,
+        agent_ref=agent[:100],
+        session_key=str(request.get("sessionKey") or "")[:300],
+        command=command,
+        argv=[str(a) for a in request.get("commandArgv") or []],
+        cwd=str(request.get("cwd") or "")[:1000],
+        # Only the names: the gateway sends env keys, never values.
+        env={str(k): "" for k in request.get("envKeys") or []},
+        host=str(request.get("host") or "")[:100],
+        # Only what the gateway offers: it refuses anything else (allow-always is often withheld).
+        allowed_decisions=[str(d) for d in request.get("allowedDecisions") or ["deny"]],
+        requested_at=requested_at,
+        expires_at=max(expires_at, requested_at + timedelta(seconds=1)),
+        requested_by=f"agent:{agent}",
+    )
+    activity_record(
+        action="exec.requested",
+        gateway=row.gateway,
+        target=f"exec:{row.code}",
+        after={"command": command, "agent": agent, "external_id": approval_id, "source": "gateway"},
+    )
+    return True
+
+
+def exec_resolved_elsewhere(*, gateway_id: int, approval_id: str, decision: str, by: str) -> None:
+    """An approval was resolved on the gateway (another client, or expiry): close our pending copy."""
+    now = timezone.now()
+    rows = ExecApprovalRequest.objects.filter(
+        gateway_id=gateway_id, external_id=approval_id, status="pending"
+    )
+    if decision in ("allow-once", "allow-always", "deny"):
+        rows.update(
+            status="allowed" if decision != "deny" else "denied",
+            decision=decision,
+            decided_at=now,
+            updated_at=now,
+            delivery="delivered",
+            decision_reason=f"Decided on the gateway{f' by {by}' if by else ''}.",
+        )
+    else:
+        rows.update(
+            status="cancelled", decided_at=now, updated_at=now, decision_reason="Closed on the gateway."
+        )
+
+
+def exec_reconcile(*, gateway_id: int, pending: list[dict[str, Any]]) -> None:
+    """Backfill from ``exec.approval.list``; pending copies the gateway no longer has are closed."""
+    ids = set()
+    for item in pending:
+        exec_mirror(gateway_id=gateway_id, payload=item)
+        ids.add(str(item.get("id") or ""))
+    now = timezone.now()
+    stale = ExecApprovalRequest.objects.filter(gateway_id=gateway_id, status="pending").exclude(
+        external_id=""
+    )
+    stale = stale.exclude(external_id__in=ids)
+    stale.filter(expires_at__lte=now).update(status="expired", decided_at=now, updated_at=now)
+    stale.filter(expires_at__gt=now).update(
+        status="cancelled",
+        decided_at=now,
+        updated_at=now,
+        decision_reason="No longer pending on the gateway.",
+    )
+
+
+# --- deliveries ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One decision to send: which row, and the RPC that carries it."""
+
+    model: str  # "pairing" | "exec"
+    pk: int
+    method: str
+    params: dict[str, Any]
+
+
+def deliveries_pending(gateway_id: int) -> list[Delivery]:
+    """Return the decisions taken in the panel that the gateway has not answered yet."""
+    out: list[Delivery] = []
+    for row in PairingRequest.objects.filter(gateway_id=gateway_id, delivery="pending").exclude(
+        external_id=""
+    ):
+        verb = "approve" if row.status == "approved" else "reject"
+        out.append(Delivery("pairing", row.pk, f"{row.kind}.pair.{verb}", {"requestId": row.external_id}))
+    for row in ExecApprovalRequest.objects.filter(gateway_id=gateway_id, delivery="pending").exclude(
+        external_id=""
+    ):
+        if row.decision and row.decision in (row.allowed_decisions or []):
+            params = {"id": row.external_id, "decision": row.decision}
+            out.append(Delivery("exec", row.pk, "exec.approval.resolve", params))
+        else:
+            # Never send a decision the gateway did not offer (or none at all, e.g. expired here).
+            delivery_record(model="exec", pk=row.pk, ok=False, error="Not a decision this request allows.")
+    return out
+
+
+def delivery_record(*, model: str, pk: int, ok: bool, error: str = "") -> None:
+    """Record the gateway's answer to a decision: delivered, or refused with its message."""
+    cls = ExecApprovalRequest if model == "exec" else PairingRequest
+    now = timezone.now()
+    with transaction.atomic():
+        row = cls.objects.select_related("gateway").get(pk=pk)
+        row.delivery = "delivered" if ok else "refused"
+        row.delivery_error = "" if ok else error
+        row.delivered_at = now
+        row.save(update_fields=["delivery", "delivery_error", "delivered_at", "updated_at"])
+        activity_record(
+            action=f"{model}.decision_{row.delivery}",
+            gateway=row.gateway,
+            target=f"{model}:{row.code}",
+            detail={"status": row.status, "error": error},
+        )
+
+
+# --- alerts -------------------------------------------------------------------------------------
+
+
+def alert_events_from_frame(frame: dict[str, Any]) -> list[Any]:
+    """Return the alert-relevant parsed events in a gateway event frame (exec denials); [] otherwise."""
+    if frame.get("event") not in ("exec.denied", "exec.approval.resolved"):
+        return []
+    try:
+        event = parse_json_event(frame)
+    except EventValidationError:
+        logger.warning("gateway frame %s did not parse as an event", frame.get("event"))
+        return []
+    return [] if isinstance(event, RawEvent) else [event]
+
+
+def alert_events_from_diagnostics(events: list[dict[str, Any]]) -> list[Any]:
+    """Return parsed memory diagnostics from a ``diagnostics.stability`` answer (others skipped)."""
+    out = []
+    for item in events:
+        if isinstance(item, dict) and str(item.get("type") or "").startswith("diagnostic.memory."):
+            try:
+                event = parse_json_event(item)
+            except EventValidationError:
+                continue
+            if not isinstance(event, RawEvent):
+                out.append(event)
+    return out
+
+
+def alerts_ingest(*, gateway_id: int, events: list[Any]) -> None:
+    """Hand parsed events to the alerts service (the one alert path)."""
+    if not events:
+        return
+    # Imported here: the alerts service pulls in the channel layer, which the mirror does not need.
+    from controlpanel.services.alerts import ingest_events
+
+    # ingest_events publishes to live sockets itself, after commit.
+    ingest_events(gateway=Gateway.objects.get(pk=gateway_id), events=events)
