@@ -118,6 +118,14 @@ class TestDevicePairing:
         assert device.token_hash != granted.token and len(device.token_hash) == 64
         assert device.scopes == ["operator.admin"]
 
+    def test_a_mirrored_request_gets_no_panel_token(self, alpha, alice):
+        request = make_pairing(alpha, kind="device", role="operator", pairing_code="", device_id="gw-dev",
+                               requested_scopes=["operator.read"], external_id="req-1")
+        outcome = pairing_request_approve(request=request, actor=alice, role=Role.OWNER)
+        assert outcome.won and outcome.token is None and outcome.device is None
+        request.refresh_from_db()
+        assert request.delivery == "pending", "the gateway worker sends it"
+
     def test_scopes_must_match_the_role(self, alpha, alice):
         request = make_pairing(
             alpha,
