@@ -119,8 +119,15 @@ class TestDevicePairing:
         assert device.scopes == ["operator.admin"]
 
     def test_a_mirrored_request_gets_no_panel_token(self, alpha, alice):
-        request = make_pairing(alpha, kind="device", role="operator", pairing_code="", device_id="gw-dev",
-                               requested_scopes=["operator.read"], external_id="req-1")
+        request = make_pairing(
+            alpha,
+            kind="device",
+            role="operator",
+            pairing_code="",
+            device_id="gw-dev",
+            requested_scopes=["operator.read"],
+            external_id="req-1",
+        )
         outcome = pairing_request_approve(request=request, actor=alice, role=Role.OWNER)
         assert outcome.won and outcome.token is None and outcome.device is None
         request.refresh_from_db()
