@@ -1,3 +1,9 @@
-"""WebSocket routes (live alerts arrive with the alerts work)."""
+"""WebSocket routes: the live alert feed."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from controlpanel.consumers import AlertsConsumer
+
+websocket_urlpatterns: list = [
+    path("ws/alerts/", AlertsConsumer.as_asgi(), name="ws-alerts"),
+]

@@ -8,7 +8,9 @@ channel-layer group names.
 
 from __future__ import annotations
 
+import asyncio
 import fnmatch
+import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -21,10 +23,10 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from controlpanel.events.evaluate import AlertEvaluator
+from controlpanel.events.evaluate import GATEWAY_SOURCE, AlertEvaluator
 from controlpanel.events.models import RawEvent, Severity, max_severity
+from controlpanel.events.rules import PRESSURE, Transition
 from controlpanel.events.rules import AlertState as RuleState
-from controlpanel.events.rules import Transition
 from controlpanel.models import Alert, AlertEvent, Gateway, GatewayAlertState, MemorySample, Silence
 
 from .activity import activity_record
@@ -119,10 +121,46 @@ def socket_message(event: AlertEvent) -> dict[str, Any]:
     }
 
 
-def alert_publish(event_ids: Sequence[int]) -> None:
-    """Ring the doorbell for committed AlertEvents: one group_send per event to its gateway's group."""
-    for event in AlertEvent.objects.filter(pk__in=list(event_ids)).order_by("pk"):
-        _send(gateway_group(event.gateway_id), {"type": "alert.event", **socket_message(event)})
+def _browser_frame(message: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "alert", **{k: v for k, v in message.items() if k != "gateway_id"}}
+
+
+def _doorbell(gateway_id: int, events: list[AlertEvent]) -> dict[str, Any]:
+    """Return one group message for a gateway's AlertEvents of one commit.
+
+    ``text`` is the browser's frame, JSON-encoded once here rather than once per socket: a single
+    ``alert`` or, for several events, ``{"type": "alerts", "events": [...]}`` (one frame per socket
+    per batch: the fan-out to sockets is the expensive part).
+    """
+    frames = [_browser_frame(socket_message(event)) for event in events]
+    browser = frames[0] if len(frames) == 1 else {"type": "alerts", "events": frames}
+    return {"type": "alert.event", "gateway_id": gateway_id, "text": json.dumps(browser)}
+
+
+def alert_publish(events: Sequence[AlertEvent]) -> None:
+    """Ring the doorbell for committed AlertEvents: one group_send per gateway, events in id order.
+
+    Call it from ``transaction.on_commit``. The sends run concurrently in one hop to the event loop
+    (a sync view otherwise pays one async_to_sync round trip per send).
+    """
+    by_gateway: dict[int, list[AlertEvent]] = {}
+    for event in sorted(events, key=lambda e: e.pk):
+        by_gateway.setdefault(event.gateway_id, []).append(event)
+    messages = [(gateway_group(gid), _doorbell(gid, batch)) for gid, batch in by_gateway.items()]
+    layer = get_channel_layer()
+    if layer is None or not messages:
+        return
+
+    async def send_all() -> None:
+        results = await asyncio.gather(
+            *(layer.group_send(group, message) for group, message in messages), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                # The doorbell is best effort: the committed rows are the record and clients backfill.
+                logger.error("alerts: group_send failed: %r", result)
+
+    async_to_sync(send_all)()
 
 
 def alert_backfill(*, gateway_ids: Iterable[int], since: int, cap: int = BACKFILL_CAP) -> tuple[list, bool]:
@@ -165,17 +203,36 @@ class _Pending:
 class _Batch:
     """One ingest or tick: open alerts of the gateway in memory, written back once at the end."""
 
-    def __init__(self, gateway: Gateway, now: datetime) -> None:
+    def __init__(self, gateway: Gateway, now: datetime, keys: Iterable[tuple[str, str]] = ()) -> None:
         self.gateway = gateway
         self.now = now
-        self.open = {
-            (a.type, a.subject): a
-            for a in Alert.objects.select_for_update().filter(gateway=gateway).exclude(state="resolved")
-        }
+        # Open alerts by key, loaded for the keys this batch touches (one query), then on demand:
+        # a gateway may have thousands of open alerts and a batch touches a few.
+        self._open: dict[tuple[str, str], Alert | None] = {}
+        keys = set(keys)
+        if keys:
+            found = {
+                (a.type, a.subject): a
+                for a in self._open_alerts().filter(
+                    type__in={k[0] for k in keys}, subject__in={k[1] for k in keys}
+                )
+            }
+            self._open = {key: found.get(key) for key in keys}
         self.silences = list(Silence.objects.filter(gateway=gateway, expires_at__gt=now))
         self.pending: dict[int, _Pending] = {}
         self.dirty: set[int] = set()
         self.result = IngestResult()
+
+    def _open_alerts(self):
+        # Row locks as well as the rule-state lock: ack/resolve lock the alert row only.
+        return Alert.objects.select_for_update().filter(gateway=self.gateway).exclude(state="resolved")
+
+    def find(self, key: tuple[str, str]) -> Alert | None:
+        """Return the open alert for ``key`` (type, subject), or None."""
+        key = (key[0], key[1])
+        if key not in self._open:
+            self._open[key] = self._open_alerts().filter(type=key[0], subject=key[1]).first()
+        return self._open[key]
 
     def silenced(self, type_: str, subject: str) -> bool:
         return any(
@@ -196,7 +253,7 @@ class _Batch:
     ) -> Alert:
         """Count one occurrence of (type, subject): the open alert's count, or a new firing alert."""
         key = (type_, subject)
-        alert = self.open.get(key)
+        alert = self.find(key)
         if alert is None:
             alert = Alert.objects.create(
                 gateway=self.gateway,
@@ -208,7 +265,7 @@ class _Batch:
                 first_seen_at=at,
                 last_seen_at=at,
             )
-            self.open[key] = alert
+            self._open[key] = alert
             self.result.alerts_created += 1
             self.mark(alert, "created", True)
             return alert
@@ -225,9 +282,10 @@ class _Batch:
         return alert
 
     def resolve(self, type_: str, subject: str, reason: str) -> None:
-        alert = self.open.pop((type_, subject), None)
+        alert = self.find((type_, subject))
         if alert is None:
             return
+        self._open[(type_, subject)] = None
         alert.state, alert.resolved_at = Alert.State.RESOLVED, self.now
         alert.detail = {**alert.detail, "resolved_reason": reason}
         # Saved at once: a new alert for the same key may be created later in this batch.
@@ -260,25 +318,20 @@ class _Batch:
                 for entry in self.pending.values()
             ]
         )
-        ids = [row.pk for row in rows]
-        if any(i is None for i in ids):  # backends without RETURNING for bulk inserts
-            ids = list(
-                AlertEvent.objects.filter(
-                    gateway=self.gateway, alert__in=[e.alert for e in self.pending.values()]
-                )
-                .order_by("-pk")
-                .values_list("pk", flat=True)[: len(rows)]
-            )
-        self.result.event_ids = sorted(ids)
-        if ids:
-            event_ids = list(self.result.event_ids)
-            transaction.on_commit(lambda: alert_publish(event_ids))
+        # PostgreSQL and SQLite >= 3.35 return the new ids from bulk inserts (RETURNING).
+        self.result.event_ids = sorted(row.pk for row in rows)
+        if rows:
+            transaction.on_commit(lambda: alert_publish(rows))
         return self.result
 
 
 def _lock_state(gateway: Gateway) -> GatewayAlertState:
-    GatewayAlertState.objects.get_or_create(gateway=gateway)
-    return GatewayAlertState.objects.select_for_update().get(gateway=gateway)
+    """Return the gateway's rule state, locked until the transaction ends (one query once it exists)."""
+    state = GatewayAlertState.objects.select_for_update().filter(gateway=gateway).first()
+    if state is None:
+        GatewayAlertState.objects.get_or_create(gateway=gateway)
+        state = GatewayAlertState.objects.select_for_update().get(gateway=gateway)
+    return state
 
 
 def _event_time(event: Any, now: datetime) -> datetime:
@@ -301,10 +354,21 @@ def _sample_subject(event: Any) -> str | None:
     return None
 
 
+_SUMMARY_SKIP = {"type", "severity", "ts", "message", "default_severity"}
+
+
 def _message(event: Any) -> str:
+    """Return the alert text for ``event``: its own message, else its fields as ``key=value`` pairs."""
     if isinstance(event, RawEvent):
         return event.text[:4096]
-    return event.message or event.type
+    if event.message:
+        return event.message
+    fields = event.model_dump(exclude_none=True, exclude=_SUMMARY_SKIP)
+    for name in ("usage_bytes", "limit_bytes", "threshold_bytes"):
+        if name in fields:
+            fields[name.removesuffix("_bytes")] = f"{fields.pop(name) / 2**20:.0f} MiB"
+    summary = ", ".join(f"{key}={value}" for key, value in fields.items())
+    return (summary or event.type)[:1000]
 
 
 def _apply_transition(batch: _Batch, t: Transition) -> None:
@@ -317,7 +381,7 @@ def _apply_transition(batch: _Batch, t: Transition) -> None:
         return
     if t.current in (RuleState.WARNING, RuleState.CRITICAL):
         severity = t.severity or Severity.WARNING
-        alert = batch.open.get(tuple(t.key))
+        alert = batch.find(t.key)
         message = f"{t.key.type}: {t.detail}" if t.detail else t.key.type
         if t.percent is not None:
             message = f"Memory at {t.percent:.0f} % of the limit"
@@ -327,13 +391,13 @@ def _apply_transition(batch: _Batch, t: Transition) -> None:
             # Transitions may lower a severity too (critical -> warning below 85 %).
             kind = "escalated" if severity.rank > Severity(alert.severity).rank else "updated"
             alert.severity, alert.message = severity.value, message
-            batch.mark(alert, kind, kind == "escalated")
+            batch.mark(alert, kind, kind == "escalated" and t.notify)
         if not t.notify and alert.pk in batch.pending and batch.pending[alert.pk].kind == "created":
             batch.pending[alert.pk].notify = False
     elif t.key.type == "clw-memory-pressure" and t.current == RuleState.OK:
         batch.resolve(t.key.type, t.key.subject, "below the hysteresis threshold")
-    elif t.key.type == "clw-memory-pressure" and t.current == RuleState.STALE and tuple(t.key) in batch.open:
-        alert = batch.open[tuple(t.key)]
+    elif t.key.type == "clw-memory-pressure" and t.current == RuleState.STALE and batch.find(t.key):
+        alert = batch.find(t.key)
         alert.detail = {**alert.detail, "stale": True}
         alert.message = "No memory readings any more: state unknown (stale)."
         batch.mark(alert, "updated", False)
@@ -341,6 +405,18 @@ def _apply_transition(batch: _Batch, t: Transition) -> None:
 
 def _evaluator(state: GatewayAlertState) -> AlertEvaluator:
     return AlertEvaluator.from_dict(state.evaluator or {})
+
+
+def _batch_keys(events: Sequence[Any]) -> set[tuple[str, str]]:
+    """Return the alert keys a batch may touch: each event's own, pressure for memory readings,
+    and the gateway's staleness alert (any event resolves it)."""
+    keys = {(STALE_TYPE, GATEWAY_SOURCE)}
+    for event in events:
+        key = event.alert_key()
+        keys.add((key.type, key.subject))
+        if getattr(event, "usage_bytes", None) is not None:
+            keys.add((PRESSURE, key.subject))
+    return keys
 
 
 def ingest_events(*, gateway: Gateway, events: Sequence[Any], now: datetime | None = None) -> IngestResult:
@@ -354,7 +430,7 @@ def ingest_events(*, gateway: Gateway, events: Sequence[Any], now: datetime | No
     with transaction.atomic():
         state = _lock_state(gateway)
         evaluator = _evaluator(state)
-        batch = _Batch(gateway, now)
+        batch = _Batch(gateway, now, _batch_keys(events))
         for event in events:
             at = _event_time(event, now)
             if subject := _sample_subject(event):
@@ -368,7 +444,7 @@ def ingest_events(*, gateway: Gateway, events: Sequence[Any], now: datetime | No
                     )
                 )
             transitions = evaluator.observe(event, at)
-            if event.type == "clw-memory-pressure" and (alert := batch.open.get(tuple(event.alert_key()))):
+            if event.type == "clw-memory-pressure" and (alert := batch.find(event.alert_key())):
                 alert.count += 1
                 alert.last_seen_at = max(alert.last_seen_at, at)
                 batch.mark(alert, "updated", False)
@@ -426,14 +502,13 @@ def _lifecycle(alert: Alert, kind: str, actor, before: str) -> None:
         before={"state": before},
         after={"state": alert.state},
     )
-    event_id = event.pk
-    transaction.on_commit(lambda: alert_publish([event_id]))
+    transaction.on_commit(lambda: alert_publish([event]))
 
 
 def alert_acknowledge(*, alert: Alert, actor) -> Alert:
     """Mark a firing alert acknowledged by ``actor`` (who and when); returns it."""
     with transaction.atomic():
-        alert = Alert.objects.select_for_update().select_related("gateway").get(pk=alert.pk)
+        alert = Alert.objects.select_for_update(of=("self",)).select_related("gateway").get(pk=alert.pk)
         if alert.state != Alert.State.FIRING:
             raise AlertStateError(f"Only a firing alert can be acknowledged; this one is {alert.state}.")
         alert.state, alert.acknowledged_by, alert.acknowledged_at = "acknowledged", actor, timezone.now()
@@ -446,7 +521,9 @@ def alert_resolve(*, alert: Alert, actor) -> Alert:
     """Resolve an open alert by hand; returns it. A later occurrence opens a new alert."""
     with transaction.atomic():
         alert = (
-            Alert.objects.select_for_update().select_related("gateway", "acknowledged_by").get(pk=alert.pk)
+            Alert.objects.select_for_update(of=("self",))
+            .select_related("gateway", "acknowledged_by")
+            .get(pk=alert.pk)
         )
         if alert.state == Alert.State.RESOLVED:
             raise AlertStateError("This alert is already resolved.")

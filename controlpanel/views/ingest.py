@@ -52,13 +52,12 @@ def _rate_limited(token_id: int) -> int | None:
     """Count this request against the token's fixed window; returns seconds to wait if over the limit."""
     window = int(time.time() // RATE_WINDOW_SECONDS)
     key = f"cp:ingest-rate:{token_id}:{window}"
-    # add() then incr(): atomic on Redis and LocMem, so concurrent workers share one count.
-    cache.add(key, 0, timeout=RATE_WINDOW_SECONDS * 2)
+    # incr() is atomic on Redis and LocMem, so concurrent workers share one count; the first request
+    # of a window creates the key (add() loses cleanly to a concurrent creator).
     try:
         count = cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, 1, timeout=RATE_WINDOW_SECONDS * 2)
-        count = 1
+    except ValueError:
+        count = 1 if cache.add(key, 1, timeout=RATE_WINDOW_SECONDS * 2) else cache.incr(key)
     if count > settings.CP_INGEST_RATE_PER_MINUTE:
         return RATE_WINDOW_SECONDS - int(time.time()) % RATE_WINDOW_SECONDS
     return None

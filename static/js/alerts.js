@@ -3,10 +3,10 @@
 // Fragments come from the server's auto-escaped templates; text we build here goes through textContent.
 (function () {
   "use strict";
-  var BASE_MS = 500, CAP_MS = 30000, MAX_TOASTS = 5, TOAST_MS = 8000;
+  var BASE_MS = 500, CAP_MS = 30000, MAX_TOASTS = 5, TOAST_MS = 8000, RESYNC_MS = 25000;
   var AUTH_CODES = { 4401: true, 4403: true };
   var KEY = "cp-alerts-last-id", TOASTS = "cp-alerts-toasts";
-  var root, state, attempt = 0, socket = null, seen = {}, unseen = 0, offlineSince = null;
+  var root, state, attempt = 0, socket = null, seen = {}, unseen = 0, offlineSince = null, resync = null;
 
   function lastId() {
     var stored = Number(sessionStorage.getItem(KEY) || 0);
@@ -68,11 +68,21 @@
   function connect() {
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
     socket = new WebSocket(scheme + location.host + root.dataset.alertsWs + "?since=" + lastId());
-    socket.onopen = function () { attempt = 0; offlineSince = null; setState("live", "Live"); };
+    socket.onopen = function () {
+      attempt = 0; offlineSince = null; setState("live", "Live");
+      // Heartbeat and safety net: the channel layer may drop a doorbell under load; asking for
+      // everything after the last id every 25 s recovers it (and finds dead connections).
+      resync = setInterval(function () {
+        if (socket && socket.readyState === 1) socket.send(JSON.stringify({ since: lastId() }));
+      }, RESYNC_MS);
+    };
     socket.onmessage = function (e) {
       var msg;
       try { msg = JSON.parse(e.data); } catch (err) { return; }
       if (msg.type === "alert") handle(msg, true);
+      else if (msg.type === "alerts") {
+        for (var j = 0; j < msg.events.length; j++) handle(msg.events[j], true);
+      }
       else if (msg.type === "backfill") {
         for (var i = 0; i < msg.events.length; i++) handle(msg.events[i], false);
         root.dataset.truncated = msg.truncated ? "true" : "false";
@@ -81,6 +91,7 @@
     };
     socket.onclose = function (e) {
       socket = null;
+      clearInterval(resync);
       if (AUTH_CODES[e.code]) { setState("offline", "Signed out: live alerts stopped"); return; }
       if (!offlineSince) offlineSince = new Date();
       // Full jitter: sleep = random(0, min(cap, base * 2^attempt)); 4000 = scope changed, retry now.

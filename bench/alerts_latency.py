@@ -1,0 +1,252 @@
+"""Ingest -> socket latency with 2 daphne workers on PostgreSQL + Redis, against a bare group_send.
+
+Usage: CP_TEST_DATABASE_URL=postgresql://cp:cp@127.0.0.1:5432/cp CP_TEST_REDIS_URL=redis://127.0.0.1:6379/0 \
+       .venv/bin/python bench/alerts_latency.py [SOCKETS] [EVENTS_PER_S] [SECONDS] [BATCHES_PER_S]
+
+Starts two workers on a scratch database, opens SOCKETS (default 200) WebSockets split between them,
+then posts EVENTS_PER_S (default 1,000) events/s for SECONDS (default 10) to the workers' ingest API
+(round robin, as behind a load balancer) in BATCHES_PER_S (default 20) batches. Each batch holds one
+new alert (a fresh agent) and repeats of four others, so each POST yields five alert events, pushed
+to every socket as one frame. Latency is taken from the start of the POST to the arrival of that
+batch's last alert event on each socket. Then the same frame rate goes through a bare channels-redis
+``group_send`` (no HTTP, no DB) for comparison. The sockets and the load generator run in this
+process, on the same machine as the workers, PostgreSQL and Redis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+class Socket:
+    """An asyncio RFC 6455 receive-only client that timestamps every alert frame by id."""
+
+    def __init__(self) -> None:
+        self.arrivals: dict[int, float] = {}
+        self.frames = 0
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def open(self, port: int, session: str) -> None:
+        self.reader, self.writer = await asyncio.open_connection("127.0.0.1", port)
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.writer.write(
+            (
+                f"GET /ws/alerts/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                f"Origin: http://127.0.0.1:{port}\r\nCookie: sessionid={session}\r\n\r\n"
+            ).encode()
+        )
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        assert b" 101 " in head.split(b"\r\n", 1)[0], head
+
+    async def run(self) -> None:
+        assert self.reader is not None
+        try:
+            while True:
+                b0, b1 = await self.reader.readexactly(2)
+                length = b1 & 0x7F
+                if length == 126:
+                    length = int.from_bytes(await self.reader.readexactly(2), "big")
+                elif length == 127:
+                    length = int.from_bytes(await self.reader.readexactly(8), "big")
+                payload = await self.reader.readexactly(length)
+                if b0 & 0x0F == 0x1:
+                    now = time.perf_counter()
+                    msg = json.loads(payload)
+                    self.frames += 1
+                    for item in msg.get("events", [msg]) if msg.get("type") == "alerts" else [msg]:
+                        if item.get("type") == "alert":
+                            self.arrivals[item["id"]] = now
+        except (asyncio.IncompleteReadError, ConnectionError):
+            return
+
+
+def percentiles(values: list[float]) -> str:
+    if not values:
+        return "no samples"
+    qs = statistics.quantiles(values, n=100, method="inclusive")
+    p50, p99, top = qs[49] * 1000, qs[98] * 1000, max(values) * 1000
+    return f"p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {top:.1f} ms (n={len(values)})"
+
+
+def batch_events(second: int, index: int, per_batch: int) -> list[dict]:
+    fresh = {"type": "exec.denied", "agent": f"new-{second}-{index}", "reason": "user-denied"}
+    repeats = [
+        {"type": "exec.denied", "agent": f"agent-{i % 4}", "reason": "user-denied"}
+        for i in range(per_batch - 1)
+    ]
+    return [fresh, *repeats]
+
+
+async def post(port: int, code: str, token: str, events: list[dict]) -> dict:
+    body = json.dumps(events).encode()
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(
+        (
+            f"POST /api/v1/gateways/{code}/events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        ).encode()
+        + body
+    )
+    raw = await reader.read()
+    writer.close()
+    head, _, payload = raw.partition(b"\r\n\r\n")
+    assert b" 202 " in head.split(b"\r\n", 1)[0], raw[:300]
+    return json.loads(payload)
+
+
+async def via_ingest(
+    ports, sessions, world, rate: int, seconds: int, batches: int
+) -> tuple[list[float], int]:
+    sockets = await open_sockets(ports, sessions)
+    tasks = [asyncio.create_task(s.run()) for s in sockets]
+    alpha = world["alpha"]
+    per_batch = max(1, rate // batches)
+    sent: list[tuple[float, int]] = []
+    pending = []
+
+    async def one(second: int, index: int) -> None:
+        t0 = time.perf_counter()
+        # Round robin over the workers, as a load balancer in front of them would.
+        port = ports[(second * batches + index) % len(ports)]
+        result = await post(port, alpha["code"], alpha["token"], batch_events(second, index, per_batch))
+        sent.append((t0, result["last_event_id"]))
+
+    start = time.perf_counter()
+    for second in range(seconds):
+        for index in range(batches):
+            due = start + second + index / batches
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            pending.append(asyncio.create_task(one(second, index)))
+    await asyncio.gather(*pending)
+    await asyncio.sleep(2)
+    latencies = [s.arrivals[last] - t0 for t0, last in sent for s in sockets if last in s.arrivals]
+    missing = sum(1 for _, last in sent for s in sockets if last not in s.arrivals)
+    pushes = sockets[0].frames
+    events = len(sockets[0].arrivals)
+    print(f"  batches {len(sent)}, alert events {events} in {pushes} frames per socket, missing {missing}")
+    for t in tasks:
+        t.cancel()
+    return latencies, pushes
+
+
+async def via_group_send(ports, sessions, gateway_id: int, pushes_per_s: int, seconds: int) -> list[float]:
+    from channels.layers import get_channel_layer
+
+    from controlpanel.services.alerts import gateway_group
+
+    layer = get_channel_layer()
+    sockets = await open_sockets(ports, sessions)
+    tasks = [asyncio.create_task(s.run()) for s in sockets]
+    sent: dict[int, float] = {}
+    start = time.perf_counter()
+    n = pushes_per_s * seconds
+    for i in range(n):
+        due = start + i / pushes_per_s
+        await asyncio.sleep(max(0.0, due - time.perf_counter()))
+        msg_id = 10**9 + i
+        sent[msg_id] = time.perf_counter()
+        # The shape alert_publish sends: the browser frame encoded once, about the size of a real one.
+        frame = json.dumps({"type": "alert", "id": msg_id, "html": "<li>x</li>" * 60, "notify": False})
+        doorbell = {"type": "alert.event", "gateway_id": gateway_id, "text": frame}
+        await layer.group_send(gateway_group(gateway_id), doorbell)
+    await asyncio.sleep(2)
+    latencies = [s.arrivals[i] - t for i, t in sent.items() for s in sockets if i in s.arrivals]
+    print(f"  pushes {n}, socket deliveries missing {n * len(sockets) - len(latencies)}")
+    for t in tasks:
+        t.cancel()
+    return latencies
+
+
+async def open_sockets(ports, sessions) -> list[Socket]:
+    sockets = []
+    for i, session in enumerate(sessions):
+        s = Socket()
+        await s.open(ports[i % len(ports)], session)
+        sockets.append(s)
+    await asyncio.sleep(0.5)  # let every consumer join its groups
+    return sockets
+
+
+def forget_groups(redis_url: str) -> None:
+    """Delete leftover alert groups: channels of dead workers stay in a group until group_expiry (1 day),
+    and every group_send would still write to them."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    for key in client.scan_iter("asgi:group:alerts.*"):
+        client.delete(key)
+
+
+def main() -> None:
+    n_sockets = int(sys.argv[1]) if len(sys.argv) > 1 else 200
+    rate = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
+    seconds = int(sys.argv[3]) if len(sys.argv) > 3 else 10
+    batches = int(sys.argv[4]) if len(sys.argv) > 4 else 20
+    base, redis = os.environ.get("CP_TEST_DATABASE_URL"), os.environ.get("CP_TEST_REDIS_URL")
+    if not (base and redis):
+        sys.exit("set CP_TEST_DATABASE_URL and CP_TEST_REDIS_URL")
+    import psycopg
+
+    from tests.alerts.servers import Server, server_env, session_for, setup_world
+
+    name = f"cp_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = urlunparse(urlparse(base)._replace(path=f"/{name}"))
+    servers = []
+    forget_groups(redis)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            env = server_env(
+                Path(tmp), DATABASE_URL=url, REDIS_URL=redis, CP_INGEST_RATE_PER_MINUTE="1000000"
+            )
+            world = setup_world(env)
+            sessions = [session_for(env, "alice")] * n_sockets
+            servers = [Server(env).start(), Server(env).start()]
+            ports = [s.port for s in servers]
+            print(f"{n_sockets} sockets on 2 workers; {rate} events/s in {batches} batches/s for {seconds} s")
+            latencies, pushed = asyncio.run(via_ingest(ports, sessions, world, rate, seconds, batches))
+            print("ingest API -> socket:", percentiles(latencies))
+            os.environ.update(
+                DJANGO_SETTINGS_MODULE="controlpanel.settings", REDIS_URL=redis, DATABASE_URL=url
+            )
+            os.environ.update(CP_SECRET_KEY="bench-" + "b" * 50, CP_DEBUG="False")
+            import django
+
+            django.setup()
+            from controlpanel.models import Gateway
+
+            gateway_id = Gateway.objects.get(name="alpha").pk
+            pushes = max(1, round(pushed / seconds))
+            print(f"bare group_send at {pushes} pushes/s (the same frame rate):")
+            bare = asyncio.run(via_group_send(ports, sessions, gateway_id, pushes, seconds))
+            print("group_send -> socket:", percentiles(bare))
+    finally:
+        for s in servers:
+            s.stop()
+        from django.db import connections
+
+        connections.close_all()
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        forget_groups(redis)
+
+
+if __name__ == "__main__":
+    main()

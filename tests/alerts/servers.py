@@ -1,0 +1,216 @@
+"""Real ASGI servers for the browser and scale-out tests: daphne subprocesses on loopback ports.
+
+Each server gets its own environment (a temp CP_VAR_DIR with a file SQLite DB, or DATABASE_URL and
+REDIS_URL for the scale-out shape). ``setup_world`` runs a management shell in the same environment
+to create users, gateways and ingest tokens.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+DAPHNE = Path(sys.executable).with_name("daphne")
+PASSWORD = "pw-live-alerts-long-enough"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def server_env(var_dir: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(
+        DJANGO_SETTINGS_MODULE="controlpanel.settings",
+        CP_DEBUG="False",
+        CP_SECRET_KEY="live-alerts-test-secret-" + "s" * 40,
+        CP_ALLOWED_HOSTS="127.0.0.1,localhost",
+        CP_VAR_DIR=str(var_dir),
+        CP_LOG_LEVEL="WARNING",
+    )
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    env.update(extra)
+    return env
+
+
+def manage(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+SETUP = """
+import json
+from django.contrib.auth import get_user_model
+from controlpanel.models import Gateway, GatewayMembership
+from controlpanel.services.ingest_tokens import ingest_token_create
+User = get_user_model()
+out = {}
+for user_name, gw_name in (("alice", "alpha"), ("charlie", "bravo")):
+    user = User.objects.create_user(user_name, password=PASSWORD)
+    gateway = Gateway.objects.create(name=gw_name)
+    GatewayMembership.objects.create(user=user, gateway=gateway, role="owner")
+    token = ingest_token_create(gateway=gateway, name="t", actor=user)[1]
+    out[gw_name] = {"code": str(gateway.code), "token": token}
+print("WORLD" + json.dumps(out))
+"""
+
+INGEST_DIRECT = """
+from controlpanel.events.parse import parse_json_event
+from controlpanel.models import Gateway
+from controlpanel.services.alerts import ingest_events
+ingest_events(gateway=Gateway.objects.get(name=GW), events=[parse_json_event(EVENT)])
+"""
+
+
+def setup_world(env: dict[str, str]) -> dict:
+    """Migrate and create alice (owner of alpha) and charlie (owner of bravo) with ingest tokens."""
+    manage(env, "migrate", "--noinput", "-v", "0")
+    # Hashed static files: pages 500 without the manifest when CP_DEBUG is False.
+    manage(env, "collectstatic", "--noinput", "-v", "0")
+    out = manage(env, "shell", "-c", f"PASSWORD = {PASSWORD!r}\n" + SETUP)
+    return json.loads(out.split("WORLD", 1)[1])
+
+
+def ingest_direct(env: dict[str, str], gateway: str, event: dict) -> None:
+    """Store an event with no server running (as another worker would): rows only, no doorbell."""
+    manage(env, "shell", "-c", f"GW = {gateway!r}\nEVENT = {event!r}\n" + INGEST_DIRECT)
+
+
+class Server:
+    """One daphne process serving controlpanel.asgi on a loopback port."""
+
+    def __init__(self, env: dict[str, str], port: int | None = None) -> None:
+        self.env, self.port = env, port or free_port()
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> Server:
+        cmd = [str(DAPHNE), "-b", "127.0.0.1", "-p", str(self.port), "controlpanel.asgi:application"]
+        # A log file, not a pipe: a full pipe would block the server.
+        self.log = Path(self.env["CP_VAR_DIR"]) / f"daphne-{self.port}.log"
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=log, stderr=log)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(self.log.read_text()[-3000:])
+            try:
+                urllib.request.urlopen(self.url + "/login/", timeout=1).close()
+                return self
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.2)
+        raise RuntimeError("daphne did not start: " + self.log.read_text()[-3000:])
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+
+def post_events(url: str, code: str, token: str, events: list | dict) -> dict:
+    request = urllib.request.Request(
+        f"{url}/api/v1/gateways/{code}/events",
+        data=json.dumps(events).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+SESSION = """
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+from django.contrib.sessions.backends.db import SessionStore
+user = get_user_model().objects.get(username=USER)
+store = SessionStore()
+store[SESSION_KEY] = str(user.pk)
+store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+store.create()
+print("SESSION" + store.session_key)
+"""
+
+
+def session_for(env: dict[str, str], username: str) -> str:
+    """Return a session key for ``username`` (a logged-in browser's cookie value)."""
+    return manage(env, "shell", "-c", f"USER = {username!r}\n" + SESSION).split("SESSION", 1)[1].strip()
+
+
+class TinyWebSocket:
+    """A minimal RFC 6455 client (receive-only) so the tests need no extra dependency."""
+
+    def __init__(self, port: int, path: str, session_key: str, timeout: float = 5.0) -> None:
+        import base64
+
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        key = base64.b64encode(os.urandom(16)).decode()
+        request = (
+            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nOrigin: http://127.0.0.1:{port}\r\n"
+            f"Cookie: sessionid={session_key}\r\n\r\n"
+        )
+        self.sock.sendall(request.encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = self.sock.recv(1)
+            if not chunk:
+                raise ConnectionError("closed during handshake")
+            head += chunk
+        self.status = int(head.split(b" ", 2)[1])
+
+    def _exact(self, n: int) -> bytes:
+        data = b""
+        while len(data) < n:
+            chunk = self.sock.recv(n - len(data))
+            if not chunk:
+                raise ConnectionError("closed")
+            data += chunk
+        return data
+
+    def recv_json(self, timeout: float = 5.0) -> dict:
+        """Return the next text frame as JSON (control frames are skipped)."""
+        self.sock.settimeout(timeout)
+        while True:
+            b0, b1 = self._exact(2)
+            length = b1 & 0x7F
+            if length == 126:
+                length = int.from_bytes(self._exact(2), "big")
+            elif length == 127:
+                length = int.from_bytes(self._exact(8), "big")
+            payload = self._exact(length)
+            opcode = b0 & 0x0F
+            if opcode == 0x8:
+                raise ConnectionError(f"closed by server: {payload[:2].hex()}")
+            if opcode == 0x1:
+                return json.loads(payload)
+
+    def close(self) -> None:
+        self.sock.close()

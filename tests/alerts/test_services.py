@@ -1,0 +1,217 @@
+"""services.alerts and services.ingest_tokens against the database."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from controlpanel.models import ActivityEvent, Alert, AlertEvent, IngestToken, MemorySample
+from controlpanel.services.alerts import (
+    AlertStateError,
+    alert_acknowledge,
+    alert_backfill,
+    alert_resolve,
+    alerts_tick,
+    ingest_events,
+    silence_create,
+)
+from controlpanel.services.ingest_tokens import (
+    ingest_token_authenticate,
+    ingest_token_create,
+    ingest_token_revoke,
+)
+
+from .conftest import MI, at, ev
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+
+
+def denial(agent: str = "main", **extra):
+    return ev(type="exec.denied", agent=agent, command="rm -rf /", reason="user-denied", **extra)
+
+
+def test_it_counts_a_repeat_on_one_alert_instead_of_adding_rows(alpha):
+    ingest_events(gateway=alpha, events=[denial(), denial()], now=at(0))
+    ingest_events(gateway=alpha, events=[denial()], now=at(1))
+    alert = Alert.objects.get(gateway=alpha)
+    assert (alert.type, alert.subject, alert.count) == ("exec.denied", "main", 3)
+    assert alert.last_seen_at == at(1) and alert.first_seen_at == at(0)
+    # One AlertEvent per alert per batch: created, then updated.
+    assert list(AlertEvent.objects.values_list("kind", flat=True)) == ["created", "updated"]
+
+
+def test_it_keys_alerts_by_gateway_type_and_subject(alpha, bravo):
+    ingest_events(gateway=alpha, events=[denial("main"), denial("coder")], now=at(0))
+    ingest_events(gateway=bravo, events=[denial("main")], now=at(0))
+    assert Alert.objects.filter(gateway=alpha).count() == 2
+    assert Alert.objects.filter(gateway=bravo).count() == 1
+
+
+def test_it_escalates_repeated_denials_within_the_window(alpha):
+    result = ingest_events(gateway=alpha, events=[denial() for _ in range(4)], now=at(0))
+    assert Alert.objects.get().severity == "warning"
+    result = ingest_events(gateway=alpha, events=[denial()], now=at(5))
+    alert = Alert.objects.get()
+    assert alert.severity == "critical" and alert.count == 5
+    last = AlertEvent.objects.get(pk=result.event_ids[0])
+    assert last.kind == "escalated" and last.notify is True
+
+
+def test_a_sandbox_escape_is_critical_at_once(alpha):
+    ingest_events(gateway=alpha, events=[ev(type="clw-sandbox-escape", plugin="evil")], now=at(0))
+    assert Alert.objects.get().severity == "critical"
+
+
+def pressure(percent: float, workload: str = "api"):
+    return ev(
+        type="memory.sample", workload=workload, usage_bytes=int(percent * 10 * MI), limit_bytes=1000 * MI
+    )
+
+
+def test_memory_pressure_fires_only_after_the_pending_period(alpha):
+    ingest_events(gateway=alpha, events=[pressure(85)], now=at(0))
+    ingest_events(gateway=alpha, events=[pressure(86)], now=at(30))
+    assert not Alert.objects.exists()
+    ingest_events(gateway=alpha, events=[pressure(86)], now=at(61))
+    alert = Alert.objects.get()
+    assert (alert.type, alert.subject, alert.severity) == ("clw-memory-pressure", "api", "warning")
+    assert MemorySample.objects.filter(subject="workload:api").count() == 3
+
+
+def test_memory_pressure_goes_critical_at_90_and_resolves_with_hysteresis(alpha):
+    for second, percent in [(0, 95), (61, 95)]:
+        ingest_events(gateway=alpha, events=[pressure(percent)], now=at(second))
+    assert Alert.objects.get().severity == "critical"
+    ingest_events(gateway=alpha, events=[pressure(87)], now=at(90))  # above 85: stays critical
+    assert Alert.objects.get().severity == "critical"
+    ingest_events(gateway=alpha, events=[pressure(80)], now=at(100))  # below 85: warning
+    assert Alert.objects.get().severity == "warning"
+    ingest_events(gateway=alpha, events=[pressure(77)], now=at(110))  # above 75: still open
+    assert Alert.objects.get().state == "firing"
+    ingest_events(gateway=alpha, events=[pressure(70)], now=at(120))
+    assert Alert.objects.get().state == "resolved"
+
+
+def test_an_oom_is_critical_and_mutes_pressure_toasts_for_the_workload(alpha):
+    oom = ev(type="clw-memory-oom", workload="api", usage_bytes=1000 * MI, limit_bytes=1000 * MI)
+    ingest_events(gateway=alpha, events=[oom, pressure(95)], now=at(0))
+    ingest_events(gateway=alpha, events=[pressure(95)], now=at(61))
+    oom_alert = Alert.objects.get(type="clw-memory-oom")
+    pressure_alert = Alert.objects.get(type="clw-memory-pressure")
+    assert oom_alert.severity == "critical"
+    created = AlertEvent.objects.get(alert=pressure_alert, kind="created")
+    assert created.notify is False  # listed, but no toast
+
+
+def test_a_silenced_alert_is_stored_and_listed_but_does_not_notify(alpha, bob):
+    silence_create(
+        gateway=alpha,
+        type_pattern="exec.*",
+        subject_pattern="ma*",
+        comment="known noisy agent",
+        expires_at=timezone.now() + timedelta(hours=1),
+        actor=bob,
+    )
+    ingest_events(gateway=alpha, events=[denial("main"), denial("coder")], now=timezone.now())
+    events = {e.alert.subject: e for e in AlertEvent.objects.select_related("alert")}
+    assert events["main"].notify is False and events["main"].payload["alert"]["silenced"] is True
+    assert events["coder"].notify is True
+    assert ActivityEvent.objects.filter(action="alert.silenced").count() == 1
+
+
+@pytest.mark.parametrize("comment,hours", [("", 1), ("why", -1)])
+def test_a_silence_needs_a_comment_and_a_future_expiry(alpha, bob, comment, hours):
+    with pytest.raises(ValueError):
+        silence_create(
+            gateway=alpha,
+            type_pattern="*",
+            subject_pattern="*",
+            comment=comment,
+            expires_at=timezone.now() + timedelta(hours=hours),
+            actor=bob,
+        )
+
+
+def test_ack_then_resolve_records_who_and_when_and_audits(alpha, bob):
+    ingest_events(gateway=alpha, events=[denial()], now=at(0))
+    alert = alert_acknowledge(alert=Alert.objects.get(), actor=bob)
+    assert alert.state == "acknowledged" and alert.acknowledged_by == bob and alert.acknowledged_at
+    with pytest.raises(AlertStateError):
+        alert_acknowledge(alert=alert, actor=bob)
+    alert = alert_resolve(alert=alert, actor=bob)
+    assert alert.state == "resolved" and alert.resolved_at
+    actions = list(
+        ActivityEvent.objects.filter(action__startswith="alert.")
+        .order_by("seq")
+        .values_list("action", flat=True)
+    )
+    assert actions == ["alert.acknowledged", "alert.resolved"]
+    # A new occurrence after resolution opens a new alert.
+    ingest_events(gateway=alpha, events=[denial()], now=at(1))
+    assert Alert.objects.filter(state="firing").count() == 1 and Alert.objects.count() == 2
+
+
+def test_a_gateway_that_stops_reporting_goes_stale_then_recovers(alpha):
+    ingest_events(gateway=alpha, events=[denial()], now=at(0))
+    alerts_tick(gateway=alpha, now=at(60))
+    assert not Alert.objects.filter(type="gateway.stale").exists()
+    alerts_tick(gateway=alpha, now=at(301))
+    stale = Alert.objects.get(type="gateway.stale")
+    assert stale.state == "firing" and stale.severity == "warning"
+    ingest_events(gateway=alpha, events=[denial()], now=at(400))
+    assert Alert.objects.get(pk=stale.pk).state == "resolved"
+
+
+def test_raw_lines_are_kept_verbatim(alpha):
+    raw = [ev(type="raw", text="something odd <script>"), ev(type="raw", text="second line")]
+    ingest_events(gateway=alpha, events=raw, now=at(0))
+    event = AlertEvent.objects.get()
+    assert event.payload["lines"] == ["something odd <script>", "second line"]
+    assert Alert.objects.get().count == 2
+
+
+def test_backfill_returns_events_after_an_id_for_the_given_gateways_only(alpha, bravo):
+    first = ingest_events(gateway=alpha, events=[denial("a")], now=at(0)).event_ids[0]
+    ingest_events(gateway=alpha, events=[denial("b")], now=at(1))
+    ingest_events(gateway=bravo, events=[denial("c")], now=at(1))
+    events, truncated = alert_backfill(gateway_ids=[alpha.pk], since=first)
+    assert [e["title"] for e in events] == ["exec.denied b"] and truncated is False
+    events, truncated = alert_backfill(gateway_ids=[alpha.pk, bravo.pk], since=0, cap=2)
+    assert truncated is True and [e["title"] for e in events] == ["exec.denied b", "exec.denied c"]
+
+
+def test_ingest_tokens_are_hashed_shown_once_and_revocable(alpha, bravo, alice):
+    token, plaintext = ingest_token_create(gateway=alpha, name="shipper", actor=alice)
+    assert plaintext.startswith("cpi_") and plaintext not in IngestToken.objects.values_list(
+        "token_hash", flat=True
+    )
+    assert token.prefix == plaintext[:12]
+    assert ingest_token_authenticate(gateway_code=alpha.code, token=plaintext) == token
+    assert ingest_token_authenticate(gateway_code=bravo.code, token=plaintext) is None
+    assert ingest_token_authenticate(gateway_code=alpha.code, token=plaintext + "x") is None
+    second, plaintext2 = ingest_token_create(gateway=alpha, name="rotation", actor=alice)
+    ingest_token_revoke(token=token, actor=alice)
+    assert ingest_token_authenticate(gateway_code=alpha.code, token=plaintext) is None
+    assert ingest_token_authenticate(gateway_code=alpha.code, token=plaintext2) == second
+    actions = set(ActivityEvent.objects.values_list("action", flat=True))
+    assert {"ingest_token.created", "ingest_token.revoked"} <= actions
+
+
+def test_a_batch_loads_only_the_open_alerts_it_touches(alpha, monkeypatch):
+    from tests.alerts.conftest import make_alert
+
+    for i in range(200):
+        make_alert(alpha, subject=f"other-{i}")
+    loaded = []
+    original = Alert.from_db.__func__
+
+    def counting(cls, db, field_names, values):
+        loaded.append(values)
+        return original(cls, db, field_names, values)
+
+    monkeypatch.setattr(Alert, "from_db", classmethod(counting))
+    ingest_events(gateway=alpha, events=[denial("other-7"), denial("new")], now=at(0))
+    assert len(loaded) == 1  # other-7 only
+    assert Alert.objects.get(subject="other-7").count == 2
