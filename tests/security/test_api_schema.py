@@ -24,7 +24,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 
 @pytest.fixture
-def token(db):
+def token(db, oracle_parity_paused):
     # Requests go through the real WSGI handler; like Django's test client, keep the test's database
     # connection open across them (the handler would close it at the end of each request).
     request_started.disconnect(close_old_connections)
