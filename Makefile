@@ -37,11 +37,12 @@ run: install var/secret_key
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py seed_demo
 	$(PY) manage.py ensure_owner
-	@echo "Serving on http://$(HOST):$(PORT)/ with the gateway worker (Ctrl-C stops both)"
-	@# The worker runs in the background (where sh ignores Ctrl-C); the trap stops it with SIGTERM
+	@echo "Serving on http://$(HOST):$(PORT)/ with the gateway worker and the alerts loop (Ctrl-C stops all)"
+	@# The workers run in the background (where sh ignores Ctrl-C); the trap stops them with SIGTERM
 	@# whenever the web server ends, however it ends.
 	@$(PY) manage.py gateway_worker & WORKER=$$!; \
-	trap 'kill $$WORKER 2>/dev/null; wait $$WORKER' EXIT INT TERM; \
+	$(PY) manage.py alerts_tick & TICK=$$!; \
+	trap 'kill $$WORKER $$TICK 2>/dev/null; wait $$WORKER $$TICK' EXIT INT TERM; \
 	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) controlpanel.asgi:application
 
 test: install-test
