@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 from ..catalogue import check
 from ..facts import Facts, as_list, sub
@@ -47,7 +48,10 @@ def looks_like_pattern(value: str) -> bool:
     )
 
 
+@lru_cache(maxsize=65536)
 def _edit_distance(a: str, b: str) -> int:
+    # Pure and called for every (unknown deny entry, known command) pair: the same pairs come back
+    # audit after audit, so the quadratic loop runs once per pair.
     prev = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
         cur = [i]
