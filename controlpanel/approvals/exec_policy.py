@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from controlpanel.policy.exec_policy import mode_from_pair
+
 SECURITY_ORDER = {"deny": 0, "allowlist": 1, "full": 2}
 ASK_ORDER = {"off": 0, "on-miss": 1, "always": 2}
 MODES = ("deny", "allowlist", "ask", "auto", "full")
@@ -48,15 +50,8 @@ def max_ask(a: str, b: str) -> str:
     return a if ASK_ORDER[a] >= ASK_ORDER[b] else b
 
 
-def mode_from_policy(security: str, ask: str) -> str:
-    """Return the mode that describes a (security, ask) pair (lossy for always / full+on-miss)."""
-    if security == "deny":
-        return "deny"
-    if security == "allowlist" and ask == "off":
-        return "allowlist"
-    if security == "full" and ask != "always":
-        return "full"
-    return "ask"
+# One definition of the (security, ask) -> mode naming, shared with the policy resolver.
+mode_from_policy = mode_from_pair
 
 
 def exact_mode_from_policy(security: str, ask: str) -> str | None:
