@@ -1,5 +1,6 @@
 """ASGI entry point: HTTP through Django, WebSockets through Channels (origin-checked, authenticated)."""
 
+import gc
 import os
 
 from django.core.asgi import get_asgi_application
@@ -20,3 +21,9 @@ application = ProtocolTypeRouter(
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+
+# Everything loaded so far (Django, the URLconf, templates' machinery, Channels) lives as long as the
+# process: move it out of the collector's reach. A full collection then scans only what serving
+# allocated; bench/alerts_latency.py measured gen-2 pauses of 70-80 ms per worker without this and
+# about 20 ms with it, which showed directly in the alert latency's p99.
+gc.freeze()

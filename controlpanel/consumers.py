@@ -14,6 +14,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from controlpanel.doorbell_watch import client_message, doorbell_watch
 from controlpanel.models import Gateway
 from controlpanel.services.alerts import (
     CLOSE_LOGGED_OUT,
@@ -44,6 +45,18 @@ def _query_since(scope: dict[str, Any]) -> int | None:
 class AlertsConsumer(AsyncJsonWebsocketConsumer):
     """Live alert feed for one logged-in user: alerts of the gateways visible to them, nothing else."""
 
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """Run the consumer; however it ends (closed, or crashed when the layer fails), leave the watch.
+
+        ``disconnect`` is not called when the consumer crashes (the core Redis layer's receive raises
+        while Redis is down), so the watch would keep a dead socket.
+        """
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            if getattr(self, "watch", None) is not None:
+                self.watch.discard(self)
+
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
@@ -59,6 +72,10 @@ class AlertsConsumer(AsyncJsonWebsocketConsumer):
         since = _query_since(self.scope)
         if since is not None:
             await self._backfill(since)
+        # The worker's safety net for doorbells the channel layer loses (controlpanel/doorbell_watch.py).
+        self.watch = doorbell_watch(self.channel_layer)
+        if self.watch is not None:
+            self.watch.add(self)
 
     async def disconnect(self, code: int) -> None:
         if not hasattr(self, "user_id"):
@@ -83,12 +100,31 @@ class AlertsConsumer(AsyncJsonWebsocketConsumer):
             return
         await self._backfill(message.since)
 
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Forward doorbells straight away; everything else goes through Channels' dispatch.
+
+        Channels' dispatch first hops to the one sync thread to close stale database connections,
+        for every message. A doorbell touches no database and is forwarded to every socket of the
+        gateway at once: with 100 sockets a worker would queue 100 thread round trips per push,
+        which was half the fan-out time (bench/alerts_latency.py). Database work here goes through
+        ``database_sync_to_async``, which closes stale connections itself.
+        """
+        if message.get("type") == "alert.event":
+            await self.alert_event(message)
+            return
+        await super().dispatch(message)
+
     # --- handlers for group messages (type "alert.event" -> alert_event) ---------------------------
 
     async def alert_event(self, event: dict[str, Any]) -> None:
         """Forward one doorbell if its gateway is (still) visible to this user."""
         if event.get("gateway_id") in self.gateway_ids:
             await self.send(text_data=event["text"])
+
+    async def deliver_missed(self, gateway_id: int, text: str) -> None:
+        """Send a backfill frame of events whose doorbell was lost (called by the worker's watch)."""
+        if gateway_id in self.gateway_ids:
+            await self.send(text_data=text)
 
     async def alerts_rescope(self, event: dict[str, Any]) -> None:
         """Recompute the visible gateways (membership or role change)."""
@@ -115,14 +151,10 @@ class AlertsConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(
             {
                 "type": "backfill",
-                "events": [_client_message("alert", e) for e in events],
+                "events": [client_message("alert", e) for e in events],
                 "truncated": truncated,
             }
         )
-
-
-def _client_message(kind: str, event: dict[str, Any]) -> dict[str, Any]:
-    return {"type": kind, **{k: v for k, v in event.items() if k not in ("type", "gateway_id")}}
 
 
 @database_sync_to_async

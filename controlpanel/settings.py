@@ -58,8 +58,17 @@ def database_from_url(url: str) -> dict:
         "PASSWORD": unquote(parsed.password or ""),
         "HOST": parsed.hostname or "",
         "PORT": str(parsed.port or ""),
-        "CONN_MAX_AGE": 60,
-        "CONN_HEALTH_CHECKS": True,
+        # A connection pool per worker process (psycopg_pool). Under ASGI each request runs its sync
+        # code in a fresh thread, so CONN_MAX_AGE cannot keep a per-thread connection: without the
+        # pool every request would pay a new PostgreSQL connection and its SCRAM handshake.
+        "CONN_MAX_AGE": 0,
+        "OPTIONS": {
+            "pool": {
+                "min_size": envint("CP_DB_POOL_MIN", "2"),
+                "max_size": envint("CP_DB_POOL_MAX", "20"),
+                "timeout": 10,
+            }
+        },
     }
 
 
@@ -158,7 +167,9 @@ if redis_url := envsecret("REDIS_URL"):
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": CHANNEL_BACKENDS[channel_layer],
-            "CONFIG": {"hosts": [redis_url]},
+            # A Redis that stops answering must not hold a request for the OS connect timeout
+            # (minutes): fail fast, the database is the record (tests/alerts/test_faults.py).
+            "CONFIG": {"hosts": [{"address": redis_url, "socket_connect_timeout": 2}]},
         }
     }
 else:
@@ -166,7 +177,14 @@ else:
 
 # The ingest rate limit counts per token across workers: Redis when there is one, else per process.
 if redis_url:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_url,
+            # Fail fast when Redis hangs; the ingest rate limiter then counts per process.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

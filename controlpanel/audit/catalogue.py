@@ -41,12 +41,12 @@ class CheckSpec:
         check_id: str | None = None,
     ) -> Finding:
         """Return a Finding of this check; overrides cover severity rules and dynamic ids."""
-        return Finding(
-            check_id=check_id or self.id,
-            severity=severity or self.severity,
-            title=title or self.title,
-            detail=detail,
-            remediation=remediation if remediation is not None else self.remediation,
+        return Finding(  # positional: measurably cheaper in the audit loop
+            check_id or self.id,
+            severity or self.severity,
+            title or self.title,
+            detail,
+            remediation if remediation is not None else self.remediation,
         )
 
 

@@ -44,6 +44,22 @@ def check_error(f: Facts) -> None:
 _ENGINE_ONLY = {suppressions_active.id, check_error.id}
 _ALL_SPECS = [s for s in CHECKS if s.id not in _ENGINE_ONLY]
 _CLI_SPECS = [s for s in _ALL_SPECS if s.cls is not CheckClass.PANEL]
+# The checks worth calling for a set of top-level keys, in catalogue order. Configs share a few
+# key sets, so this is worked out once per set rather than once per check per audit.
+_PLANS: dict[tuple[int, frozenset[str]], tuple[list, tuple[Any, ...]]] = {}
+_MAX_PLANS = 4096  # bounded: keys come from configs, which may be anything
+
+
+def _plan(keys: frozenset[str], panel: bool) -> tuple[Any, ...]:
+    specs = _ALL_SPECS if panel else _CLI_SPECS
+    # Keyed by the list's identity as well, checked on use: tests may swap the catalogue.
+    hit = _PLANS.get((id(specs), keys))
+    if hit is None or hit[0] is not specs:
+        plan = tuple((s.id, s.fn) for s in specs if not s.needs or not s.needs.isdisjoint(keys))
+        if len(_PLANS) >= _MAX_PLANS:
+            _PLANS.clear()
+        hit = _PLANS[(id(specs), keys)] = (specs, plan)
+    return hit[1]
 
 
 def _config_suppressions(config: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -78,16 +94,12 @@ def run_audit(
     findings: list[Finding] = []
     # Panel-only checks need an AuditContext; skipping them up front keeps plain CLI-style
     # audits cheap.
-    specs = _CLI_SPECS if context is None else _ALL_SPECS
-    keys = config.keys()
-    for spec in specs:
-        if spec.needs and spec.needs.isdisjoint(keys):
-            continue
+    for check_id, fn in _plan(frozenset(config), context is not None):
         try:
             # extend() drains the generator inside the try: checks raise while iterated.
-            findings.extend(spec.fn(facts) or ())
+            findings.extend(fn(facts) or ())
         except Exception as exc:  # a broken check must never lose the whole run
-            findings.append(check_error.finding(f"{spec.id}: {type(exc).__name__}: {exc}"))
+            findings.append(check_error.finding(f"{check_id}: {type(exc).__name__}: {exc}"))
     rules: list[Mapping[str, Any]] = _config_suppressions(config)
     rules += [s.model_dump(by_alias=True, exclude_none=True) for s in suppressions]
     if not rules:

@@ -1,6 +1,6 @@
 """Value types of the audit engine: severities, findings, suppressions, the report.
 
-Findings are small frozen dataclasses (thousands are built per second in the benchmark);
+Findings are small named tuples (thousands are built per second in the benchmark);
 pydantic is kept for the edges, i.e. the optional inputs a caller hands in
 (`AuditContext`, `Suppression`).
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -31,9 +31,12 @@ class CheckClass(StrEnum):
     PANEL = "panel"  # beyond the CLI: needs manifests/workloads/approval settings
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """One audit finding; `to_json()` gives the CLI's JSON object for it."""
+class Finding(NamedTuple):
+    """One audit finding; `to_json()` gives the CLI's JSON object for it.
+
+    A NamedTuple rather than a frozen dataclass: equally immutable, and built about four times
+    faster (a dense config yields a dozen findings; bench/audit_throughput.py).
+    """
 
     check_id: str
     severity: Severity

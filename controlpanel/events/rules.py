@@ -224,13 +224,30 @@ class DenialEscalator:
         self.window = window
         self.threshold = threshold
         self._keys: dict[AlertKey, _Denials] = {}
+        # Saved entries not touched yet, as ``to_dict`` wrote them. The state is loaded and saved for
+        # every ingested batch, which touches a few keys of possibly hundreds: parsing only those
+        # keeps a batch's cost independent of how many agents were denied lately.
+        self._raw: dict[str, Any] = {}
+
+    def _entry(self, key: AlertKey) -> _Denials:
+        entry = self._keys.get(key)
+        if entry is None:
+            raw = self._raw.pop(f"{key.type}|{key.subject}", None)
+            entry = _Denials() if raw is None else _parse_denials(raw)
+            self._keys[key] = entry
+        return entry
+
+    def _load_all(self) -> None:
+        for raw_key in list(self._raw):
+            kind, _, subject = raw_key.partition("|")
+            self._entry(AlertKey(kind, subject))
 
     def observe(
         self, key: AlertKey, now: datetime, severity: Severity = Severity.WARNING
     ) -> list[Transition]:
         """Count one denial at ``now``; returns a transition when the key starts firing or escalates."""
         key = AlertKey(*key)  # accept a plain (type, subject) tuple too
-        entry = self._keys.setdefault(key, _Denials())
+        entry = self._entry(key)
         recent = [hit for hit in entry.hits if now - hit < self.window] + [now]
         # Only the last ``threshold`` hits matter, which bounds memory under a flood of denials.
         entry.hits = recent[-self.threshold :]
@@ -243,22 +260,30 @@ class DenialEscalator:
         return [Transition(key, previous, new, now, _SEVERITY[new], detail=detail)]
 
     def tick(self, now: datetime) -> list[Transition]:
-        """Drop hits older than the window; keys with none left go back to ``ok``."""
+        """Drop hits older than the window; keys with none left go back to ``ok`` and are forgotten
+        (an ``ok`` key with no hits is the same as an unknown one, and the state would otherwise
+        grow with every agent ever denied)."""
+        self._load_all()
         out: list[Transition] = []
-        for key, entry in self._keys.items():
+        for key, entry in list(self._keys.items()):
             entry.hits = [hit for hit in entry.hits if now - hit < self.window]
-            if not entry.hits and entry.state != AlertState.OK:
+            if entry.hits:
+                continue
+            if entry.state != AlertState.OK:
                 out.append(
                     Transition(key, entry.state, AlertState.OK, now, detail="no denials within window")
                 )
-                entry.state = AlertState.OK
+            del self._keys[key]
         return out
 
     def to_dict(self) -> dict[str, Any]:
         """Return the state as JSON-safe data (keys as ``type|subject``)."""
         return {
-            f"{k.type}|{k.subject}": {"hits": [h.isoformat() for h in e.hits], "state": e.state.value}
-            for k, e in self._keys.items()
+            **self._raw,
+            **{
+                f"{k.type}|{k.subject}": {"hits": [h.isoformat() for h in e.hits], "state": e.state.value}
+                for k, e in self._keys.items()
+            },
         }
 
     @classmethod
@@ -267,11 +292,12 @@ class DenialEscalator:
     ) -> DenialEscalator:
         """Rebuild an escalator from ``to_dict`` output."""
         escalator = cls(window, threshold)
-        for raw_key, raw in data.items():
-            kind, _, subject = raw_key.partition("|")
-            hits = [datetime.fromisoformat(h) for h in raw["hits"]]
-            escalator._keys[AlertKey(kind, subject)] = _Denials(hits, AlertState(raw["state"]))
+        escalator._raw = dict(data)  # parsed key by key when touched (see _entry)
         return escalator
+
+
+def _parse_denials(raw: dict[str, Any]) -> _Denials:
+    return _Denials([datetime.fromisoformat(h) for h in raw["hits"]], AlertState(raw["state"]))
 
 
 class SourceTracker:

@@ -8,6 +8,8 @@ media type (415), parse (400 naming the field path or line). A rejected batch st
 from __future__ import annotations
 
 import json
+import logging
+import threading
 import time
 from uuid import UUID
 
@@ -29,6 +31,7 @@ from controlpanel.events.parse import (
 from controlpanel.services.alerts import ingest_events
 from controlpanel.services.ingest_tokens import ingest_token_authenticate
 
+logger = logging.getLogger(__name__)
 RATE_WINDOW_SECONDS = 60
 
 
@@ -48,16 +51,56 @@ def _bearer(request: HttpRequest) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
+class _LocalCounts:
+    """Per-process request counts for the current window: the rate limit while the cache is down."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.window = -1
+        self.counts: dict[str, int] = {}
+        self.failing = False  # warn once per outage, not once per request
+
+    def incr(self, key: str, window: int) -> int:
+        with self.lock:
+            if window != self.window:
+                self.window, self.counts = window, {}
+            self.counts[key] = self.counts.get(key, 0) + 1
+            return self.counts[key]
+
+
+_local = _LocalCounts()
+
+
+def _count(key: str, window: int) -> int:
+    """Return the request count of ``key`` in this window: shared (cache), else this process's own.
+
+    The cache is Redis when workers scale out. If Redis is down the events must still be stored (the
+    database is the record and the sockets backfill from it), so a failing cache must not turn ingest
+    into 500s: each worker then limits on its own count, a limit of N x the rate for N workers, which
+    still stops a runaway sender.
+    """
+    try:
+        # incr() is atomic on Redis and LocMem, so concurrent workers share one count; the first request
+        # of a window creates the key (add() loses cleanly to a concurrent creator).
+        try:
+            count = cache.incr(key)
+        except ValueError:
+            count = 1 if cache.add(key, 1, timeout=RATE_WINDOW_SECONDS * 2) else cache.incr(key)
+    except Exception as exc:
+        if not _local.failing:
+            _local.failing = True
+            logger.warning("ingest: rate-limit cache unavailable (%r); counting per process", exc)
+        return _local.incr(key, window)
+    if _local.failing:
+        _local.failing = False
+        logger.warning("ingest: rate-limit cache available again")
+    return count
+
+
 def _rate_limited(token_id: int) -> int | None:
     """Count this request against the token's fixed window; returns seconds to wait if over the limit."""
     window = int(time.time() // RATE_WINDOW_SECONDS)
-    key = f"cp:ingest-rate:{token_id}:{window}"
-    # incr() is atomic on Redis and LocMem, so concurrent workers share one count; the first request
-    # of a window creates the key (add() loses cleanly to a concurrent creator).
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        count = 1 if cache.add(key, 1, timeout=RATE_WINDOW_SECONDS * 2) else cache.incr(key)
+    count = _count(f"cp:ingest-rate:{token_id}:{window}", window)
     if count > settings.CP_INGEST_RATE_PER_MINUTE:
         return RATE_WINDOW_SECONDS - int(time.time()) % RATE_WINDOW_SECONDS
     return None

@@ -214,3 +214,202 @@ class TinyWebSocket:
 
     def close(self) -> None:
         self.sock.close()
+
+
+def _send_frame(sock: socket.socket, opcode: int, payload: bytes) -> None:
+    """Send one masked client frame (RFC 6455 requires clients to mask)."""
+    mask = os.urandom(4)
+    head = bytes([0x80 | opcode])
+    if len(payload) < 126:
+        head += bytes([0x80 | len(payload)])
+    elif len(payload) < 2**16:
+        head += bytes([0x80 | 126]) + len(payload).to_bytes(2, "big")
+    else:
+        head += bytes([0x80 | 127]) + len(payload).to_bytes(8, "big")
+    sock.sendall(head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+
+
+class AlertClient:
+    """A reconnecting live-alerts client speaking the protocol of static/js/alerts.js, on a thread.
+
+    Connects to ``/ws/alerts/?since=<last id>``, dedupes by event id, understands ``alert``,
+    ``alerts`` and ``backfill`` frames, reconnects after any close or failed handshake with capped
+    exponential backoff and full jitter (sleep = uniform(0, min(cap, base * 2**attempt)), attempt
+    reset by a successful handshake), answers pings, and sends ``{"since": last}`` every ``resync``
+    seconds (None: never, so a test proves the server delivers without the browser's safety net).
+    Records every attempt, delay and connection so tests can assert how it got its events.
+    """
+
+    def __init__(
+        self,
+        port: int,
+        session_key: str,
+        *,
+        since: int = 0,
+        base: float = 0.5,
+        cap: float = 30.0,
+        resync: float | None = 25.0,
+    ) -> None:
+        import threading
+
+        self.port, self.session_key, self.last = port, session_key, since
+        self.base, self.cap, self.resync = base, cap, resync
+        self.seen: dict[int, tuple[str, float]] = {}  # event id -> (frame type, monotonic time)
+        self.attempts = 0  # handshakes tried
+        self.connections = 0  # handshakes that succeeded (101)
+        self.failures: list[str] = []  # why attempts failed or sockets closed
+        self.delays: list[float] = []  # backoff sleeps, in order
+        self.connected = threading.Event()
+        self._stop = threading.Event()
+        self._sock: socket.socket | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> AlertClient:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.kick()
+        self._thread.join(timeout=10)
+
+    def kick(self) -> None:
+        """Drop the current connection from the client side (the client then reconnects)."""
+        import contextlib
+
+        sock = self._sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def missing(self, ids: set[int]) -> set[int]:
+        return ids - set(self.seen)
+
+    def wait_for(self, ids: set[int], timeout: float) -> set[int]:
+        """Wait until every id in ``ids`` was seen; returns the ids still missing at the deadline."""
+        deadline = time.monotonic() + timeout
+        while self.missing(ids) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.missing(ids)
+
+    def _run(self) -> None:
+        import random
+
+        attempt = 0
+        while not self._stop.is_set():
+            self.attempts += 1
+            try:
+                ws = TinyWebSocket(self.port, f"/ws/alerts/?since={self.last}", self.session_key, timeout=5)
+            except OSError as exc:
+                self.failures.append(f"connect: {exc!r}")
+            else:
+                if ws.status == 101:
+                    attempt = 0
+                    self.connections += 1
+                    self._sock = ws.sock
+                    self.connected.set()
+                    self.failures.append(f"closed: {self._read(ws.sock)}")
+                    self.connected.clear()
+                    self._sock = None
+                else:
+                    self.failures.append(f"handshake: {ws.status}")
+                ws.close()
+            if self._stop.is_set():
+                return
+            delay = random.uniform(0, min(self.cap, self.base * 2**attempt))
+            attempt += 1
+            self.delays.append(delay)
+            self._stop.wait(delay)
+
+    def _read(self, sock: socket.socket) -> str:
+        """Read frames until the connection ends; returns why it ended."""
+        next_resync = time.monotonic() + (self.resync or float("inf"))
+        try:
+            while not self._stop.is_set():
+                if time.monotonic() >= next_resync:
+                    _send_frame(sock, 0x1, json.dumps({"since": self.last}).encode())
+                    next_resync = time.monotonic() + (self.resync or float("inf"))
+                # A short timeout only between frames, so a timeout never splits one.
+                sock.settimeout(0.5)
+                try:
+                    first = sock.recv(1)
+                except TimeoutError:
+                    continue
+                if not first:
+                    return "eof"
+                sock.settimeout(10)
+                opcode, payload = self._frame(sock, first[0])
+                if opcode == 0x8:
+                    return f"close {int.from_bytes(payload[:2], 'big') if payload else None}"
+                if opcode == 0x9:
+                    _send_frame(sock, 0xA, payload)
+                elif opcode == 0x1:
+                    self._handle(json.loads(payload))
+        except OSError as exc:
+            return repr(exc)
+        return "stopped"
+
+    @staticmethod
+    def _frame(sock: socket.socket, b0: int) -> tuple[int, bytes]:
+        def exact(n: int) -> bytes:
+            data = b""
+            while len(data) < n:
+                chunk = sock.recv(n - len(data))
+                if not chunk:
+                    raise ConnectionError("closed mid-frame")
+                data += chunk
+            return data
+
+        length = exact(1)[0] & 0x7F
+        if length == 126:
+            length = int.from_bytes(exact(2), "big")
+        elif length == 127:
+            length = int.from_bytes(exact(8), "big")
+        return b0 & 0x0F, exact(length)
+
+    def _handle(self, frame: dict) -> None:
+        kind = frame.get("type")
+        events = frame.get("events", []) if kind in ("alerts", "backfill") else [frame]
+        if kind not in ("alert", "alerts", "backfill"):
+            return
+        now = time.monotonic()
+        for event in events:
+            event_id = event.get("id")
+            if isinstance(event_id, int) and event_id not in self.seen:
+                self.seen[event_id] = (kind, now)
+                self.last = max(self.last, event_id)
+
+
+class RedisServer:
+    """A private ``redis-server`` on a loopback port, for tests that kill it (never the shared one)."""
+
+    def __init__(self, log_dir: Path, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.log = log_dir / f"redis-{self.port}.log"
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> RedisServer:
+        cmd = ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", ""]
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen([*cmd, "--appendonly", "no"], stdout=log, stderr=log)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
+                    s.sendall(b"PING\r\n")
+                    if s.recv(7).startswith(b"+PONG"):
+                        return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start: " + self.log.read_text()[-2000:])
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, connections drop as in a crash."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None

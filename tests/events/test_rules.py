@@ -202,6 +202,29 @@ def test_denials_go_quiet_after_the_window_and_can_escalate_again() -> None:
     assert [t.current for t in restored.observe(key, at(700))] == [AlertState.WARNING]
 
 
+def test_quiet_denial_keys_are_forgotten_so_the_state_does_not_grow() -> None:
+    escalator = DenialEscalator(window=timedelta(minutes=10), threshold=2)
+    for i in range(50):
+        escalator.observe(("exec.denied", f"agent-{i}"), at(i))
+    assert len(escalator.to_dict()) == 50
+    escalator.observe(("exec.denied", "late"), at(900))
+    escalator.tick(at(901))
+    assert list(escalator.to_dict()) == ["exec.denied|late"]
+
+
+def test_a_restored_escalator_keeps_keys_it_did_not_touch() -> None:
+    escalator = DenialEscalator(threshold=3)
+    escalator.observe(("exec.denied", "a"), at(0))
+    escalator.observe(("exec.denied", "b"), at(1))
+    escalator.observe(("exec.denied", "b"), at(2))
+    restored = DenialEscalator.from_dict(json.loads(json.dumps(escalator.to_dict())), threshold=3)
+    # Touch only "a"; "b" is written back exactly as it was read, then still counts its two hits.
+    restored.observe(("exec.denied", "a"), at(3))
+    again = DenialEscalator.from_dict(json.loads(json.dumps(restored.to_dict())), threshold=3)
+    assert [t.current for t in again.observe(("exec.denied", "b"), at(4))] == [AlertState.CRITICAL]
+    assert [t.current for t in again.observe(("exec.denied", "a"), at(5))] == [AlertState.CRITICAL]
+
+
 def test_denials_are_counted_per_agent() -> None:
     escalator = DenialEscalator(threshold=2)
     escalator.observe(("exec.denied", "a"), at(0))

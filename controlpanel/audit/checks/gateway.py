@@ -327,12 +327,13 @@ def _plugin_flags(f: Facts) -> list[str]:
 def dangerous_flags(f: Facts) -> list[str]:
     """Return the labels of every enabled insecure/dangerous flag, in the CLI's order."""
     cfg = f.cfg
+    hooks = as_map(cfg.get("hooks"))
     out: list[str] = []
     if _host_header_fallback(f):
         out.append("gateway.controlUi.dangerouslyAllowHostHeaderOriginFallback=true")
-    if sub(cfg, "hooks", "gmail", "allowUnsafeExternalContent") is True:
+    if sub(hooks, "gmail", "allowUnsafeExternalContent") is True:
         out.append("hooks.gmail.allowUnsafeExternalContent=true")
-    for i, mapping in enumerate(as_list(sub(cfg, "hooks", "mappings"))):
+    for i, mapping in enumerate(as_list(hooks.get("mappings"))):
         if sub(mapping, "allowUnsafeExternalContent") is True:
             out.append(f"hooks.mappings[{i}].allowUnsafeExternalContent=true")
     if sub(f.tools, "exec", "applyPatch", "workspaceOnly") is False:
@@ -340,7 +341,7 @@ def dangerous_flags(f: Facts) -> list[str]:
     suppressions = as_list(sub(cfg, "security", "audit", "suppressions"))
     if suppressions:
         out.append(f"security.audit.suppressions configured ({len(suppressions)})")
-    if sub(cfg, "hooks", "allowRequestSessionKey") is True:
+    if hooks.get("allowRequestSessionKey") is True:
         out.append("hooks.allowRequestSessionKey=true")
     if sub(cfg, "browser", "ssrfPolicy", "dangerouslyAllowPrivateNetwork") is True:
         out.append("browser.ssrfPolicy.dangerouslyAllowPrivateNetwork=true")

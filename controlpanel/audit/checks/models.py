@@ -33,7 +33,17 @@ def _model_id(raw: str) -> str:
 
 
 def model_refs(f: Facts) -> list[tuple[str, str]]:
-    """Return (model id, config source) for every configured primary/fallback model."""
+    """Return (model id, config source) for every configured primary/fallback model.
+
+    Three checks read it: worked out once per audit and kept on the Facts (do not mutate).
+    """
+    refs = f.__dict__.get("_model_refs")
+    if refs is None:
+        refs = f.__dict__["_model_refs"] = _model_refs(f)
+    return refs
+
+
+def _model_refs(f: Facts) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
 
     def add(raw: object, source: str) -> None:
