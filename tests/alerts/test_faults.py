@@ -11,6 +11,7 @@ shared Redis or pushes our test alerts into someone else's benchmark sockets.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import os
 import shutil
@@ -256,8 +257,21 @@ def fake_database(monkeypatch):
     return rows
 
 
-@pytest.mark.asyncio
-async def test_the_watch_sends_only_the_events_whose_doorbell_never_came(fake_database):
+def in_fresh_loop(coroutine_fn):
+    """Run ``coroutine_fn()`` on a new event loop in a new thread and return its result.
+
+    These tests need no database, so pytest-django orders them after the browser tests, whose
+    Playwright (sync API) leaves an event loop marked running in the main thread.
+    """
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(coroutine_fn())).result(timeout=30)
+
+
+def test_the_watch_sends_only_the_events_whose_doorbell_never_came(fake_database):
+    in_fresh_loop(lambda: _watch_sends_only_lost_events(fake_database))
+
+
+async def _watch_sends_only_lost_events(fake_database) -> None:
     from controlpanel.doorbell_watch import DoorbellWatch
 
     watch = DoorbellWatch(layer=None, grace=0.2)
@@ -288,14 +302,16 @@ def test_doorbell_ids_reads_single_and_batched_doorbells():
     assert doorbell_ids({"type": "alert.event", "text": "not json"}) == []
 
 
-@pytest.mark.asyncio
-async def test_an_in_process_layer_needs_no_watch():
+def test_an_in_process_layer_needs_no_watch():
     from channels.layers import InMemoryChannelLayer
 
     from controlpanel.doorbell_watch import doorbell_watch
 
-    assert doorbell_watch(InMemoryChannelLayer()) is None
-    assert doorbell_watch(object()) is doorbell_watch(object())  # one per event loop
+    async def check() -> None:
+        assert doorbell_watch(InMemoryChannelLayer()) is None
+        assert doorbell_watch(object()) is doorbell_watch(object())  # one per event loop
+
+    in_fresh_loop(check)
 
 
 # --- ingest while the rate-limit cache is down -----------------------------------------------------
