@@ -14,7 +14,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from controlpanel.doorbell_watch import client_message, doorbell_watch
+from controlpanel.doorbell_watch import client_message, doorbell_watch, latest_event_id
 from controlpanel.models import Gateway
 from controlpanel.services.alerts import (
     CLOSE_LOGGED_OUT,
@@ -75,6 +75,8 @@ class AlertsConsumer(AsyncJsonWebsocketConsumer):
         # The worker's safety net for doorbells the channel layer loses (controlpanel/doorbell_watch.py).
         self.watch = doorbell_watch(self.channel_layer)
         if self.watch is not None:
+            # Read after joining the groups: every later event rings or is the watch's to find.
+            self.synced_to = await latest_event_id()
             self.watch.add(self)
 
     async def disconnect(self, code: int) -> None:

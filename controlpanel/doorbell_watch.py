@@ -53,6 +53,9 @@ class Watched(Protocol):
     """What the watch needs from a socket (``AlertsConsumer``)."""
 
     gateway_ids: set[int]
+    # The highest AlertEvent id when the socket had joined its groups: later events either ring its
+    # doorbell or are the watch's to find.
+    synced_to: int
 
     async def deliver_missed(self, gateway_id: int, text: str) -> None: ...
 
@@ -89,6 +92,10 @@ class DoorbellWatch:
     def add(self, socket: Watched) -> None:
         """Watch the gateways of ``socket`` (starts the watch's tasks on first use)."""
         self.sockets.add(socket)
+        if self.cursor is not None and socket.synced_to < self.cursor:
+            # Re-read from where this socket is synced: an event read meanwhile whose doorbell was
+            # lost reached only the sockets watched then (at worst a duplicate frame for the others).
+            self.cursor = socket.synced_to
         if not self._tasks:
             self._tasks = [asyncio.ensure_future(self._listen()), asyncio.ensure_future(self._run())]
 
@@ -110,9 +117,10 @@ class DoorbellWatch:
             self.cursor, self.waiting = None, {}
             return 0
         if self.cursor is None:
-            # Older events are the sockets' own backfill at connect.
-            self.cursor = await _max_id()
-            return 0
+            # Older events are the sockets' own backfill at connect. Not the current highest id: an
+            # event committed after a socket joined, whose doorbell was lost (Redis just restarted),
+            # would fall below the cursor and never be checked.
+            self.cursor = min(s.synced_to for s in self.sockets)
         rows = await _new_ids(gateways, self.cursor)
         now = time.monotonic()
         for pk, gateway_id in rows:
@@ -196,7 +204,8 @@ class DoorbellWatch:
 
 
 @database_sync_to_async
-def _max_id() -> int:
+def latest_event_id() -> int:
+    """Return the highest AlertEvent id (0 when there is none)."""
     return AlertEvent.objects.aggregate(m=Max("id"))["m"] or 0
 
 

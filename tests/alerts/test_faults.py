@@ -225,8 +225,9 @@ def test_a_worker_restarted_mid_stream_loses_no_alert(tmp_path, scratch_database
 
 
 class FakeSocket:
-    def __init__(self, *gateway_ids: int) -> None:
+    def __init__(self, *gateway_ids: int, synced_to: int = 1) -> None:
         self.gateway_ids = set(gateway_ids)
+        self.synced_to = synced_to
         self.frames: list[dict] = []
 
     async def deliver_missed(self, gateway_id: int, text: str) -> None:
@@ -241,9 +242,6 @@ def fake_database(monkeypatch):
 
     rows: list[tuple[int, int]] = [(1, 7)]
 
-    async def max_id() -> int:
-        return max(pk for pk, _ in rows)
-
     async def new_ids(gateways: set[int], cursor: int) -> list[tuple[int, int]]:
         return [(pk, g) for pk, g in rows if pk > cursor and g in gateways]
 
@@ -251,7 +249,6 @@ def fake_database(monkeypatch):
         events = [{"id": pk, "gateway_id": g, "title": f"t{pk}"} for pk, g in rows if pk > since]
         return [e for e in events if e["gateway_id"] in gateway_ids], False
 
-    monkeypatch.setattr(doorbell_watch, "_max_id", max_id)
     monkeypatch.setattr(doorbell_watch, "_new_ids", new_ids)
     monkeypatch.setattr(doorbell_watch, "alert_backfill", backfill)
     return rows
@@ -290,6 +287,23 @@ async def _watch_sends_only_lost_events(fake_database) -> None:
     assert bravo.frames == []
     assert await watch.check() == 0  # sent once
     assert watch.missed == 1
+
+
+def test_an_event_committed_before_the_watch_first_looks_is_still_checked(fake_database):
+    in_fresh_loop(lambda: _event_before_first_look(fake_database))
+
+
+async def _event_before_first_look(fake_database) -> None:
+    from controlpanel.doorbell_watch import DoorbellWatch
+
+    # The socket joined its groups when id 1 was the latest (its backfill covered that); id 2 was
+    # committed before the watch's first poll, and its doorbell was lost (Redis just restarted).
+    watch = DoorbellWatch(layer=None, grace=0.0)
+    socket = FakeSocket(7, synced_to=1)
+    watch.sockets.add(socket)
+    fake_database.append((2, 7))
+    assert await watch.check() == 1
+    assert [e["id"] for e in socket.frames[0]["events"]] == [2]
 
 
 def test_doorbell_ids_reads_single_and_batched_doorbells():
