@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.paginator import Paginator
 from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
@@ -71,8 +72,17 @@ def gateway_config_view(*, gateway: Gateway) -> dict:
     }
 
 
-def gateway_tab_context(*, gateway: Gateway, tab: str, check: dict | None = None) -> dict:
-    """The data one tab of the gateway page needs, and nothing more (partials get only their data)."""
+DEVICES_PER_PAGE = 100
+
+
+def gateway_tab_context(
+    *, gateway: Gateway, tab: str, check: dict | None = None, page: str | None = None
+) -> dict:
+    """The data one tab of the gateway page needs, and nothing more (partials get only their data).
+
+    ``page`` is the devices tab's page number as the request gave it (bad values give the first or
+    last page).
+    """
     if tab == "overview":
         return {
             "agents": list(gateway.agents.all()[:50]),
@@ -86,7 +96,10 @@ def gateway_tab_context(*, gateway: Gateway, tab: str, check: dict | None = None
     if tab == "agents":
         return {"agents": list(gateway.agents.all()), "channels": list(gateway.channels.all())}
     if tab == "devices":
-        return {"devices": list(gateway.devices.all())}
+        # Paged: a gateway with hundreds of nodes would otherwise render them all on every visit.
+        devices = gateway.devices.order_by("name", "device_id")
+        page_obj = Paginator(devices, DEVICES_PER_PAGE).get_page(page)
+        return {"devices": list(page_obj.object_list), "page": page_obj}
     if tab == "pairing":
         return {"pairing_requests": list(gateway.pairing_requests.select_related("decided_by")[:200])}
     if tab == "approvals":

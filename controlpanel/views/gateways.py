@@ -51,7 +51,11 @@ def gateway_detail(request, code: UUID, tab: str = "overview") -> HttpResponse:
     access = get_gateway_for_user(request.user, code)
     context = {"access": access, "gateway": access.gateway, "tab": tab, "tabs": TABS}
     check = {k: request.GET.get(k, "")[:200] for k in ("plugin", "operation", "region", "address")}
-    context.update(selectors.gateway_tab_context(gateway=access.gateway, tab=tab, check=check))
+    context.update(
+        selectors.gateway_tab_context(
+            gateway=access.gateway, tab=tab, check=check, page=request.GET.get("page")
+        )
+    )
     # A tab click swaps only the tab body; a plain link (or a boosted one) gets the whole page.
     partial = request.htmx and not request.htmx.boosted
     return render(
