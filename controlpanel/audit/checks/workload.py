@@ -5,29 +5,25 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
+from controlpanel.policy.workload import percentile, recommend
+
 from ..catalogue import check
 from ..facts import Facts
 from ..schema import CheckClass, Finding, Severity, Workload
 
 MI = 1024 * 1024
-LIMIT_FACTOR = 1.5  # limit = P95 x 1.5 (seed 003)
-REQUEST_FACTOR = 1.1  # request = P95 x 1.1 (seed 003)
 
 
 def p95(samples: list[int]) -> int:
     """Return the 95th percentile (nearest-rank) of usage samples in bytes."""
-    ordered = sorted(samples)
-    rank = max(1, math.ceil(0.95 * len(ordered)))
-    return ordered[rank - 1]
+    return percentile(samples, 95)
 
 
 def advice(samples: list[int]) -> tuple[int, int]:
-    """Return (limit, request) in bytes from usage samples, rounded up to whole Mi."""
-    base = p95(samples)
-    return (
-        math.ceil(base * LIMIT_FACTOR / MI) * MI,
-        math.ceil(base * REQUEST_FACTOR / MI) * MI,
-    )
+    """Return (limit, request) in bytes: P95 x 1.5 and P95 x 1.1, rounded up to the values operators
+    type, exactly as the Memory tab recommends them (one rule: ``controlpanel.policy.workload``)."""
+    recommended = recommend(samples)
+    return recommended.limit, recommended.request
 
 
 def _mi(value: int) -> str:
