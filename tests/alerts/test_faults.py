@@ -157,8 +157,11 @@ def test_redis_killed_mid_stream_loses_no_alert(tmp_path, scratch_database, redi
             assert lateness(client, stream) < 10.0
             # The outage's events came from the database (doorbell watch or connect backfill) ...
             assert {client.seen[pk][0] for pk in stream.ids("redis down")} == {"backfill"}
-            # ... and once Redis is back the doorbells work again (the layer re-subscribed).
-            assert {client.seen[pk][0] for pk in stream.ids("after")} & {"alert", "alerts"}
+            if layer == "pubsub":
+                # ... and once Redis is back the doorbells work again on the same sockets (the layer
+                # re-subscribed). With the core layer the sockets are new ones, reconnected at a
+                # jittered moment: a late one gets even the "after" events from its connect backfill.
+                assert {client.seen[pk][0] for pk in stream.ids("after")} & {"alert", "alerts"}
         for client in clients[:-1]:
             if layer == "pubsub":
                 assert client.connections == 1, client.failures
