@@ -58,17 +58,8 @@ def database_from_url(url: str) -> dict:
         "PASSWORD": unquote(parsed.password or ""),
         "HOST": parsed.hostname or "",
         "PORT": str(parsed.port or ""),
-        # A connection pool per worker process (psycopg_pool). Under ASGI each request runs its sync
-        # code in a fresh thread, so CONN_MAX_AGE cannot keep a per-thread connection: without the
-        # pool every request would pay a new PostgreSQL connection and its SCRAM handshake.
-        "CONN_MAX_AGE": 0,
-        "OPTIONS": {
-            "pool": {
-                "min_size": envint("CP_DB_POOL_MIN", "2"),
-                "max_size": envint("CP_DB_POOL_MAX", "20"),
-                "timeout": 10,
-            }
-        },
+        "CONN_MAX_AGE": 60,
+        "CONN_HEALTH_CHECKS": True,
     }
 
 
