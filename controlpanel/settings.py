@@ -52,14 +52,21 @@ def database_from_url(url: str) -> dict:
     if parsed.scheme not in ("postgres", "postgresql"):
         raise ImproperlyConfigured(f"DATABASE_URL: only postgresql:// is supported, not {parsed.scheme!r}")
     return {
-        "ENGINE": "django.db.backends.postgresql",
+        # Django's backend with a pool that recovers at once after a server restart (see its docstring).
+        "ENGINE": "controlpanel.dbpool",
         "NAME": unquote(parsed.path.lstrip("/")),
         "USER": unquote(parsed.username or ""),
         "PASSWORD": unquote(parsed.password or ""),
         "HOST": parsed.hostname or "",
         "PORT": str(parsed.port or ""),
-        "CONN_MAX_AGE": 60,
-        "CONN_HEALTH_CHECKS": True,
+        "CONN_MAX_AGE": 0,  # connections come from the pool (persistent ones are per thread)
+        "OPTIONS": {
+            "pool": {
+                "min_size": envint("CP_DB_POOL_MIN", "2"),
+                "max_size": envint("CP_DB_POOL_MAX", "20"),
+                "timeout": 10,
+            }
+        },
     }
 
 

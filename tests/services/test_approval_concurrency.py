@@ -10,7 +10,6 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.conf import settings
 from django.db import connection
 
 from controlpanel.models import ActivityEvent, Device, ExecApprovalRequest, PairingRequest, Role
@@ -25,7 +24,7 @@ from tests.conftest import make_exec, make_pairing, make_user
 pytestmark = pytest.mark.postgres
 
 # 50 simultaneous clicks everywhere; PostgreSQL (a server with real row locks) also takes 200.
-CLICKS = [50, 200] if "postgresql" in settings.DATABASES["default"]["ENGINE"] else [50]
+CLICKS = [50, 200] if connection.vendor == "postgresql" else [50]
 
 
 def _race(work, n: int) -> list:
