@@ -13,14 +13,9 @@ dropped, and each worker's resident memory (VmRSS) at the start, its peak and at
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -29,9 +24,10 @@ sys.path.insert(0, str(ROOT / "bench"))
 from alerts_latency import (  # noqa: E402
     batch_events,
     client_gc_off,
-    forget_groups,
     open_sockets,
     percentiles,
+    post,
+    two_workers,
 )
 
 
@@ -44,29 +40,6 @@ def rss_mib(pid: int) -> float:
     except FileNotFoundError:
         pass
     return 0.0
-
-
-async def post(port: int, code: str, token: str, events: list[dict]) -> int | None:
-    """POST one batch; returns its last alert event id, or None if it was not accepted."""
-    body = json.dumps(events).encode()
-    try:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        writer.write(
-            (
-                f"POST /api/v1/gateways/{code}/events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-                f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
-            ).encode()
-            + body
-        )
-        raw = await asyncio.wait_for(reader.read(), 30)
-        writer.close()
-    except (TimeoutError, OSError):
-        return None
-    head, _, payload = raw.partition(b"\r\n\r\n")
-    if b" 202 " not in head.split(b"\r\n", 1)[0]:
-        return None
-    return json.loads(payload)["last_event_id"]
 
 
 async def run(ports, sessions, world, pids, rate: int, seconds: int, batches: int) -> None:
@@ -130,38 +103,10 @@ def main() -> None:
     rate = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
     seconds = int(sys.argv[3]) if len(sys.argv) > 3 else 60
     batches = int(sys.argv[4]) if len(sys.argv) > 4 else 5
-    base, redis = os.environ.get("CP_TEST_DATABASE_URL"), os.environ.get("CP_TEST_REDIS_URL")
-    if not (base and redis):
-        sys.exit("set CP_TEST_DATABASE_URL and CP_TEST_REDIS_URL")
-    import psycopg
-
-    from tests.alerts.servers import Server, server_env, session_for, setup_world
-
-    name = f"cp_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = urlunparse(urlparse(base)._replace(path=f"/{name}"))
-    servers = []
-    forget_groups(redis)
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            env = server_env(
-                Path(tmp), DATABASE_URL=url, REDIS_URL=redis, CP_INGEST_RATE_PER_MINUTE="1000000"
-            )
-            world = setup_world(env)
-            sessions = [session_for(env, "alice")] * n_sockets
-            servers = [Server(env).start(), Server(env).start()]
-            ports = [s.port for s in servers]
-            pids = [s.proc.pid for s in servers]
-            print(f"{n_sockets} sockets on 2 workers; {rate} events/s in {batches} batches/s for {seconds} s")
-            with client_gc_off():
-                asyncio.run(run(ports, sessions, world, pids, rate, seconds, batches))
-    finally:
-        for s in servers:
-            s.stop()
-        with psycopg.connect(base, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        forget_groups(redis)
+    with two_workers(n_sockets) as stage:
+        print(f"{n_sockets} sockets on 2 workers; {rate} events/s in {batches} batches/s for {seconds} s")
+        with client_gc_off():
+            asyncio.run(run(stage.ports, stage.sessions, stage.world, stage.pids, rate, seconds, batches))
 
 
 if __name__ == "__main__":

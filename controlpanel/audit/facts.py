@@ -345,6 +345,37 @@ class Facts:
             out.append((f"agents.entries.{agent['id']}", agent["id"], as_map(tools) or None))
         return out
 
+    # --- models -------------------------------------------------------------------------
+    @cached_property
+    def model_refs(self) -> list[tuple[str, str]]:
+        """(model id, config source) for every configured primary/fallback model (read by three
+        model checks; bare names belong to the default provider, openai, as in the CLI)."""
+        out: list[tuple[str, str]] = []
+
+        def add(raw: object, source: str) -> None:
+            if isinstance(raw, str) and raw.strip():
+                model = raw.strip()
+                out.append((model if "/" in model else f"openai/{model}", source))
+
+        defaults = as_map(sub(self.cfg, "agents", "defaults"))
+        for key in ("model", "imageModel"):
+            value = defaults.get(key)
+            if isinstance(value, str):
+                add(value, f"agents.defaults.{key}.primary")
+            else:
+                add(sub(value, "primary"), f"agents.defaults.{key}.primary")
+                for fb in as_list(sub(value, "fallbacks")):
+                    add(fb, f"agents.defaults.{key}.fallbacks")
+        for agent in self.agents:
+            model = agent.get("model")
+            if isinstance(model, str):
+                add(model, f"agents.entries.{agent['id']}.model")
+            elif isinstance(model, dict):
+                add(model.get("primary"), f"agents.entries.{agent['id']}.model.primary")
+                for fb in as_list(model.get("fallbacks")):
+                    add(fb, f"agents.entries.{agent['id']}.model.fallbacks")
+        return out
+
     # --- channels -----------------------------------------------------------------------
     @cached_property
     def channels(self) -> Mapping[str, Any]:

@@ -27,49 +27,6 @@ _PARAM_B = re.compile(r"(?:^|[^a-z0-9])[a-z]?(\d+(?:\.\d+)?)b(?=[^a-z0-9]|$)")
 SMALL_MODEL_MAX_B = 300
 
 
-def _model_id(raw: str) -> str:
-    # Bare model names belong to the default provider (openai) as in the CLI.
-    return raw if "/" in raw else f"openai/{raw}"
-
-
-def model_refs(f: Facts) -> list[tuple[str, str]]:
-    """Return (model id, config source) for every configured primary/fallback model.
-
-    Three checks read it: worked out once per audit and kept on the Facts (do not mutate).
-    """
-    refs = f.__dict__.get("_model_refs")
-    if refs is None:
-        refs = f.__dict__["_model_refs"] = _model_refs(f)
-    return refs
-
-
-def _model_refs(f: Facts) -> list[tuple[str, str]]:
-    out: list[tuple[str, str]] = []
-
-    def add(raw: object, source: str) -> None:
-        if isinstance(raw, str) and raw.strip():
-            out.append((_model_id(raw.strip()), source))
-
-    defaults = as_map(sub(f.cfg, "agents", "defaults"))
-    for key in ("model", "imageModel"):
-        value = defaults.get(key)
-        if isinstance(value, str):
-            add(value, f"agents.defaults.{key}.primary")
-        else:
-            add(sub(value, "primary"), f"agents.defaults.{key}.primary")
-            for fb in as_list(sub(value, "fallbacks")):
-                add(fb, f"agents.defaults.{key}.fallbacks")
-    for agent in f.agents:
-        model = agent.get("model")
-        if isinstance(model, str):
-            add(model, f"agents.entries.{agent['id']}.model")
-        elif isinstance(model, dict):
-            add(model.get("primary"), f"agents.entries.{agent['id']}.model.primary")
-            for fb in as_list(model.get("fallbacks")):
-                add(fb, f"agents.entries.{agent['id']}.model.fallbacks")
-    return out
-
-
 @check(
     "models.legacy",
     severity=W,
@@ -82,7 +39,7 @@ def _model_refs(f: Facts) -> list[tuple[str, str]]:
 def legacy(f: Facts) -> Iterator[Finding]:
     """A configured model is GPT-3.5, Claude 2/Instant or a legacy GPT-4 snapshot."""
     lines = []
-    for model, source in model_refs(f):
+    for model, source in f.model_refs:
         for pattern, label in _LEGACY:
             if pattern.search(model):
                 lines.append(f"- {model} ({label}) @ {source}")
@@ -111,7 +68,7 @@ def legacy(f: Facts) -> Iterator[Finding]:
 def weak_tier(f: Facts) -> Iterator[Finding]:
     """A configured model is a Haiku tier, below GPT-5 or below Claude 4.5."""
     matches: dict[tuple[str, str], list[str]] = {}
-    for model, source in model_refs(f):
+    for model, source in f.model_refs:
         reasons = matches.setdefault((model, source), [])
         if _HAIKU.search(model):
             reasons.append("Haiku tier (smaller model)")
@@ -194,7 +151,7 @@ def small_params(f: Facts) -> Iterator[Finding]:
     lines = []
     exposure: dict[str, None] = {}
     unsafe = False
-    for model, source in model_refs(f):
+    for model, source in f.model_refs:
         if "imageModel" in source:
             continue
         size = param_b(model)
