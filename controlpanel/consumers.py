@@ -1,8 +1,9 @@
-"""WebSocket consumers. Thin: they join groups, forward doorbells and replay the backfill.
+"""WebSocket consumers. Thin: they subscribe to the worker's alert hub, forward its frames and replay
+the backfill.
 
 Which gateways a socket may see is ``Gateway.objects.visible_to(user)``, computed at connect and
-again whenever the services send a re-scope; every forwarded event is checked against that set, so
-a group membership that outlived a permission change delivers nothing.
+again whenever the services send a re-scope; every frame is checked against that set, so a hub
+subscription that outlived a permission change delivers nothing.
 """
 
 from __future__ import annotations
@@ -14,12 +15,11 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from controlpanel.doorbell_watch import client_message, doorbell_watch, latest_event_id
+from controlpanel.alert_hub import alert_hub, client_message, latest_event_id
 from controlpanel.models import Gateway
 from controlpanel.services.alerts import (
     CLOSE_LOGGED_OUT,
     alert_backfill,
-    gateway_group,
     user_group,
 )
 
@@ -46,16 +46,16 @@ class AlertsConsumer(AsyncJsonWebsocketConsumer):
     """Live alert feed for one logged-in user: alerts of the gateways visible to them, nothing else."""
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        """Run the consumer; however it ends (closed, or crashed when the layer fails), leave the watch.
+        """Run the consumer; however it ends (closed, or crashed when the layer fails), leave the hub.
 
         ``disconnect`` is not called when the consumer crashes (the core Redis layer's receive raises
-        while Redis is down), so the watch would keep a dead socket.
+        while Redis is down), so the hub would keep a dead socket.
         """
         try:
             await super().__call__(scope, receive, send)
         finally:
-            if getattr(self, "watch", None) is not None:
-                self.watch.discard(self)
+            if getattr(self, "hub", None) is not None:
+                self.hub.unsubscribe(self)
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -64,6 +64,10 @@ class AlertsConsumer(AsyncJsonWebsocketConsumer):
             return
         self.user_id: int = user.pk
         self.gateway_ids: set[int] = set()
+        # Frames the hub pushes before the connect-time backfill went out wait here, so a socket
+        # gets its backfill first, then the live frames in order (None once connected).
+        self.held: list[str] | None = []
+        self.hub = alert_hub(self.channel_layer)
         await self.channel_layer.group_add(user_group(self.user_id), self.channel_name)
         await self.accept()
         # Subscribe first, then replay: an event committed in between arrives twice, never zero
@@ -72,19 +76,20 @@ class AlertsConsumer(AsyncJsonWebsocketConsumer):
         since = _query_since(self.scope)
         if since is not None:
             await self._backfill(since)
-        # The worker's safety net for doorbells the channel layer loses (controlpanel/doorbell_watch.py).
-        self.watch = doorbell_watch(self.channel_layer)
-        if self.watch is not None:
-            # Read after joining the groups: every later event rings or is the watch's to find.
+        if self.hub is not None:
+            # Read after subscribing: every later event rings or is the hub's to find.
             self.synced_to = await latest_event_id()
-            self.watch.add(self)
+            self.hub.watch(self)
+        held, self.held = self.held, None
+        for text in held:
+            await self.send(text_data=text)
 
     async def disconnect(self, code: int) -> None:
         if not hasattr(self, "user_id"):
             return
+        if self.hub is not None:
+            self.hub.unsubscribe(self)
         await self.channel_layer.group_discard(user_group(self.user_id), self.channel_name)
-        for gateway_id in self.gateway_ids:
-            await self.channel_layer.group_discard(gateway_group(gateway_id), self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if text_data is None or len(text_data) > MAX_FRAME:
@@ -102,31 +107,16 @@ class AlertsConsumer(AsyncJsonWebsocketConsumer):
             return
         await self._backfill(message.since)
 
-    async def dispatch(self, message: dict[str, Any]) -> None:
-        """Forward doorbells straight away; everything else goes through Channels' dispatch.
-
-        Channels' dispatch first hops to the one sync thread to close stale database connections,
-        for every message. A doorbell touches no database and is forwarded to every socket of the
-        gateway at once: with 100 sockets a worker would queue 100 thread round trips per push,
-        which was half the fan-out time (bench/alerts_latency.py). Database work here goes through
-        ``database_sync_to_async``, which closes stale connections itself.
-        """
-        if message.get("type") == "alert.event":
-            await self.alert_event(message)
+    async def push(self, gateway_id: int, text: str) -> None:
+        """Send a frame from the hub (live doorbell or lost-doorbell backfill) if its gateway is visible."""
+        if gateway_id not in self.gateway_ids:
             return
-        await super().dispatch(message)
+        if self.held is not None:
+            self.held.append(text)
+            return
+        await self.send(text_data=text)
 
-    # --- handlers for group messages (type "alert.event" -> alert_event) ---------------------------
-
-    async def alert_event(self, event: dict[str, Any]) -> None:
-        """Forward one doorbell if its gateway is (still) visible to this user."""
-        if event.get("gateway_id") in self.gateway_ids:
-            await self.send(text_data=event["text"])
-
-    async def deliver_missed(self, gateway_id: int, text: str) -> None:
-        """Send a backfill frame of events whose doorbell was lost (called by the worker's watch)."""
-        if gateway_id in self.gateway_ids:
-            await self.send(text_data=text)
+    # --- handlers for user-group messages -----------------------------------------------------------
 
     async def alerts_rescope(self, event: dict[str, Any]) -> None:
         """Recompute the visible gateways (membership or role change)."""
@@ -139,12 +129,10 @@ class AlertsConsumer(AsyncJsonWebsocketConsumer):
     # --- helpers ----------------------------------------------------------------------------------
 
     async def _rescope(self) -> None:
-        visible = await _visible_gateway_ids(self.user_id)
-        for gateway_id in self.gateway_ids - visible:
-            await self.channel_layer.group_discard(gateway_group(gateway_id), self.channel_name)
-        for gateway_id in visible - self.gateway_ids:
-            await self.channel_layer.group_add(gateway_group(gateway_id), self.channel_name)
-        self.gateway_ids = visible
+        # The visible set changes first: push() drops a removed gateway's frames from here on.
+        self.gateway_ids = await _visible_gateway_ids(self.user_id)
+        if self.hub is not None:
+            await self.hub.subscribe(self)
 
     async def _backfill(self, since: int) -> None:
         events, truncated = await database_sync_to_async(alert_backfill)(

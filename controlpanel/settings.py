@@ -114,6 +114,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # Last, as django-axes asks: it turns a lockout raised during authentication into a response.
     "axes.middleware.AxesMiddleware",
+    # Innermost and sync-only, so the chain above runs in one thread hop (see its docstring).
+    "controlpanel.middleware.SyncMiddlewareChain",
 ]
 
 ROOT_URLCONF = "controlpanel.urls"

@@ -176,6 +176,9 @@ class GatewayAlertState(models.Model):
 
     gateway = models.OneToOneField(Gateway, models.CASCADE, primary_key=True, related_name="alert_state")
     evaluator = models.JSONField(default=dict, blank=True)
+    # Bumped whenever a silence of the gateway is created, in the same transaction: ingest, holding
+    # this row's lock, reuses the silences it read before while the number is unchanged.
+    silences_version = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

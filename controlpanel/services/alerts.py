@@ -12,15 +12,17 @@ import asyncio
 import fnmatch
 import json
 import logging
+import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from typing import Any
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -48,7 +50,7 @@ _KIND_RANK = {"updated": 0, "silenced": 1, "acknowledged": 1, "resolved": 2, "es
 
 
 def gateway_group(gateway_id: int) -> str:
-    """Return the group every socket allowed to see gateway ``gateway_id`` joins."""
+    """Return the group of gateway ``gateway_id``'s doorbells (each worker's alert hub joins it)."""
     return f"alerts.gw-{gateway_id}"
 
 
@@ -135,14 +137,18 @@ def _doorbell(gateway_id: int, events: list[AlertEvent]) -> dict[str, Any]:
     """
     frames = [_browser_frame(socket_message(event)) for event in events]
     browser = frames[0] if len(frames) == 1 else {"type": "alerts", "events": frames}
-    return {"type": "alert.event", "gateway_id": gateway_id, "text": json.dumps(browser)}
+    ids = [event.pk for event in events]
+    return {"type": "alert.event", "gateway_id": gateway_id, "ids": ids, "text": json.dumps(browser)}
 
 
 def alert_publish(events: Sequence[AlertEvent]) -> None:
     """Ring the doorbell for committed AlertEvents: one group_send per gateway, events in id order.
 
-    Call it from ``transaction.on_commit``. The sends run concurrently in one hop to the event loop
-    (a sync view otherwise pays one async_to_sync round trip per send).
+    Call it from ``transaction.on_commit``. In a request of an ASGI worker the sends are handed to
+    the worker's event loop and not waited for: the loop is also the one that fans the doorbell out
+    to this worker's sockets, so waiting would hold the request (and the next one queued behind it
+    on the sync thread) until that fan-out is done. The loop runs handed-over sends in order, so a
+    gateway's doorbells keep their order. Elsewhere (commands, tests) the sends are waited for.
     """
     by_gateway: dict[int, list[AlertEvent]] = {}
     for event in sorted(events, key=lambda e: e.pk):
@@ -161,7 +167,22 @@ def alert_publish(events: Sequence[AlertEvent]) -> None:
                 # The doorbell is best effort: the committed rows are the record and clients backfill.
                 logger.error("alerts: group_send failed: %r", result)
 
-    async_to_sync(send_all)()
+    loop = _request_loop()
+    if loop is not None:
+        asyncio.run_coroutine_threadsafe(send_all(), loop)
+    else:
+        async_to_sync(send_all)()
+
+
+def _request_loop() -> asyncio.AbstractEventLoop | None:
+    """Return the running event loop this sync thread serves an ASGI request for, else None.
+
+    asgiref records it for its own ``async_to_sync`` in ``SyncToAsync.threadlocal``.
+    """
+    loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
+    if loop is None or getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None) != os.getpid():
+        return None
+    return loop if loop.is_running() and not loop.is_closed() else None
 
 
 def alert_backfill(*, gateway_ids: Iterable[int], since: int, cap: int = BACKFILL_CAP) -> tuple[list, bool]:
@@ -207,7 +228,13 @@ _BATCH_FIELDS = ["severity", "message", "detail", "count", "last_seen_at"]
 class _Batch:
     """One ingest or tick: open alerts of the gateway in memory, written back once at the end."""
 
-    def __init__(self, gateway: Gateway, now: datetime, keys: Iterable[tuple[str, str]] = ()) -> None:
+    def __init__(
+        self,
+        gateway: Gateway,
+        now: datetime,
+        keys: Iterable[tuple[str, str]] = (),
+        state: GatewayAlertState | None = None,
+    ) -> None:
         self.gateway = gateway
         self.now = now
         # Open alerts by key, loaded for the keys this batch touches (one query), then on demand:
@@ -222,7 +249,7 @@ class _Batch:
                 )
             }
             self._open = {key: found.get(key) for key in keys}
-        self.silences = list(Silence.objects.filter(gateway=gateway, expires_at__gt=now))
+        self.silences = _active_silences(gateway, now, state)
         self.pending: dict[int, _Pending] = {}
         self.dirty: set[int] = set()
         self.messages: dict[int, Callable[[], str]] = {}  # alert id -> its newest text, not yet worked out
@@ -327,11 +354,14 @@ class _Batch:
             if (message := self.messages.get(entry.alert.pk)) is not None:
                 entry.alert.message = message() or entry.alert.message
         # Only the fields a batch changes: state and acknowledgement change elsewhere (resolve()
-        # saves at once; acknowledging locks the row like this batch does). One short UPDATE each:
-        # bulk_update's CASE expressions cost more Python time than the round trips they save.
-        for entry in self.pending.values():
-            if entry.alert.pk in self.dirty and entry.alert.state != Alert.State.RESOLVED:
-                entry.alert.save(update_fields=_BATCH_FIELDS)
+        # saves at once; acknowledging locks the row like this batch does).
+        _save_batch_fields(
+            [
+                entry.alert
+                for entry in self.pending.values()
+                if entry.alert.pk in self.dirty and entry.alert.state != Alert.State.RESOLVED
+            ]
+        )
         self.result.alerts_updated = len(self.pending) - self.result.alerts_created
         rows = AlertEvent.objects.bulk_create(
             [
@@ -358,6 +388,51 @@ class _Batch:
         if rows:
             transaction.on_commit(lambda: alert_publish(rows))
         return self.result
+
+
+def _save_batch_fields(alerts: list[Alert]) -> None:
+    """Write the batch fields of ``alerts`` (open, locked by this transaction) in one round trip.
+
+    One parameterised UPDATE through ``executemany``, which psycopg sends as a pipeline: one round
+    trip instead of one ``save()`` each. ``bulk_update`` would also be one statement, but its CASE
+    expressions cost more Python time than the round trips saved (measured, bench/alerts_latency.py).
+    ``updated_at`` is set as ``save()`` would (auto_now).
+    """
+    if not alerts:
+        return
+    now = timezone.now()
+    for alert in alerts:
+        alert.updated_at = now
+    fields = [Alert._meta.get_field(name) for name in (*_BATCH_FIELDS, "updated_at")]
+    quote = connection.ops.quote_name
+    # Names from the model's own metadata, quoted; every value is a parameter.
+    sql = "UPDATE {} SET {} WHERE {} = %s".format(  # noqa: S608
+        quote(Alert._meta.db_table),
+        ", ".join(f"{quote(f.column)} = %s" for f in fields),
+        quote(Alert._meta.pk.column),
+    )
+    rows = [[f.get_db_prep_save(getattr(a, f.attname), connection) for f in fields] + [a.pk] for a in alerts]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+# Per process: (gateway id, code) -> (silences_version, the silences unexpired when read). Silences
+# are immutable once created and a creation bumps the version, so an unchanged version means the same
+# list, less those expired since. The code (a random UUID) keeps a reused id from matching.
+_silences: dict[tuple[int, Any], tuple[int, list[Silence]]] = {}
+
+
+def _active_silences(gateway: Gateway, now: datetime, state: GatewayAlertState | None) -> list[Silence]:
+    """Return the gateway's unexpired silences; reuses this process's last read while ``state`` (locked
+    by the caller) shows no new silence. Without a state, reads them."""
+    key = (gateway.pk, gateway.code)
+    cached = _silences.get(key) if state is not None else None
+    if cached is None or state is None or cached[0] != state.silences_version:
+        read = list(Silence.objects.filter(gateway=gateway, expires_at__gt=now))
+        cached = (state.silences_version if state is not None else -1, read)
+        if state is not None:
+            _silences[key] = cached
+    return [s for s in cached[1] if s.expires_at > now]
 
 
 def _lock_state(gateway: Gateway) -> GatewayAlertState:
@@ -474,7 +549,7 @@ def ingest_events(*, gateway: Gateway, events: Sequence[Any], now: datetime | No
     with transaction.atomic():
         state = _lock_state(gateway)
         evaluator = _evaluator(state)
-        batch = _Batch(gateway, now, _batch_keys(events))
+        batch = _Batch(gateway, now, _batch_keys(events), state)
         for event in events:
             at = _event_time(event, now)
             if subject := _sample_subject(event):
@@ -515,7 +590,7 @@ def alerts_tick(*, gateway: Gateway, now: datetime | None = None) -> IngestResul
     with transaction.atomic():
         state = _lock_state(gateway)
         evaluator = _evaluator(state)
-        batch = _Batch(gateway, now)
+        batch = _Batch(gateway, now, state=state)
         for t in evaluator.tick(now):
             _apply_transition(batch, t)
         state.evaluator = evaluator.to_dict()
@@ -587,6 +662,8 @@ def silence_create(
     if expires_at <= timezone.now():
         raise ValueError("A silence must expire in the future.")
     with transaction.atomic():
+        GatewayAlertState.objects.get_or_create(gateway=gateway)
+        GatewayAlertState.objects.filter(gateway=gateway).update(silences_version=F("silences_version") + 1)
         silence = Silence.objects.create(
             gateway=gateway,
             type_pattern=type_pattern or "*",

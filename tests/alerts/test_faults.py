@@ -4,7 +4,7 @@ Events stream in over the ingest API (one new AlertEvent per POST: a distinct ag
 while Redis is killed and restarted, or while a worker is restarted. Every socket must end up with
 every id the API returned: zero lost. The clients never send the browser's 25 s resync
 (``resync=None``), so only the server's own mechanisms (doorbells, connect backfill, the worker's
-doorbell watch) can deliver. Both tests use a private redis-server, so a fault never touches the
+alert hub) can deliver. Both tests use a private redis-server, so a fault never touches the
 shared Redis or pushes our test alerts into someone else's benchmark sockets.
 """
 
@@ -119,7 +119,7 @@ def lateness(client: AlertClient, stream: Stream) -> float:
 @real_servers
 @pytest.mark.parametrize("layer", ["pubsub", "core"])
 def test_redis_killed_mid_stream_loses_no_alert(tmp_path, scratch_database, redis, layer):
-    """pubsub: sockets stay open but deaf while Redis is down, and the worker's doorbell watch sends
+    """pubsub: sockets stay open but deaf while Redis is down, and the worker's alert hub sends
     what they missed from the database. core: the consumers' receive fails, sockets close (1011),
     handshakes fail (500) until Redis is back, then the clients reconnect and backfill."""
     env = server_env(tmp_path, DATABASE_URL=scratch_database, REDIS_URL=redis.url, CP_CHANNEL_LAYER=layer)
@@ -155,7 +155,7 @@ def test_redis_killed_mid_stream_loses_no_alert(tmp_path, scratch_database, redi
             assert client.wait_for(stream.ids(), timeout=back + CATCH_UP - time.monotonic()) == set()
             # Promptly, not by a 25 s resync: no id waited more than a few seconds.
             assert lateness(client, stream) < 10.0
-            # The outage's events came from the database (doorbell watch or connect backfill) ...
+            # The outage's events came from the database (alert hub or connect backfill) ...
             assert {client.seen[pk][0] for pk in stream.ids("redis down")} == {"backfill"}
             if layer == "pubsub":
                 # ... and once Redis is back the doorbells work again on the same sockets (the layer
@@ -224,7 +224,7 @@ def test_a_worker_restarted_mid_stream_loses_no_alert(tmp_path, scratch_database
         worker_b.stop()
 
 
-# --- the doorbell watch's bookkeeping, without servers ---------------------------------------------
+# --- the alert hub's bookkeeping, without servers ---------------------------------------------
 
 
 class FakeSocket:
@@ -233,15 +233,15 @@ class FakeSocket:
         self.synced_to = synced_to
         self.frames: list[dict] = []
 
-    async def deliver_missed(self, gateway_id: int, text: str) -> None:
+    async def push(self, gateway_id: int, text: str) -> None:
         if gateway_id in self.gateway_ids:
             self.frames.append(json.loads(text))
 
 
 @pytest.fixture
 def fake_database(monkeypatch):
-    """The watch's reads, served from a list of (event id, gateway id) rows."""
-    from controlpanel import doorbell_watch
+    """The hub's reads, served from a list of (event id, gateway id) rows."""
+    from controlpanel import alert_hub
 
     rows: list[tuple[int, int]] = [(1, 7)]
 
@@ -252,8 +252,8 @@ def fake_database(monkeypatch):
         events = [{"id": pk, "gateway_id": g, "title": f"t{pk}"} for pk, g in rows if pk > since]
         return [e for e in events if e["gateway_id"] in gateway_ids], False
 
-    monkeypatch.setattr(doorbell_watch, "_new_ids", new_ids)
-    monkeypatch.setattr(doorbell_watch, "alert_backfill", backfill)
+    monkeypatch.setattr(alert_hub, "_new_ids", new_ids)
+    monkeypatch.setattr(alert_hub, "alert_backfill", backfill)
     return rows
 
 
@@ -272,11 +272,12 @@ def test_the_watch_sends_only_the_events_whose_doorbell_never_came(fake_database
 
 
 async def _watch_sends_only_lost_events(fake_database) -> None:
-    from controlpanel.doorbell_watch import DoorbellWatch
+    from controlpanel.alert_hub import AlertHub
 
-    watch = DoorbellWatch(layer=None, grace=0.2)
+    watch = AlertHub(layer=None, grace=0.2)
     alpha, bravo = FakeSocket(7), FakeSocket(8)
-    watch.sockets |= {alpha, bravo}
+    watch.watch(alpha)
+    watch.watch(bravo)
     assert await watch.check() == 0  # first look: everything up to id 1 is the sockets' own backfill
     fake_database.extend([(2, 7), (3, 7), (4, 8)])
     watch.heard([2])  # rung before the watch read it
@@ -297,38 +298,94 @@ def test_an_event_committed_before_the_watch_first_looks_is_still_checked(fake_d
 
 
 async def _event_before_first_look(fake_database) -> None:
-    from controlpanel.doorbell_watch import DoorbellWatch
+    from controlpanel.alert_hub import AlertHub
 
     # The socket joined its groups when id 1 was the latest (its backfill covered that); id 2 was
     # committed before the watch's first poll, and its doorbell was lost (Redis just restarted).
-    watch = DoorbellWatch(layer=None, grace=0.0)
+    watch = AlertHub(layer=None, grace=0.0)
     socket = FakeSocket(7, synced_to=1)
-    watch.sockets.add(socket)
+    watch.watch(socket)
     fake_database.append((2, 7))
     assert await watch.check() == 1
     assert [e["id"] for e in socket.frames[0]["events"]] == [2]
 
 
-def test_doorbell_ids_reads_single_and_batched_doorbells():
-    from controlpanel.doorbell_watch import doorbell_ids
+def test_doorbell_ids_reads_the_ids_or_else_the_frame():
+    from controlpanel.alert_hub import doorbell_ids
 
     single = {"type": "alert.event", "text": json.dumps({"type": "alert", "id": 5})}
     batch = {"type": "alert.event", "text": json.dumps({"type": "alerts", "events": [{"id": 6}, {"id": 7}]})}
     assert doorbell_ids(single) == [5]
     assert doorbell_ids(batch) == [6, 7]
+    assert doorbell_ids({"type": "alert.event", "ids": [8, "x", 9], "text": "{}"}) == [8, 9]
     assert doorbell_ids({"type": "alert.event", "text": "not json"}) == []
 
 
-def test_an_in_process_layer_needs_no_watch():
+def test_one_hub_per_event_loop_and_layer_polling_only_network_layers():
     from channels.layers import InMemoryChannelLayer
 
-    from controlpanel.doorbell_watch import doorbell_watch
+    from controlpanel.alert_hub import alert_hub
 
     async def check() -> None:
-        assert doorbell_watch(InMemoryChannelLayer()) is None
-        assert doorbell_watch(object()) is doorbell_watch(object())  # one per event loop
+        layer, network = InMemoryChannelLayer(), object()
+        assert alert_hub(None) is None
+        assert alert_hub(layer) is alert_hub(layer)  # one per event loop
+        assert alert_hub(layer).recover is False  # an in-process layer cannot lose a doorbell
+        assert alert_hub(network) is not alert_hub(layer)  # a replaced layer gets a new hub
+        assert alert_hub(network).recover is True
 
     in_fresh_loop(check)
+
+
+class FakeLayer:
+    """The channel-layer calls the hub makes, recorded; ``receive`` waits forever."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+
+    async def new_channel(self) -> str:
+        return "hub!1"
+
+    async def group_add(self, group: str, channel: str) -> None:
+        self.calls.append(("add", group))
+
+    async def group_discard(self, group: str, channel: str) -> None:
+        self.calls.append(("discard", group))
+
+    async def receive(self, channel: str) -> dict:
+        await asyncio.Event().wait()
+        return {}
+
+
+def test_the_hub_fans_out_to_the_sockets_of_the_gateway_and_follows_rescopes():
+    in_fresh_loop(_hub_fan_out)
+
+
+async def _hub_fan_out() -> None:
+    from controlpanel.alert_hub import AlertHub
+
+    layer = FakeLayer()
+    hub = AlertHub(layer, poll=3600)
+    alpha, both, bravo = FakeSocket(7), FakeSocket(7, 8), FakeSocket(8)
+    for socket in (alpha, both, bravo):
+        await hub.subscribe(socket)
+    assert sorted(layer.calls) == [("add", "alerts.gw-7"), ("add", "alerts.gw-8")]  # once each
+    frame = {"type": "alert", "id": 3}
+    await hub.fan_out({"type": "alert.event", "gateway_id": 7, "ids": [3], "text": json.dumps(frame)})
+    assert alpha.frames == [frame] and both.frames == [frame] and bravo.frames == []
+    # A re-scope: ``both`` no longer sees 7; ``bravo`` closes. Gateway 8 has nobody left here.
+    both.gateway_ids = {8}
+    await hub.subscribe(both)
+    hub.unsubscribe(bravo)
+    await hub.fan_out({"type": "alert.event", "gateway_id": 7, "ids": [4], "text": json.dumps(frame)})
+    assert len(alpha.frames) == 2 and len(both.frames) == 1
+    both.gateway_ids = set()
+    await hub.subscribe(both)
+    await hub.follow()
+    assert layer.calls[-1] == ("discard", "alerts.gw-8")
+    assert hub.joined == {7}
+    for task in hub._tasks:
+        task.cancel()
 
 
 # --- ingest while the rate-limit cache is down -----------------------------------------------------

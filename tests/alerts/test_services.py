@@ -121,6 +121,29 @@ def test_a_silenced_alert_is_stored_and_listed_but_does_not_notify(alpha, bob):
     assert ActivityEvent.objects.filter(action="alert.silenced").count() == 1
 
 
+def test_a_silence_created_between_batches_applies_to_the_next_batch(alpha, bob):
+    # The first batch reads the (no) silences and ingest keeps them per process while the gateway's
+    # silences_version is unchanged: creating a silence must show in the very next batch.
+    ingest_events(gateway=alpha, events=[denial("coder")], now=timezone.now())
+    silence_create(
+        gateway=alpha,
+        type_pattern="exec.*",
+        subject_pattern="main",
+        comment="known noisy agent",
+        expires_at=timezone.now() + timedelta(seconds=30),
+        actor=bob,
+    )
+    ingest_events(gateway=alpha, events=[denial("main")], now=timezone.now())
+    assert AlertEvent.objects.get(alert__subject="main").notify is False
+    # ...and stops applying once it has expired, without a new version.
+    later = timezone.now() + timedelta(seconds=31)
+    ingest_events(gateway=alpha, events=[denial("other")], now=later)
+    Alert.objects.filter(subject="main").update(state="resolved", resolved_at=later)
+    ingest_events(gateway=alpha, events=[denial("main")], now=later)
+    created = AlertEvent.objects.filter(alert__subject="main", kind="created").order_by("pk")
+    assert [e.notify for e in created] == [False, True]
+
+
 @pytest.mark.parametrize("comment,hours", [("", 1), ("why", -1)])
 def test_a_silence_needs_a_comment_and_a_future_expiry(alpha, bob, comment, hours):
     with pytest.raises(ValueError):
