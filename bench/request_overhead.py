@@ -4,7 +4,7 @@ Usage: CP_TEST_DATABASE_URL=... CP_TEST_REDIS_URL=... .venv/bin/python bench/req
 
 Starts the two-worker stage of bench/alerts_latency.py (PostgreSQL + Redis), then sends N (default
 200) sequential requests per case to one idle worker, each on a new connection, and prints the median
-and p90 to the first byte: a 404, a static file (WhiteNoise), the login page, an ingest POST with a
+and p90 to the first byte: a 404, the login page, an ingest POST with a
 bad token (one query) and with one event. The same for a bare ASGI app under daphne would be about
 1 ms on the benchmark machine: the rest is Django's request path.
 """
@@ -48,7 +48,6 @@ async def run(port: int, world: dict, n: int) -> None:
     get = "GET {} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n"
     cases = {
         "GET 404": get.format("/nope", port).encode(),
-        "GET static file": get.format("/static/css/app.css", port).encode(),
         "GET login page": get.format("/login/", port).encode(),
         "POST ingest, bad token": post(port, alpha["code"], "bad", b"[]"),
         "POST ingest, 1 event": post(port, alpha["code"], alpha["token"], one_event),
