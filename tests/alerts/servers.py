@@ -7,6 +7,7 @@ to create users, gateways and ingest tokens.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -15,7 +16,9 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from pathlib import Path
+from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parents[2]
 DAPHNE = Path(sys.executable).with_name("daphne")
@@ -413,3 +416,18 @@ class RedisServer:
             self.proc.kill()
             self.proc.wait()
         self.proc = None
+
+
+@contextlib.contextmanager
+def scratch_database(base_url: str, prefix: str):
+    """Yield the URL of a fresh PostgreSQL database next to ``base_url`` (dropped afterwards)."""
+    import psycopg
+
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(base_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunparse(urlparse(base_url)._replace(path=f"/{name}"))
+    finally:
+        with psycopg.connect(base_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

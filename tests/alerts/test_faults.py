@@ -18,11 +18,10 @@ import shutil
 import threading
 import time
 import urllib.error
-import uuid
-from urllib.parse import urlparse, urlunparse
 
 import pytest
 
+from . import servers
 from .servers import AlertClient, RedisServer, Server, post_events, server_env, session_for, setup_world
 
 DB_URL = os.environ.get("CP_TEST_DATABASE_URL", "")
@@ -50,14 +49,8 @@ BACKOFF = {"base": 0.25, "cap": 2.0}  # the browser's algorithm; smaller numbers
 @pytest.fixture
 def scratch_database():
     """A fresh PostgreSQL database for the servers (dropped afterwards); returns its URL."""
-    import psycopg
-
-    name = f"cp_faults_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(DB_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield urlunparse(urlparse(DB_URL)._replace(path=f"/{name}"))
-    with psycopg.connect(DB_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with servers.scratch_database(DB_URL, "cp_faults") as url:
+        yield url
 
 
 @pytest.fixture

@@ -4,11 +4,10 @@ reaches a socket held by worker B. Runs when CP_TEST_DATABASE_URL and CP_TEST_RE
 from __future__ import annotations
 
 import os
-import uuid
-from urllib.parse import urlparse, urlunparse
 
 import pytest
 
+from . import servers
 from .servers import Server, TinyWebSocket, post_events, server_env, session_for, setup_world
 
 DB_URL = os.environ.get("CP_TEST_DATABASE_URL", "")
@@ -23,14 +22,8 @@ pytestmark = [
 @pytest.fixture
 def scratch_database():
     """A fresh PostgreSQL database for the servers (dropped afterwards); returns its URL."""
-    import psycopg
-
-    name = f"cp_scale_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(DB_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield urlunparse(urlparse(DB_URL)._replace(path=f"/{name}"))
-    with psycopg.connect(DB_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with servers.scratch_database(DB_URL, "cp_scale") as url:
+        yield url
 
 
 def test_an_event_ingested_on_worker_a_reaches_a_socket_on_worker_b(tmp_path, scratch_database):
