@@ -65,7 +65,7 @@ class Subscriber(Protocol):
     # doorbell or are the hub's to find.
     synced_to: int
 
-    async def push(self, gateway_id: int, text: str) -> None: ...
+    async def push(self, gateway_id: int, text: str, shared: dict | None = None) -> None: ...
 
 
 def client_message(kind: str, event: dict[str, Any]) -> dict[str, Any]:
@@ -137,9 +137,10 @@ class AlertHub:
         gateway_id, text = message.get("gateway_id"), message.get("text")
         if not isinstance(text, str):
             return
+        shared: dict = {}  # the sockets' scratch for this frame (prepared once for all of them)
         for socket in list(self.subscribers.get(gateway_id, ())):
             try:
-                await socket.push(gateway_id, text)
+                await socket.push(gateway_id, text, shared)
             except Exception:  # a socket closing under us must not stop the others
                 logger.debug("alerts: could not push to a socket", exc_info=True)
 

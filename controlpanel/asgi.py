@@ -12,7 +12,9 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
 
+from controlpanel import gcpolicy  # noqa: E402
 from controlpanel.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
@@ -27,3 +29,6 @@ application = ProtocolTypeRouter(
 # allocated; bench/alerts_latency.py measured gen-2 pauses of 70-80 ms per worker without this and
 # about 20 ms with it, which showed directly in the alert latency's p99.
 gc.freeze()
+# And the survivors of each full collection later on, so those stay short too (see gcpolicy).
+if settings.CP_GC_FREEZE_SURVIVORS:
+    gcpolicy.install()

@@ -179,7 +179,7 @@ else:
 if redis_url:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "controlpanel.cache.SharedPoolRedisCache",
             "LOCATION": redis_url,
             # Fail fast when Redis hangs; the ingest rate limiter then counts per process.
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
@@ -231,6 +231,9 @@ CP_MAX_INGEST_BYTES = envint("CP_MAX_INGEST_BYTES", str(512 * 1024))
 CP_MAX_INGEST_EVENTS = envint("CP_MAX_INGEST_EVENTS", "10000")
 CP_INGEST_RATE_PER_MINUTE = envint("CP_INGEST_RATE_PER_MINUTE", "600")
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(DATA_UPLOAD_MAX_MEMORY_SIZE, CP_MAX_INGEST_BYTES + 1024)
+
+# ASGI workers freeze the survivors of each full garbage collection (controlpanel/gcpolicy.py).
+CP_GC_FREEZE_SURVIVORS = envbool("CP_GC_FREEZE_SURVIVORS", "True")
 
 # --- security baseline (docs/security.md) --------------------------------------------------------
 

@@ -22,7 +22,7 @@ from typing import Any
 from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, prefetch_related_objects
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -33,6 +33,7 @@ from controlpanel.events.rules import AlertState as RuleState
 from controlpanel.models import Alert, AlertEvent, Gateway, GatewayAlertState, MemorySample, Silence
 
 from .activity import activity_record
+from .rawsql import column, insert_returning_pks, loaded, pipeline, table
 
 logger = logging.getLogger(__name__)
 BACKFILL_CAP = 200
@@ -242,12 +243,7 @@ class _Batch:
         self._open: dict[tuple[str, str], Alert | None] = {}
         keys = set(keys)
         if keys:
-            found = {
-                (a.type, a.subject): a
-                for a in self._open_alerts().filter(
-                    type__in={k[0] for k in keys}, subject__in={k[1] for k in keys}
-                )
-            }
+            found = {(a.type, a.subject): a for a in _lock_open_alerts(gateway, keys)}
             self._open = {key: found.get(key) for key in keys}
         self.silences = _active_silences(gateway, now, state)
         self.pending: dict[int, _Pending] = {}
@@ -303,7 +299,7 @@ class _Batch:
         key = (type_, subject)
         alert = self.find(key)
         if alert is None:
-            alert = Alert.objects.create(
+            alert = Alert(
                 gateway=self.gateway,
                 type=type_[:100],
                 subject=subject[:300],
@@ -313,6 +309,7 @@ class _Batch:
                 first_seen_at=at,
                 last_seen_at=at,
             )
+            insert_returning_pks(Alert, [alert])
             self._open[key] = alert
             self.result.alerts_created += 1
             self.mark(alert, "created", True)
@@ -363,27 +360,25 @@ class _Batch:
             ]
         )
         self.result.alerts_updated = len(self.pending) - self.result.alerts_created
-        rows = AlertEvent.objects.bulk_create(
-            [
-                AlertEvent(
-                    gateway=self.gateway,
-                    alert=entry.alert,
-                    kind=entry.kind,
-                    notify=entry.notify,
-                    payload={
-                        "alert": alert_snapshot(
-                            entry.alert,
-                            self.gateway,
-                            silenced=self.silenced(entry.alert.type, entry.alert.subject),
-                        ),
-                        # Unknown lines are kept verbatim, never dropped (bounded by the body size limit).
-                        **({"lines": entry.lines} if entry.lines else {}),
-                    },
-                )
-                for entry in self.pending.values()
-            ]
-        )
-        # PostgreSQL and SQLite >= 3.35 return the new ids from bulk inserts (RETURNING).
+        rows = [
+            AlertEvent(
+                gateway=self.gateway,
+                alert=entry.alert,
+                kind=entry.kind,
+                notify=entry.notify,
+                payload={
+                    "alert": alert_snapshot(
+                        entry.alert,
+                        self.gateway,
+                        silenced=self.silenced(entry.alert.type, entry.alert.subject),
+                    ),
+                    # Unknown lines are kept verbatim, never dropped (bounded by the body size limit).
+                    **({"lines": entry.lines} if entry.lines else {}),
+                },
+            )
+            for entry in self.pending.values()
+        ]
+        insert_returning_pks(AlertEvent, rows)
         self.result.event_ids = sorted(row.pk for row in rows)
         if rows:
             transaction.on_commit(lambda: alert_publish(rows))
@@ -436,12 +431,65 @@ def _active_silences(gateway: Gateway, now: datetime, state: GatewayAlertState |
 
 
 def _lock_state(gateway: Gateway) -> GatewayAlertState:
-    """Return the gateway's rule state, locked until the transaction ends (one query once it exists)."""
-    state = GatewayAlertState.objects.select_for_update().filter(gateway=gateway).first()
-    if state is None:
+    """Return the gateway's rule state, locked until the transaction ends (one statement once it exists).
+
+    The instance has ``evaluator`` and ``silences_version`` loaded; write it back with ``_save_state``.
+    """
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    state_col = partial(column, GatewayAlertState)
+    sql = (
+        f"SELECT {state_col('evaluator')}, {state_col('silences_version')} "  # noqa: S608 (see rawsql)
+        f"FROM {table(GatewayAlertState)} WHERE {state_col('pk')} = %s{lock}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [gateway.pk])
+        found = cursor.fetchone()
+    if found is None:
         GatewayAlertState.objects.get_or_create(gateway=gateway)
-        state = GatewayAlertState.objects.select_for_update().get(gateway=gateway)
-    return state
+        return GatewayAlertState.objects.select_for_update().get(gateway=gateway)
+    raw, version = found
+    evaluator = GatewayAlertState._meta.get_field("evaluator").from_db_value(raw, None, connection)
+    return loaded(
+        GatewayAlertState, {"gateway_id": gateway.pk, "evaluator": evaluator, "silences_version": version}
+    )
+
+
+def _lock_open_alerts(gateway: Gateway, keys: set[tuple[str, str]]) -> list[Alert]:
+    """Return the open alerts of ``gateway`` among ``keys`` (type, subject), row-locked, with their
+    acknowledgers. One hand-written statement (``Alert.objects.raw`` applies the fields' converters)
+    and, only if one of them was acknowledged, one more for the users."""
+    types, subjects = sorted({k[0] for k in keys}), sorted({k[1] for k in keys})
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    alert_col = partial(column, Alert)
+    sql = "SELECT {} FROM {} WHERE {} = %s AND NOT ({} = %s) AND {} IN ({}) AND {} IN ({}){}".format(  # noqa: S608
+        ", ".join(connection.ops.quote_name(f.column) for f in Alert._meta.concrete_fields),
+        table(Alert),
+        alert_col("gateway"),
+        alert_col("state"),
+        alert_col("type"),
+        ", ".join(["%s"] * len(types)),
+        alert_col("subject"),
+        ", ".join(["%s"] * len(subjects)),
+        lock,
+    )
+    alerts = list(Alert.objects.raw(sql, [gateway.pk, Alert.State.RESOLVED, *types, *subjects]))
+    if any(a.acknowledged_by_id is not None for a in alerts):
+        prefetch_related_objects(alerts, "acknowledged_by")
+    return alerts
+
+
+def _save_state(state: GatewayAlertState) -> None:
+    """Write ``state.evaluator`` (and ``updated_at``, as ``save()`` would) of a locked state row."""
+    state.updated_at = timezone.now()
+    fields = [GatewayAlertState._meta.get_field(name) for name in ("evaluator", "updated_at")]
+    sql = "UPDATE {} SET {} WHERE {} = %s".format(  # noqa: S608 (see rawsql)
+        table(GatewayAlertState),
+        ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields),
+        column(GatewayAlertState, "pk"),
+    )
+    params = [f.get_db_prep_save(getattr(state, f.attname), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, state.pk])
 
 
 def _field(event: Any, name: str) -> Any:
@@ -577,8 +625,9 @@ def ingest_events(*, gateway: Gateway, events: Sequence[Any], now: datetime | No
                 _apply_transition(batch, t)
         MemorySample.objects.bulk_create(samples, batch_size=1000)
         state.evaluator = evaluator.to_dict()
-        state.save(update_fields=["evaluator", "updated_at"])
-        result = batch.finish()
+        with pipeline():  # the writes below, then the events' ids back: one round trip
+            _save_state(state)
+            result = batch.finish()
     result.events = len(events)
     result.samples = len(samples)
     return result
@@ -594,7 +643,7 @@ def alerts_tick(*, gateway: Gateway, now: datetime | None = None) -> IngestResul
         for t in evaluator.tick(now):
             _apply_transition(batch, t)
         state.evaluator = evaluator.to_dict()
-        state.save(update_fields=["evaluator", "updated_at"])
+        _save_state(state)
         return batch.finish()
 
 

@@ -5,16 +5,21 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from datetime import timedelta
+from functools import partial
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
 from django.utils import timezone
 
 from controlpanel.models import Gateway, IngestToken
 
 from .activity import activity_record
+from .rawsql import column, loaded, table
 
 TOKEN_PREFIX = "cpi_"  # recognisable in logs and by secret scanners
 PREFIX_LENGTH = 12
+LAST_USED_EVERY = timedelta(seconds=60)  # last_used_at is written at most this often
 
 
 def _digest(token: str) -> str:
@@ -60,25 +65,48 @@ def ingest_token_revoke(*, token: IngestToken, actor) -> IngestToken:
     return token
 
 
+def _authenticate_sql() -> str:
+    """The token lookup as one statement (see services.rawsql)."""
+    t, g = partial(column, IngestToken), partial(column, Gateway)
+    return (
+        f"SELECT t.{t('id')}, t.{t('token_hash')}, g.{g('id')}, g.{g('name')}, "  # noqa: S608
+        f"(t.{t('last_used_at')} IS NULL OR t.{t('last_used_at')} < %s) "
+        f"FROM {table(IngestToken)} t JOIN {table(Gateway)} g ON g.{g('id')} = t.{t('gateway')} "
+        f"WHERE t.{t('token_hash')} = %s AND t.{t('revoked_at')} IS NULL AND g.{g('code')} = %s"
+    )
+
+
 def ingest_token_authenticate(*, gateway_code, token: str) -> IngestToken | None:
     """The live token matching ``token`` for the gateway ``gateway_code``, or None.
 
     The lookup is by hash (an index), then the hashes are compared in constant time; a token of
     another gateway, a revoked token or garbage all give None, indistinguishably. Updates
     ``last_used_at`` at most once a minute (one UPDATE, not one per request).
+
+    Every ingest request starts here, so the lookup is one hand-written statement: the ORM spent
+    about 2 ms compiling the join per request, several times the query itself. The returned token
+    has ``id``, ``token_hash`` and its gateway (``id``, ``code``, ``name``) loaded; other fields load
+    on access, as with ``only()``.
     """
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
     digest = _digest(token)
-    row = (
-        IngestToken.objects.select_related("gateway")
-        .filter(token_hash=digest, revoked_at__isnull=True, gateway__code=gateway_code)
-        .first()
-    )
-    if row is None or not hmac.compare_digest(row.token_hash, digest):
-        return None
     now = timezone.now()
-    if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
+    code_field = Gateway._meta.get_field("code")
+    try:
+        code = code_field.to_python(gateway_code)
+    except ValidationError:
+        return None
+    stale = IngestToken._meta.get_field("last_used_at").get_db_prep_value(now - LAST_USED_EVERY, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(_authenticate_sql(), [stale, digest, code_field.get_db_prep_value(code, connection)])
+        found = cursor.fetchone()
+    if found is None or not hmac.compare_digest(found[1], digest):
+        return None
+    token_id, token_hash, gateway_id, gateway_name, last_used_stale = found
+    gateway = loaded(Gateway, {"id": gateway_id, "code": code, "name": gateway_name})
+    row = loaded(IngestToken, {"id": token_id, "gateway_id": gateway_id, "token_hash": token_hash})
+    row.gateway = gateway
+    if last_used_stale:
         IngestToken.objects.filter(pk=row.pk).update(last_used_at=now)
-        row.last_used_at = now
     return row

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 from datetime import UTC, datetime, timedelta
 
 from controlpanel.events.parse import parse_json_event
@@ -37,3 +39,13 @@ def make_alert(gateway, **overrides):
     }
     fields.update(overrides)
     return Alert.objects.create(**fields)
+
+
+def in_fresh_loop(coroutine_fn):
+    """Run ``coroutine_fn()`` on a new event loop in a new thread and return its result.
+
+    These tests need no database, so pytest-django orders them after the browser tests, whose
+    Playwright (sync API) leaves an event loop marked running in the main thread.
+    """
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(coroutine_fn())).result(timeout=30)

@@ -11,7 +11,6 @@ shared Redis or pushes our test alerts into someone else's benchmark sockets.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import json
 import os
 import shutil
@@ -22,6 +21,7 @@ import urllib.error
 import pytest
 
 from . import servers
+from .conftest import in_fresh_loop
 from .servers import AlertClient, RedisServer, Server, post_events, server_env, session_for, setup_world
 
 DB_URL = os.environ.get("CP_TEST_DATABASE_URL", "")
@@ -226,7 +226,7 @@ class FakeSocket:
         self.synced_to = synced_to
         self.frames: list[dict] = []
 
-    async def push(self, gateway_id: int, text: str) -> None:
+    async def push(self, gateway_id: int, text: str, shared: dict | None = None) -> None:
         if gateway_id in self.gateway_ids:
             self.frames.append(json.loads(text))
 
@@ -248,16 +248,6 @@ def fake_database(monkeypatch):
     monkeypatch.setattr(alert_hub, "_new_ids", new_ids)
     monkeypatch.setattr(alert_hub, "alert_backfill", backfill)
     return rows
-
-
-def in_fresh_loop(coroutine_fn):
-    """Run ``coroutine_fn()`` on a new event loop in a new thread and return its result.
-
-    These tests need no database, so pytest-django orders them after the browser tests, whose
-    Playwright (sync API) leaves an event loop marked running in the main thread.
-    """
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(lambda: asyncio.run(coroutine_fn())).result(timeout=30)
 
 
 def test_the_watch_sends_only_the_events_whose_doorbell_never_came(fake_database):

@@ -157,6 +157,19 @@ def test_a_silence_needs_a_comment_and_a_future_expiry(alpha, bob, comment, hour
         )
 
 
+def test_a_repeat_of_an_acknowledged_alert_keeps_who_acknowledged_it_in_the_pushed_snapshot(alpha, bob):
+    ingest_events(gateway=alpha, events=[denial("a"), denial("b")], now=at(0))
+    alert_acknowledge(alert=Alert.objects.get(subject="a"), actor=bob)
+    result = ingest_events(gateway=alpha, events=[denial("a"), denial("b")], now=at(1))
+    snapshots = {
+        e.payload["alert"]["subject"]: e.payload["alert"]
+        for e in AlertEvent.objects.filter(pk__in=result.event_ids)
+    }
+    assert snapshots["a"]["state"] == "acknowledged" and snapshots["a"]["acknowledged_by"] == bob.username
+    assert snapshots["b"]["state"] == "firing" and snapshots["b"]["acknowledged_by"] == ""
+    assert snapshots["a"]["count"] == 2 and Alert.objects.get(subject="a").count == 2
+
+
 def test_ack_then_resolve_records_who_and_when_and_audits(alpha, bob):
     ingest_events(gateway=alpha, events=[denial()], now=at(0))
     alert = alert_acknowledge(alert=Alert.objects.get(), actor=bob)
@@ -220,6 +233,27 @@ def test_ingest_tokens_are_hashed_shown_once_and_revocable(alpha, bravo, alice):
     assert ingest_token_authenticate(gateway_code=alpha.code, token=plaintext2) == second
     actions = set(ActivityEvent.objects.values_list("action", flat=True))
     assert {"ingest_token.created", "ingest_token.revoked"} <= actions
+
+
+def test_an_authenticated_token_carries_its_fields_and_gateway_and_notes_its_use_once_a_minute(
+    alpha, alice, django_assert_num_queries
+):
+    token, plaintext = ingest_token_create(gateway=alpha, name="shipper", actor=alice)
+    with django_assert_num_queries(2):  # the lookup, then last_used_at (never set yet)
+        row = ingest_token_authenticate(gateway_code=str(alpha.code), token=plaintext)
+    assert (row.pk, row.token_hash, row.gateway_id) == (token.pk, token.token_hash, alpha.pk)
+    assert (row.gateway.pk, row.gateway.code, row.gateway.name) == (alpha.pk, alpha.code, alpha.name)
+    first_use = IngestToken.objects.get(pk=token.pk).last_used_at
+    assert first_use is not None
+    with django_assert_num_queries(1):  # used a moment ago: no write
+        ingest_token_authenticate(gateway_code=alpha.code, token=plaintext)
+    with django_assert_num_queries(1):  # fields not loaded come on access, like only()
+        assert row.name == "shipper"
+    IngestToken.objects.filter(pk=token.pk).update(last_used_at=first_use - timedelta(seconds=61))
+    with django_assert_num_queries(2):
+        ingest_token_authenticate(gateway_code=alpha.code, token=plaintext)
+    assert IngestToken.objects.get(pk=token.pk).last_used_at > first_use
+    assert ingest_token_authenticate(gateway_code="not-a-uuid", token=plaintext) is None
 
 
 def test_a_batch_loads_only_the_open_alerts_it_touches(alpha, monkeypatch):
