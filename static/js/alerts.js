@@ -31,6 +31,10 @@
     var item = tpl.content.firstElementChild;
     if (!item) return;
     var old = document.getElementById(item.id);
+    // Frames of one alert can arrive out of order (two workers ring their doorbells independently, a
+    // backfill can overlap live frames): the rendering of the newest event wins.
+    if (old && Number(old.dataset.eventId || 0) > msg.id) return;
+    item.dataset.eventId = String(msg.id);
     if (old) old.replaceWith(item); else list.insertBefore(item, list.firstElementChild);
     var empty = document.getElementById("alert-list-empty");
     if (empty) empty.remove();

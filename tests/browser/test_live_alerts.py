@@ -58,3 +58,44 @@ def test_live_alerts_reach_the_right_page_and_survive_a_restart(browser, page, t
         other.context.close()
     finally:
         server.stop()
+
+
+# Records the page's WebSockets so a test can hand the page frames as the server would send them.
+CAPTURE_SOCKETS = """
+(() => {
+  const Real = window.WebSocket;
+  window.__sockets = [];
+  window.WebSocket = function (url, protocols) {
+    const socket = new Real(url, protocols);
+    window.__sockets.push(socket);
+    return socket;
+  };
+  window.WebSocket.prototype = Real.prototype;
+  Object.assign(window.WebSocket, { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 });
+})();
+"""
+
+
+def test_an_older_frame_of_an_alert_never_replaces_a_newer_one(page, tmp_path):
+    env = server_env(tmp_path)
+    setup_world(env)
+    server = Server(env).start()
+    try:
+        page.add_init_script(CAPTURE_SOCKETS)
+        login(page, server.url, "alice")
+        page.goto(f"{server.url}/alerts/")
+        page.locator("#alert-conn[data-state=live]").wait_for(timeout=5000)
+
+        def frame(event_id: int, text: str) -> None:
+            html = f'<li class="alert-item" id="alert-777"><span class="alert-message">{text}</span></li>'
+            message = {"type": "alert", "id": event_id, "kind": "updated", "gateway": "g", "html": html}
+            page.evaluate("m => window.__sockets[0].onmessage({data: JSON.stringify(m)})", message)
+
+        frame(1000, "newer")
+        frame(999, "older")  # e.g. the other worker's doorbell, late
+        assert page.locator("#alert-777 .alert-message").inner_text() == "newer"
+        frame(1001, "newest")
+        assert page.locator("#alert-777 .alert-message").inner_text() == "newest"
+        assert page.locator("#alert-list .alert-item#alert-777").count() == 1
+    finally:
+        server.stop()
