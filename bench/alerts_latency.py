@@ -7,8 +7,10 @@ Starts two workers on a scratch database, opens SOCKETS (default 200) WebSockets
 then posts EVENTS_PER_S (default 1,000) events/s for SECONDS (default 10) to the workers' ingest API
 (round robin, as behind a load balancer) in BATCHES_PER_S (default 20) batches. Each batch holds one
 new alert (a fresh agent) and repeats of four others, so each POST yields five alert events, pushed
-to every socket as one frame. Latency is taken from the start of the POST to the arrival of that
-batch's last alert event on each socket. Then the same frame rate goes through a bare channels-redis
+to every socket as one frame. The same load runs for WARMUP_SECONDS (15) first, not measured. Latency
+is taken from the start of the POST to the arrival of that batch's last alert event on each socket:
+the kernel's receive time of the frame's bytes on the client socket (SO_TIMESTAMPNS; the sockets are
+read between batches, see Socket). Then the same frame rate goes through a bare channels-redis
 ``group_send`` (no HTTP, no DB) for comparison. The sockets and the load generator run in this
 process, on the same machine as the workers, PostgreSQL and Redis.
 """
@@ -21,7 +23,9 @@ import contextlib
 import gc
 import json
 import os
+import socket
 import statistics
+import struct
 import sys
 import tempfile
 import time
@@ -34,98 +38,151 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-class Socket(asyncio.Protocol):
-    """A receive-only RFC 6455 client: frames are cut and timestamped as they arrive, their JSON is
-    parsed after the run, and pings are answered (daphne closes a socket that misses its pongs).
+# Kernel receive timestamps (SO_TIMESTAMPNS) are CLOCK_REALTIME; t0s are perf_counter. Both tick at the
+# same rate over a run, so one offset, taken at import, converts between them.
+_REALTIME_MINUS_PERF = time.time() - time.perf_counter()
+_SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
 
-    Decoding after the run keeps the load generator's own cost (200 sockets in one Python process,
-    on the same two cores as the servers) out of the latencies it measures.
+
+def _frame_size(head: bytes) -> int | None:
+    """Return the size of the unmasked frame that starts with ``head``, or None if too little is there."""
+    if len(head) < 2:
+        return None
+    length = head[1] & 0x7F
+    if length == 126:
+        return 4 + int.from_bytes(head[2:4], "big") if len(head) >= 4 else None
+    if length == 127:
+        return 10 + int.from_bytes(head[2:10], "big") if len(head) >= 10 else None
+    return 2 + length
+
+
+class Socket:
+    """A receive-only RFC 6455 client. Frames are read one at a time, each stamped with the kernel's
+    receive time of its bytes; their JSON is parsed after the run; pings are answered (daphne closes
+    a socket that misses its pongs).
+
+    The load generator shares the two cores with the servers. So that its own work does not compete
+    with the workers' fan-out, it does not read while a batch is in flight: ``drain`` is called
+    between batches (``drained``). The kernel's timestamp (``SO_TIMESTAMPNS``) still gives when each
+    frame reached the socket: each frame is read alone, and one frame is one segment on loopback.
     """
 
     def __init__(self) -> None:
-        self.texts: list[tuple[float, bytes]] = []
-        self.buffer = b""
-        self.upgraded: asyncio.Future | None = None
-        self.transport: asyncio.Transport | None = None
-        self._parsed: tuple[dict[int, float], int] | None = None
+        self.texts: list[tuple[float, bytes]] = []  # (kernel receive time, payload)
+        self.sock: socket.socket | None = None
+        self._arrivals: dict[int, float] | None = None
 
-    def connection_made(self, transport) -> None:  # type: ignore[override]
-        self.transport = transport
-
-    def data_received(self, data: bytes) -> None:
-        now = time.perf_counter()
-        self.buffer += data
-        if self.upgraded is not None and not self.upgraded.done():
-            if b"\r\n\r\n" not in self.buffer:
+    def drain(self) -> None:
+        """Read every complete frame waiting on the socket (never blocks)."""
+        while self.sock is not None:
+            try:
+                head = self.sock.recv(10, socket.MSG_PEEK)
+                size = _frame_size(head)
+                if head and (size is None or len(self.sock.recv(size, socket.MSG_PEEK)) < size):
+                    return  # the rest of the frame is still on its way
+                data, ancillary, _flags, _addr = self.sock.recvmsg(size or 1, socket.CMSG_SPACE(16))
+            except (BlockingIOError, InterruptedError):
                 return
-            head, _, self.buffer = self.buffer.partition(b"\r\n\r\n")
-            self.upgraded.set_result(head)
-        buf = self.buffer
-        pos = 0
-        while len(buf) - pos >= 2:
-            b0, b1 = buf[pos], buf[pos + 1]
-            length, header = b1 & 0x7F, 2
-            if length == 126:
-                length, header = int.from_bytes(buf[pos + 2 : pos + 4], "big"), 4
-            elif length == 127:
-                length, header = int.from_bytes(buf[pos + 2 : pos + 10], "big"), 10
-            end = pos + header + length
-            if end > len(buf):
-                break
-            opcode, payload = b0 & 0x0F, buf[pos + header : end]
+            except OSError:
+                data, ancillary = b"", []
+            if not data:
+                self.close()
+                return
+            now = time.perf_counter()
+            received = now
+            for level, kind, raw in ancillary:
+                if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS:
+                    sec, nsec = struct.unpack("qq", raw[:16])
+                    received = sec + nsec / 1e9 - _REALTIME_MINUS_PERF
+            header = {126: 4, 127: 10}.get(data[1] & 0x7F, 2)
+            opcode, payload = data[0] & 0x0F, data[header:]
             if opcode == 0x1:
-                self.texts.append((now, payload))
+                self.texts.append((received, payload))
             elif opcode == 0x9:  # ping -> pong, masked as a client must
                 self._send(0xA, payload)
-            pos = end
-        self.buffer = buf[pos:]
 
     def _send(self, opcode: int, payload: bytes) -> None:
         mask = os.urandom(4)
         masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-        assert len(payload) < 126 and self.transport is not None
-        self.transport.write(bytes([0x80 | opcode, 0x80 | len(payload)]) + mask + masked)
+        assert len(payload) < 126 and self.sock is not None
+        self.sock.sendall(bytes([0x80 | opcode, 0x80 | len(payload)]) + mask + masked)
 
     async def open(self, port: int, session: str) -> None:
         loop = asyncio.get_running_loop()
-        self.upgraded = loop.create_future()
-        await loop.create_connection(lambda: self, "127.0.0.1", port)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setblocking(False)
+        await loop.sock_connect(sock, ("127.0.0.1", port))
         key = base64.b64encode(os.urandom(16)).decode()
-        assert self.transport is not None
-        self.transport.write(
+        await loop.sock_sendall(
+            sock,
             (
                 f"GET /ws/alerts/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
                 f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
                 f"Origin: http://127.0.0.1:{port}\r\nCookie: sessionid={session}\r\n\r\n"
-            ).encode()
+            ).encode(),
         )
-        head = await asyncio.wait_for(self.upgraded, 10)
+        head = b""
+        deadline = time.monotonic() + 10
+        while b"\r\n\r\n" not in head:  # peek: the frames after the head stay for drain()
+            assert time.monotonic() < deadline, "no handshake response"
+            await asyncio.sleep(0.005)
+            with contextlib.suppress(BlockingIOError):
+                head = sock.recv(4096, socket.MSG_PEEK)
+                assert head, "closed during the handshake"
+        end = head.index(b"\r\n\r\n") + 4
+        head = sock.recv(end)
         assert b" 101 " in head.split(b"\r\n", 1)[0], head
+        sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
+        self.sock = sock
 
     def close(self) -> None:
-        if self.transport is not None:
-            self.transport.close()
-
-    def _parse(self) -> tuple[dict[int, float], int]:
-        arrivals: dict[int, float] = {}
-        for at, payload in self.texts:
-            msg = json.loads(payload)
-            for item in msg.get("events", [msg]) if msg.get("type") in ("alerts", "backfill") else [msg]:
-                if item.get("type") == "alert":
-                    arrivals.setdefault(item["id"], at)
-        return arrivals, len(self.texts)
+        if self.sock is not None:
+            sock, self.sock = self.sock, None
+            sock.close()
 
     @property
     def arrivals(self) -> dict[int, float]:
-        if self._parsed is None:
-            self._parsed = self._parse()
-        return self._parsed[0]
+        """Event id -> when its frame reached this socket (kernel receive time, perf_counter scale)."""
+        if self._arrivals is None:
+            self._arrivals = {}
+            for received, payload in self.texts:
+                msg = json.loads(payload)
+                for item in msg.get("events", [msg]) if msg.get("type") in ("alerts", "backfill") else [msg]:
+                    if item.get("type") == "alert":
+                        self._arrivals.setdefault(item["id"], received)
+        return self._arrivals
 
-    @property
-    def frames(self) -> int:
-        if self._parsed is None:
-            self._parsed = self._parse()
-        return self._parsed[1]
+    def frames_after(self, after: int) -> int:
+        """Return how many frames carried alert events with ids above ``after``."""
+        count = 0
+        for _received, payload in self.texts:
+            msg = json.loads(payload)
+            items = msg.get("events", [msg]) if msg.get("type") in ("alerts", "backfill") else [msg]
+            count += any(item.get("type") == "alert" and item["id"] > after for item in items)
+        return count
+
+
+@contextlib.asynccontextmanager
+async def drained(sockets: list[Socket], first_due: float, period: float):
+    """Drain ``sockets`` between batches while the block runs: at three quarters of each ``period``
+    after a batch is due (perf_counter times), when its frames are in, before the next one leaves;
+    and once more at the end. A frame that comes later still has its kernel time, read a period on."""
+
+    async def run() -> None:
+        k = 0
+        while True:
+            await asyncio.sleep(max(0.0, first_due + (k + 0.75) * period - time.perf_counter()))
+            for s in sockets:
+                s.drain()
+            k += 1
+
+    task = asyncio.ensure_future(run())
+    try:
+        yield
+    finally:
+        task.cancel()
+        for s in sockets:
+            s.drain()
 
 
 @contextlib.contextmanager
@@ -144,6 +201,21 @@ def client_gc_off():
     finally:
         gc.enable()
         gc.unfreeze()
+
+
+# Load before the measured seconds, not counted: the figures are for workers that have been serving
+# for a while. Each worker's first full garbage collection after start scans every object it made
+# (30-40 ms with 100 sockets, see controlpanel/gcpolicy.py); under this load it comes after about
+# 10 s, so it falls here, as does the first use of each code path.
+WARMUP_SECONDS = 15
+
+
+# The sockets are read between batches (see Socket). A segment that arrives on top of an unread one is
+# merged with it by the kernel, and the merged data carries the later arrival time: a keepalive ping
+# landing after a frame would move that frame's time up to 150 ms later. daphne pings every socket
+# idle for 20 s, and the bench's sockets, opened together, would be pinged together, so the workers
+# here ping hourly (a ping costs the worker about what one frame does; the figures lose nothing).
+QUIET_KEEPALIVE = ["--ping-interval", "3600", "--ping-timeout", "3600"]
 
 
 def percentiles(values: list[float]) -> str:
@@ -194,6 +266,7 @@ async def via_ingest(
     per_batch = max(1, rate // batches)
     sent: list[tuple[float, int]] = []
     answered: list[float] = []
+    warm: list[int] = []
     pending = []
 
     async def one(second: int, index: int) -> None:
@@ -202,21 +275,26 @@ async def via_ingest(
         port = ports[(second * batches + index) % len(ports)]
         last = await post(port, alpha["code"], alpha["token"], batch_events(second, index, per_batch))
         assert last is not None, "a batch was not accepted"
-        answered.append(time.perf_counter() - t0)
-        sent.append((t0, last))
+        if second >= 0:  # negative seconds are the warm-up
+            answered.append(time.perf_counter() - t0)
+            sent.append((t0, last))
+        else:
+            warm.append(last)
 
-    start = time.perf_counter()
-    for second in range(seconds):
-        for index in range(batches):
-            due = start + second + index / batches
-            await asyncio.sleep(max(0.0, due - time.perf_counter()))
-            pending.append(asyncio.create_task(one(second, index)))
-    await asyncio.gather(*pending)
-    await asyncio.sleep(2)
+    start = time.perf_counter() + WARMUP_SECONDS
+    async with drained(sockets, start - WARMUP_SECONDS, 1 / batches):
+        for second in range(-WARMUP_SECONDS, seconds):
+            for index in range(batches):
+                due = start + second + index / batches
+                await asyncio.sleep(max(0.0, due - time.perf_counter()))
+                pending.append(asyncio.create_task(one(second, index)))
+        await asyncio.gather(*pending)
+        await asyncio.sleep(2)
+    after = max(warm, default=0)  # the measured events' ids are above the warm-up's
     latencies = [s.arrivals[last] - t0 for t0, last in sent for s in sockets if last in s.arrivals]
     missing = sum(1 for _, last in sent for s in sockets if last not in s.arrivals)
-    pushes = sockets[0].frames
-    events = len(sockets[0].arrivals)
+    pushes = sockets[0].frames_after(after)
+    events = len([i for i in sockets[0].arrivals if i > after])
     print(f"  batches {len(sent)}, alert events {events} in {pushes} frames per socket, missing {missing}")
     print("  POST -> 202 response:", percentiles(answered))
     for s in sockets:
@@ -234,16 +312,17 @@ async def via_group_send(ports, sessions, gateway_id: int, pushes_per_s: int, se
     sent: dict[int, float] = {}
     start = time.perf_counter()
     n = pushes_per_s * seconds
-    for i in range(n):
-        due = start + i / pushes_per_s
-        await asyncio.sleep(max(0.0, due - time.perf_counter()))
-        msg_id = 10**9 + i
-        sent[msg_id] = time.perf_counter()
-        # The shape alert_publish sends: the browser frame encoded once, about the size of a real one.
-        frame = json.dumps({"type": "alert", "id": msg_id, "html": "<li>x</li>" * 60, "notify": False})
-        doorbell = {"type": "alert.event", "gateway_id": gateway_id, "text": frame}
-        await layer.group_send(gateway_group(gateway_id), doorbell)
-    await asyncio.sleep(2)
+    async with drained(sockets, start, 1 / pushes_per_s):
+        for i in range(n):
+            due = start + i / pushes_per_s
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            msg_id = 10**9 + i
+            sent[msg_id] = time.perf_counter()
+            # The shape alert_publish sends: the browser frame encoded once, about the size of a real one.
+            frame = json.dumps({"type": "alert", "id": msg_id, "html": "<li>x</li>" * 60, "notify": False})
+            doorbell = {"type": "alert.event", "gateway_id": gateway_id, "ids": [msg_id], "text": frame}
+            await layer.group_send(gateway_group(gateway_id), doorbell)
+        await asyncio.sleep(2)
     latencies = [s.arrivals[i] - t for i, t in sent.items() for s in sockets if i in s.arrivals]
     print(f"  pushes {n}, socket deliveries missing {n * len(sockets) - len(latencies)}")
     for s in sockets:
@@ -306,7 +385,7 @@ def two_workers(n_sockets: int):
             )
             world = setup_world(env)
             sessions = [session_for(env, "alice")] * n_sockets
-            servers = [Server(env).start(), Server(env).start()]
+            servers = [Server(env, args=QUIET_KEEPALIVE).start(), Server(env, args=QUIET_KEEPALIVE).start()]
             yield Stage([s.port for s in servers], [s.proc.pid for s in servers], sessions, world, url, redis)
     finally:
         for s in servers:
@@ -330,7 +409,7 @@ def main() -> None:
         print(f"{n_sockets} sockets on 2 workers; {rate} events/s in {batches} batches/s for {seconds} s")
         with client_gc_off():
             latencies, pushed = asyncio.run(via_ingest(ports, sessions, stage.world, rate, seconds, batches))
-        print("ingest API -> socket:", percentiles(latencies))
+        print("ingest API -> socket (kernel receive time):", percentiles(latencies))
         os.environ.update(
             DJANGO_SETTINGS_MODULE="controlpanel.settings",
             REDIS_URL=stage.redis_url,
@@ -347,7 +426,7 @@ def main() -> None:
         print(f"bare group_send at {pushes} pushes/s (the same frame rate):")
         with client_gc_off():
             bare = asyncio.run(via_group_send(ports, sessions, gateway_id, pushes, seconds))
-        print("group_send -> socket:", percentiles(bare))
+        print("group_send -> socket (kernel receive time):", percentiles(bare))
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from alerts_latency import (  # noqa: E402
     batch_events,
     client_gc_off,
+    drained,
     open_sockets,
     percentiles,
     post,
@@ -62,20 +63,21 @@ async def run(ports, sessions, world, pids, rate: int, seconds: int, batches: in
 
     pending = []
     start = time.perf_counter()
-    for second in range(seconds):
-        for index in range(batches):
-            due = start + second + index / batches
-            await asyncio.sleep(max(0.0, due - time.perf_counter()))
-            pending.append(asyncio.create_task(one(second, index)))
-        for pid in pids:
-            rss[pid].append(rss_mib(pid))
-    await asyncio.gather(*pending)
-    elapsed = time.perf_counter() - start
-    await asyncio.sleep(2)
+    async with drained(sockets, start, 1 / batches):
+        for second in range(seconds):
+            for index in range(batches):
+                due = start + second + index / batches
+                await asyncio.sleep(max(0.0, due - time.perf_counter()))
+                pending.append(asyncio.create_task(one(second, index)))
+            for pid in pids:
+                rss[pid].append(rss_mib(pid))
+        await asyncio.gather(*pending)
+        elapsed = time.perf_counter() - start
+        await asyncio.sleep(2)
     for pid in pids:
         rss[pid].append(rss_mib(pid))
 
-    dropped = sum(1 for s in sockets if s.transport is None or s.transport.is_closing())
+    dropped = sum(1 for s in sockets if s.sock is None)  # closed by the server
     print(f"  sent {len(sent) * per_batch:,} events in {len(sent)} batches over {elapsed:.1f} s")
     for lo in range(0, seconds, 10):
         window = [

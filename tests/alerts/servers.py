@@ -17,6 +17,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
@@ -102,8 +103,8 @@ def ingest_direct(env: dict[str, str], gateway: str, event: dict) -> None:
 class Server:
     """One daphne process serving controlpanel.asgi on a loopback port."""
 
-    def __init__(self, env: dict[str, str], port: int | None = None) -> None:
-        self.env, self.port = env, port or free_port()
+    def __init__(self, env: dict[str, str], port: int | None = None, args: Sequence[str] = ()) -> None:
+        self.env, self.port, self.args = env, port or free_port(), list(args)
         self.proc: subprocess.Popen | None = None
 
     @property
@@ -111,7 +112,15 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> Server:
-        cmd = [str(DAPHNE), "-b", "127.0.0.1", "-p", str(self.port), "controlpanel.asgi:application"]
+        cmd = [
+            str(DAPHNE),
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            *self.args,
+            "controlpanel.asgi:application",
+        ]
         # A log file, not a pipe: a full pipe would block the server.
         self.log = Path(self.env["CP_VAR_DIR"]) / f"daphne-{self.port}.log"
         with open(self.log, "ab") as log:
