@@ -33,7 +33,7 @@ from controlpanel.events.rules import AlertState as RuleState
 from controlpanel.models import Alert, AlertEvent, Gateway, GatewayAlertState, MemorySample, Silence
 
 from .activity import activity_record
-from .rawsql import column, insert_returning_pks, loaded, pipeline, table
+from .rawsql import column, insert_returning_pks, loaded, pipeline, table, update_fields
 
 logger = logging.getLogger(__name__)
 BACKFILL_CAP = 200
@@ -388,27 +388,16 @@ class _Batch:
 def _save_batch_fields(alerts: list[Alert]) -> None:
     """Write the batch fields of ``alerts`` (open, locked by this transaction) in one round trip.
 
-    One parameterised UPDATE through ``executemany``, which psycopg sends as a pipeline: one round
-    trip instead of one ``save()`` each. ``bulk_update`` would also be one statement, but its CASE
-    expressions cost more Python time than the round trips saved (measured, bench/alerts_latency.py).
-    ``updated_at`` is set as ``save()`` would (auto_now).
+    ``bulk_update`` would also be one statement, but its CASE expressions cost more Python time than
+    the round trips saved (measured, bench/alerts_latency.py). ``updated_at`` is set as ``save()``
+    would (auto_now).
     """
     if not alerts:
         return
     now = timezone.now()
     for alert in alerts:
         alert.updated_at = now
-    fields = [Alert._meta.get_field(name) for name in (*_BATCH_FIELDS, "updated_at")]
-    quote = connection.ops.quote_name
-    # Names from the model's own metadata, quoted; every value is a parameter.
-    sql = "UPDATE {} SET {} WHERE {} = %s".format(  # noqa: S608
-        quote(Alert._meta.db_table),
-        ", ".join(f"{quote(f.column)} = %s" for f in fields),
-        quote(Alert._meta.pk.column),
-    )
-    rows = [[f.get_db_prep_save(getattr(a, f.attname), connection) for f in fields] + [a.pk] for a in alerts]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+    update_fields(Alert, alerts, [*_BATCH_FIELDS, "updated_at"])
 
 
 # Per process: (gateway id, code) -> (silences_version, the silences unexpired when read). Silences
@@ -481,15 +470,7 @@ def _lock_open_alerts(gateway: Gateway, keys: set[tuple[str, str]]) -> list[Aler
 def _save_state(state: GatewayAlertState) -> None:
     """Write ``state.evaluator`` (and ``updated_at``, as ``save()`` would) of a locked state row."""
     state.updated_at = timezone.now()
-    fields = [GatewayAlertState._meta.get_field(name) for name in ("evaluator", "updated_at")]
-    sql = "UPDATE {} SET {} WHERE {} = %s".format(  # noqa: S608 (see rawsql)
-        table(GatewayAlertState),
-        ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields),
-        column(GatewayAlertState, "pk"),
-    )
-    params = [f.get_db_prep_save(getattr(state, f.attname), connection) for f in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, state.pk])
+    update_fields(GatewayAlertState, [state], ["evaluator", "updated_at"])
 
 
 def _field(event: Any, name: str) -> Any:

@@ -62,6 +62,22 @@ def insert_returning_pks(model: type[Model], objs: Sequence[Model], chunk: int =
                 obj._state.adding, obj._state.db = False, connection.alias
 
 
+def update_fields(model: type[Model], objs: Sequence[Model], names: Sequence[str]) -> None:
+    """UPDATE the fields ``names`` of ``objs`` by primary key: one parameterised statement through
+    ``executemany``, which psycopg sends as a pipeline (one round trip for all of them)."""
+    fields = [model._meta.get_field(name) for name in names]
+    sql = "UPDATE {} SET {} WHERE {} = %s".format(  # noqa: S608 (quoted names from the model)
+        table(model),
+        ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields),
+        column(model, "pk"),
+    )
+    rows = [
+        [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields] + [obj.pk] for obj in objs
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
 @contextlib.contextmanager
 def pipeline() -> Iterator[None]:
     """Send the statements inside as one pipeline on PostgreSQL (one round trip until a result is

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from controlpanel.models import Alert, AlertEvent, Gateway
-from controlpanel.services.rawsql import insert_returning_pks, loaded, pipeline
+from controlpanel.services.rawsql import insert_returning_pks, loaded, pipeline, update_fields
 from tests.conftest import make_gateway
 
 # Both passes: the default (SQLite) and the PostgreSQL one (-m postgres with DATABASE_URL).
@@ -69,16 +67,17 @@ def test_loaded_instances_hold_the_given_fields_and_load_the_rest_on_access(djan
         assert partial.code == gateway.code
 
 
-def test_statements_in_a_pipeline_are_all_applied():
+def test_updates_and_an_insert_in_one_pipeline_are_all_applied():
     gateway = make_gateway("alpha")
     alerts = [an_alert(gateway, f"a{i}") for i in range(2)]
     insert_returning_pks(Alert, alerts)
-    later = timezone.now() + timedelta(seconds=5)
-    with pipeline(), connection.cursor() as cursor:
-        cursor.executemany(
-            "UPDATE controlpanel_alert SET count = %s WHERE id = %s", [(7, alerts[0].pk), (9, alerts[1].pk)]
-        )
-        events = [AlertEvent(gateway=gateway, alert=alerts[0], kind="updated", payload={}, created_at=later)]
+    alerts[0].count, alerts[1].count, alerts[1].message = 7, 9, "changed"
+    with pipeline():
+        update_fields(Alert, alerts, ["count", "message"])
+        events = [AlertEvent(gateway=gateway, alert=alerts[0], kind="updated", payload={})]
         insert_returning_pks(AlertEvent, events)
-    assert dict(Alert.objects.values_list("subject", "count")) == {"a0": 7, "a1": 9}
+    assert sorted(Alert.objects.values_list("subject", "count", "message")) == [
+        ("a0", 7, "m"),
+        ("a1", 9, "changed"),
+    ]
     assert events[0].pk == AlertEvent.objects.get().pk
