@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import fnmatch
+import functools
 import json
 import logging
 import os
@@ -33,7 +34,7 @@ from controlpanel.events.rules import AlertState as RuleState
 from controlpanel.models import Alert, AlertEvent, Gateway, GatewayAlertState, MemorySample, Silence
 
 from .activity import activity_record
-from .rawsql import column, insert_returning_pks, loaded, pipeline, table, update_fields
+from .rawsql import column, for_update, insert_returning_pks, loaded, pipeline, table, update_fields
 
 logger = logging.getLogger(__name__)
 BACKFILL_CAP = 200
@@ -251,21 +252,11 @@ class _Batch:
         self.messages: dict[int, Callable[[], str]] = {}  # alert id -> its newest text, not yet worked out
         self.result = IngestResult()
 
-    def _open_alerts(self):
-        # Row locks as well as the rule-state lock: ack/resolve lock the alert row only.
-        # (The acknowledger is joined for the snapshots; ``of`` keeps the lock off the user row.)
-        return (
-            Alert.objects.select_for_update(of=("self",))
-            .select_related("acknowledged_by")
-            .filter(gateway=self.gateway)
-            .exclude(state="resolved")
-        )
-
     def find(self, key: tuple[str, str]) -> Alert | None:
         """Return the open alert for ``key`` (type, subject), or None."""
         key = (key[0], key[1])
         if key not in self._open:
-            self._open[key] = self._open_alerts().filter(type=key[0], subject=key[1]).first()
+            self._open[key] = next(iter(_lock_open_alerts(self.gateway, {key})), None)
         return self._open[key]
 
     def silenced(self, type_: str, subject: str) -> bool:
@@ -419,19 +410,22 @@ def _active_silences(gateway: Gateway, now: datetime, state: GatewayAlertState |
     return [s for s in cached[1] if s.expires_at > now]
 
 
+@functools.cache
+def _lock_state_sql(vendor: str) -> str:
+    col = partial(column, GatewayAlertState)
+    return (
+        f"SELECT {col('evaluator')}, {col('silences_version')} "  # noqa: S608 (see rawsql)
+        f"FROM {table(GatewayAlertState)} WHERE {col('pk')} = %s{for_update()}"
+    )
+
+
 def _lock_state(gateway: Gateway) -> GatewayAlertState:
     """Return the gateway's rule state, locked until the transaction ends (one statement once it exists).
 
     The instance has ``evaluator`` and ``silences_version`` loaded; write it back with ``_save_state``.
     """
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    state_col = partial(column, GatewayAlertState)
-    sql = (
-        f"SELECT {state_col('evaluator')}, {state_col('silences_version')} "  # noqa: S608 (see rawsql)
-        f"FROM {table(GatewayAlertState)} WHERE {state_col('pk')} = %s{lock}"
-    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [gateway.pk])
+        cursor.execute(_lock_state_sql(connection.vendor), [gateway.pk])
         found = cursor.fetchone()
     if found is None:
         GatewayAlertState.objects.get_or_create(gateway=gateway)
@@ -444,11 +438,11 @@ def _lock_state(gateway: Gateway) -> GatewayAlertState:
 
 
 def _lock_open_alerts(gateway: Gateway, keys: set[tuple[str, str]]) -> list[Alert]:
-    """Return the open alerts of ``gateway`` among ``keys`` (type, subject), row-locked, with their
-    acknowledgers. One hand-written statement (``Alert.objects.raw`` applies the fields' converters)
-    and, only if one of them was acknowledged, one more for the users."""
+    """Return the open alerts of ``gateway`` among ``keys`` (type, subject), row-locked (ack and
+    resolve lock the alert row only, not the rule state), with their acknowledgers for the
+    snapshots. One hand-written statement (``Alert.objects.raw`` applies the fields' converters) and,
+    only if one of them was acknowledged, one more for the users."""
     types, subjects = sorted({k[0] for k in keys}), sorted({k[1] for k in keys})
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     alert_col = partial(column, Alert)
     sql = "SELECT {} FROM {} WHERE {} = %s AND NOT ({} = %s) AND {} IN ({}) AND {} IN ({}){}".format(  # noqa: S608
         ", ".join(connection.ops.quote_name(f.column) for f in Alert._meta.concrete_fields),
@@ -459,7 +453,7 @@ def _lock_open_alerts(gateway: Gateway, keys: set[tuple[str, str]]) -> list[Aler
         ", ".join(["%s"] * len(types)),
         alert_col("subject"),
         ", ".join(["%s"] * len(subjects)),
-        lock,
+        for_update(),
     )
     alerts = list(Alert.objects.raw(sql, [gateway.pk, Alert.State.RESOLVED, *types, *subjects]))
     if any(a.acknowledged_by_id is not None for a in alerts):

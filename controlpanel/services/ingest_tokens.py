@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -65,8 +66,9 @@ def ingest_token_revoke(*, token: IngestToken, actor) -> IngestToken:
     return token
 
 
-def _authenticate_sql() -> str:
-    """The token lookup as one statement (see services.rawsql)."""
+@functools.cache
+def _authenticate_sql(vendor: str) -> str:
+    """The token lookup as one statement (see services.rawsql), built once per database kind."""
     t, g = partial(column, IngestToken), partial(column, Gateway)
     return (
         f"SELECT t.{t('id')}, t.{t('token_hash')}, g.{g('id')}, g.{g('name')}, "  # noqa: S608
@@ -99,7 +101,10 @@ def ingest_token_authenticate(*, gateway_code, token: str) -> IngestToken | None
         return None
     stale = IngestToken._meta.get_field("last_used_at").get_db_prep_value(now - LAST_USED_EVERY, connection)
     with connection.cursor() as cursor:
-        cursor.execute(_authenticate_sql(), [stale, digest, code_field.get_db_prep_value(code, connection)])
+        cursor.execute(
+            _authenticate_sql(connection.vendor),
+            [stale, digest, code_field.get_db_prep_value(code, connection)],
+        )
         found = cursor.fetchone()
     if found is None or not hmac.compare_digest(found[1], digest):
         return None

@@ -22,14 +22,14 @@ def table(model: type[Model]) -> str:
 
 
 def column(model: type[Model], name: str) -> str:
-    """The quoted column of field ``name`` (a field name or an attname such as ``gateway_id``)."""
-    meta = model._meta
-    field = (
-        meta.pk
-        if name == "pk"
-        else meta.get_field(name.removesuffix("_id") if name.endswith("_id") else name)
-    )
+    """The quoted column of field ``name`` (a field name, an attname such as ``gateway_id``, or pk)."""
+    field = model._meta.pk if name == "pk" else model._meta.get_field(name)
     return connection.ops.quote_name(field.column)
+
+
+def for_update() -> str:
+    """`` FOR UPDATE`` where the database has row locks (SQLite serialises writers instead)."""
+    return " FOR UPDATE" if connection.features.has_select_for_update else ""
 
 
 def loaded(model: type[Model], values: dict[str, Any]) -> Any:
