@@ -16,6 +16,11 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+try:  # daphne's transport (twisted is daphne's dependency; the write fast path needs nothing else)
+    from twisted.internet.tcp import Connection as _TcpConnection
+except ImportError:  # pragma: no cover - another ASGI server without twisted installed
+    _TcpConnection = None
+
 from controlpanel.alert_hub import alert_hub, client_message, latest_event_id
 from controlpanel.models import Gateway
 from controlpanel.services.alerts import (
@@ -48,6 +53,43 @@ def daphne_wire(send: Any) -> Any | None:
     wire = send.args[0]
     needed = ("sendPreparedMessage", "STATE_OPEN", "factory")
     return wire if all(hasattr(wire, name) for name in needed) else None
+
+
+def write_prepared(wire: Any, prepared: Any) -> None:
+    """Write a prepared frame to daphne's protocol ``wire``: onto its socket at once when it can.
+
+    ``sendPreparedMessage`` hands the bytes to twisted, which buffers them, registers the socket with
+    the event loop and writes them on the loop's next turn (``doWrite``, then unregisters it): three
+    system calls and about 50 µs of Python per socket, and the first byte leaves only after the whole
+    fan-out. When nothing is queued ahead (no autobahn send queue, no compression, twisted's buffer
+    empty, the connection open), the frame goes straight to the non-blocking socket here: one
+    ``send``. What the kernel does not take, and every other case, goes through twisted as before,
+    behind anything already buffered, so frames keep their order.
+    """
+    transport = getattr(wire, "transport", None)
+    data = prepared.payloadHybi
+    if (
+        _TcpConnection is not None
+        and isinstance(transport, _TcpConnection)
+        and wire._perMessageCompress is None
+        and not wire.send_queue
+        and transport.connected
+        and not transport.disconnecting
+        and not transport._writeDisconnected
+        and not transport._tempDataLen
+        and transport.offset == len(transport.dataBuffer)
+    ):
+        try:
+            sent = transport.socket.send(data)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        except OSError:  # the peer is gone: let twisted find out and close it its own way
+            sent = None
+        if sent is not None:
+            if sent < len(data):
+                transport.write(data[sent:])
+            return
+    wire.sendPreparedMessage(prepared)
 
 
 class SinceMessage(BaseModel):
@@ -136,7 +178,8 @@ class AlertsConsumer(AsyncJsonWebsocketConsumer):
 
         ``shared`` is the hub's scratch space for this frame, the same dict for every socket: under
         daphne the frame is prepared there once and written to each open socket directly (see
-        ``daphne_wire``); in the same loop turn as ``send`` would, so the order of frames is kept.
+        ``daphne_wire`` and ``write_prepared``); in the same loop turn as ``send`` would, so the order
+        of frames is kept.
         """
         if gateway_id not in self.gateway_ids:
             return
@@ -148,7 +191,7 @@ class AlertsConsumer(AsyncJsonWebsocketConsumer):
             key = ("prepared", id(wire.factory))
             if (prepared := shared.get(key)) is None:
                 prepared = shared[key] = wire.factory.prepareMessage(text.encode())
-            wire.sendPreparedMessage(prepared)
+            write_prepared(wire, prepared)
             return
         await self.send(text_data=text)
 

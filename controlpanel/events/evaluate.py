@@ -12,12 +12,14 @@ as alerts by ``alert_key()`` without a state machine.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from .models import (
     AccessDenied,
+    AlertKey,
     ContainerKill,
     ExecDenied,
     MemoryDenied,
@@ -38,7 +40,21 @@ from .rules import (
     Transition,
 )
 
-_DENIALS = (ExecDenied, MemoryDenied, AccessDenied, PolicyViolation, SandboxEscape)
+# The rule each event model feeds (ResourceLimit is routed by its ``resource``: memory only).
+_DENIAL, _CRASH, _PRESSURE = "denial", "crash", "pressure"
+_ROUTES: tuple[tuple[tuple[type, ...], str], ...] = (
+    ((MemoryOOM, ContainerKill), _CRASH),
+    ((ExecDenied, MemoryDenied, AccessDenied, PolicyViolation, SandboxEscape), _DENIAL),
+    ((MemorySample, MemoryPressure), _PRESSURE),
+)
+
+
+@functools.cache
+def _rule_of(model: type) -> str | None:
+    """Return the rule ``model``'s events feed (worked out once per class: ingest asks per event)."""
+    return next((rule for bases, rule in _ROUTES if issubclass(model, bases)), None)
+
+
 GATEWAY_SOURCE = "gateway"
 
 
@@ -60,16 +76,22 @@ class AlertEvaluator:
         self.suppress_for = suppress_for
         self._muted_until: dict[str, datetime] = {}
 
-    def observe(self, event: Any, now: datetime) -> list[Transition]:
-        """Return the transitions ``event`` causes at ``now`` (source first, then the event's rule)."""
+    def observe(self, event: Any, now: datetime, key: AlertKey | None = None) -> list[Transition]:
+        """Return the transitions ``event`` causes at ``now`` (source first, then the event's rule).
+
+        ``key`` is ``event.alert_key()`` when the caller has it already (ingest works it out once).
+        """
         out = self.sources.seen(GATEWAY_SOURCE, now)
-        if isinstance(event, MemoryOOM | ContainerKill):
-            out += self._crash(event, now)
-        elif isinstance(event, _DENIALS):
-            out += self.denials.observe(event.alert_key(), now, event.severity or Severity.WARNING)
-        elif isinstance(event, MemorySample | MemoryPressure) or _is_memory_limit(event):
-            out += self._pressure(event, now)
-        return out
+        rule = _rule_of(type(event))
+        if rule == _DENIAL:
+            found = self.denials.observe(key or event.alert_key(), now, event.severity or Severity.WARNING)
+        elif rule == _CRASH:
+            found = self._crash(event, now)
+        elif rule == _PRESSURE or _is_memory_limit(event):
+            found = self._pressure(event, now)
+        else:
+            return out
+        return out + found if out else found
 
     def to_dict(self) -> dict[str, Any]:
         """Return the whole rule state as JSON-safe data, to keep it between requests (e.g. a JSONField).

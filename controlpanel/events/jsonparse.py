@@ -232,11 +232,32 @@ def parse_json_batch(data: Any, *, max_events: int = MAX_BATCH_EVENTS) -> list[E
         )
     events: list[Event] = []
     problems: list[FieldProblem] = []
+    # Batches repeat themselves (a denial storm is one line many times): an object equal to one
+    # already parsed gets that event (models are read-only once parsed). Only flat objects are
+    # looked up, by their fields in order with each value's type (1, 1.0 and true are equal in
+    # Python, not in JSON).
+    seen: dict[tuple, Event] = {}
     for index, item in enumerate(data):
         try:
-            events.append(parse_json_event(item, root=f"events[{index}]"))
+            key = (
+                tuple((name, type(value), value) for name, value in item.items())
+                if type(item) is dict
+                else None
+            )
+            hash(key)
+        except TypeError:  # a nested value (list, object): parsed each time
+            key = None
+        if key is not None and (event := seen.get(key)) is not None:
+            events.append(event)
+            continue
+        try:
+            event = parse_json_event(item, root=f"events[{index}]")
         except EventValidationError as exc:
             problems.extend(exc.problems)
+            continue
+        events.append(event)
+        if key is not None:
+            seen[key] = event
     if problems:
         raise EventValidationError(problems)
     return events

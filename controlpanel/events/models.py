@@ -3,6 +3,8 @@
 One model per event ``type``; ``Event`` is their discriminated union. Every model forbids unknown
 fields (JSON input is hostile), carries a ``severity`` and answers ``alert_key()``, the
 (type, subject) pair the alert store deduplicates on (the gateway is added by the caller).
+Parsed events are read-only: a batch that repeats an object shares one instance
+(``jsonparse.parse_json_batch``).
 """
 
 from __future__ import annotations

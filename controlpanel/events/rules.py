@@ -246,8 +246,11 @@ class DenialEscalator:
         self, key: AlertKey, now: datetime, severity: Severity = Severity.WARNING
     ) -> list[Transition]:
         """Count one denial at ``now``; returns a transition when the key starts firing or escalates."""
-        key = AlertKey(*key)  # accept a plain (type, subject) tuple too
+        if type(key) is not AlertKey:
+            key = AlertKey(*key)  # accept a plain (type, subject) tuple too
         entry = self._entry(key)
+        if entry.state == AlertState.CRITICAL and entry.hits.count(now) == self.threshold:
+            return []  # a flood at one instant: nothing would change (the hits are all ``now``)
         recent = [hit for hit in entry.hits if now - hit < self.window] + [now]
         # Only the last ``threshold`` hits matter, which bounds memory under a flood of denials.
         entry.hits = recent[-self.threshold :]
@@ -314,9 +317,11 @@ class SourceTracker:
 
     def seen(self, source: str, now: datetime) -> list[Transition]:
         """Record a report from ``source``; returns a transition if it was not live."""
-        self._last_seen[source] = max(now, self._last_seen.get(source, now))
-        previous = self.state(source)
-        if previous == AlertState.LIVE:
+        last = self._last_seen.get(source)
+        if last is None or now > last:
+            self._last_seen[source] = now
+        previous = self._state.get(source, AlertState.UNKNOWN)
+        if previous is AlertState.LIVE:
             return []
         self._state[source] = AlertState.LIVE
         return [Transition(AlertKey("source", source), previous, AlertState.LIVE, now)]

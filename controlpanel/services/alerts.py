@@ -28,7 +28,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from controlpanel.events.evaluate import GATEWAY_SOURCE, AlertEvaluator
-from controlpanel.events.models import RawEvent, Severity
+from controlpanel.events.models import AlertKey, RawEvent, Severity
 from controlpanel.events.rules import PRESSURE, Transition
 from controlpanel.events.rules import AlertState as RuleState
 from controlpanel.models import Alert, AlertEvent, Gateway, GatewayAlertState, MemorySample, Silence
@@ -46,6 +46,7 @@ STALE_TYPE = "gateway.stale"
 CLOSE_RESCOPE = 4000
 CLOSE_LOGGED_OUT = 4401
 _KIND_RANK = {"updated": 0, "silenced": 1, "acknowledged": 1, "resolved": 2, "escalated": 3, "created": 4}
+_SEVERITY_RANK = {s.value: s.rank for s in Severity}
 
 
 # --- group names ------------------------------------------------------------------------------------
@@ -266,12 +267,16 @@ class _Batch:
         )
 
     def mark(self, alert: Alert, kind: str, notify: bool) -> None:
-        entry = self.pending.setdefault(alert.pk, _Pending(alert))
+        pk = alert.pk
+        entry = self.pending.get(pk)
+        if entry is None:
+            entry = self.pending[pk] = _Pending(alert)
         entry.alert = alert
         if _KIND_RANK[kind] >= _KIND_RANK[entry.kind]:
             entry.kind = kind
-        entry.notify = entry.notify or (notify and not self.silenced(alert.type, alert.subject))
-        self.dirty.add(alert.pk)
+        if notify and not entry.notify:
+            entry.notify = not self.silenced(alert.type, alert.subject)
+        self.dirty.add(pk)
 
     def upsert(
         self,
@@ -315,8 +320,7 @@ class _Batch:
             alert.message = message or alert.message
         if extra:
             alert.detail = {**alert.detail, **extra}
-        current = Severity(alert.severity)
-        if severity.rank > current.rank:
+        if _SEVERITY_RANK[severity] > _SEVERITY_RANK[alert.severity]:
             alert.severity = severity.value
             self.mark(alert, "escalated", True)
         else:
@@ -549,13 +553,11 @@ def _evaluator(state: GatewayAlertState) -> AlertEvaluator:
     return AlertEvaluator.from_dict(state.evaluator or {})
 
 
-def _batch_keys(events: Sequence[Any]) -> set[tuple[str, str]]:
-    """Return the alert keys a batch may touch: each event's own, pressure for memory readings,
-    and the gateway's staleness alert (any event resolves it)."""
-    keys = {(STALE_TYPE, GATEWAY_SOURCE)}
-    for event in events:
-        key = event.alert_key()
-        keys.add((key.type, key.subject))
+def _batch_keys(events: Sequence[Any], event_keys: Sequence[AlertKey]) -> set[tuple[str, str]]:
+    """Return the alert keys a batch may touch: each event's own (``event_keys``, in order), pressure
+    for memory readings, and the gateway's staleness alert (any event resolves it)."""
+    keys: set[tuple[str, str]] = {(STALE_TYPE, GATEWAY_SOURCE), *event_keys}
+    for event, key in zip(events, event_keys, strict=True):
         if _field(event, "usage_bytes") is not None:
             keys.add((PRESSURE, key.subject))
     return keys
@@ -572,8 +574,9 @@ def ingest_events(*, gateway: Gateway, events: Sequence[Any], now: datetime | No
     with transaction.atomic():
         state = _lock_state(gateway)
         evaluator = _evaluator(state)
-        batch = _Batch(gateway, now, _batch_keys(events), state)
-        for event in events:
+        event_keys = [event.alert_key() for event in events]
+        batch = _Batch(gateway, now, _batch_keys(events, event_keys), state)
+        for event, key in zip(events, event_keys, strict=True):
             at = _event_time(event, now)
             if subject := _sample_subject(event):
                 samples.append(
@@ -585,13 +588,12 @@ def ingest_events(*, gateway: Gateway, events: Sequence[Any], now: datetime | No
                         ts=at,
                     )
                 )
-            transitions = evaluator.observe(event, at)
-            if event.type == "clw-memory-pressure" and (alert := batch.find(event.alert_key())):
+            transitions = evaluator.observe(event, at, key)
+            if event.type == "clw-memory-pressure" and (alert := batch.find(key)):
                 alert.count += 1
                 alert.last_seen_at = max(alert.last_seen_at, at)
                 batch.mark(alert, "updated", False)
             elif event.type not in _NOT_ALERTS:
-                key = event.alert_key()
                 # Denials and crashes: the first transition of this event decides the toast.
                 alert = batch.upsert(key.type, key.subject, event.severity, partial(_message, event), at)
                 if isinstance(event, RawEvent):

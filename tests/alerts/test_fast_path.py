@@ -1,16 +1,20 @@
-"""The alert fan-out's direct path to daphne's WebSocket protocol (consumers.daphne_wire)."""
+"""The alert fan-out's direct path to daphne's WebSocket protocol (consumers.daphne_wire) and on to
+the socket (consumers.write_prepared)."""
 
 from __future__ import annotations
 
 import functools
 import json
+import socket
 
 from autobahn.twisted.websocket import WebSocketServerFactory
 from channels.sessions import InstanceSessionWrapper
 from daphne.server import Server
 from daphne.ws_protocol import WebSocketFactory, WebSocketProtocol
+from twisted.internet import tcp
+from twisted.internet.address import IPv4Address
 
-from controlpanel.consumers import AlertsConsumer, daphne_wire
+from controlpanel.consumers import AlertsConsumer, daphne_wire, write_prepared
 
 from .conftest import in_fresh_loop
 
@@ -107,3 +111,117 @@ async def _usual_paths() -> None:
     no_scratch = consumer(Wire(factory))
     await no_scratch.push(7, text)  # the hub's lost-doorbell path passes no scratch
     assert no_scratch.sent == [text]
+
+
+# --- onto the socket: daphne's protocol on a real twisted TCP transport over a socket pair ---------
+
+
+class Reactor:
+    """What twisted's transport asks of its reactor when it buffers: recorded, not run."""
+
+    def __init__(self) -> None:
+        self.writers: list = []
+
+    def addWriter(self, writer) -> None:
+        if writer not in self.writers:  # as a real reactor: registered once however often asked
+            self.writers.append(writer)
+
+    def removeWriter(self, writer) -> None:
+        if writer in self.writers:
+            self.writers.remove(writer)
+
+
+class Transport(tcp.Connection):
+    """twisted's TCP transport (write buffers, doWrite) with the addresses autobahn asks for."""
+
+    def getPeer(self):
+        return IPv4Address("TCP", "127.0.0.1", 50000)
+
+    def getHost(self):
+        return IPv4Address("TCP", "127.0.0.1", 8000)
+
+
+def open_wire():
+    """Return (daphne's protocol, open, on a real transport; the peer socket; the reactor)."""
+    ours, peer = socket.socketpair()
+    ours.setblocking(False)
+    peer.setblocking(False)
+    reactor = Reactor()
+    server = Server(application=None, endpoints=["tcp:port=0:interface=127.0.0.1"], signal_handlers=False)
+    wire = WebSocketFactory(server, server="daphne").buildProtocol(("127.0.0.1", 50000))
+    transport = Transport(ours, wire, reactor)
+    transport.connected = 1
+    wire.makeConnection(transport)
+    wire.state = WebSocketProtocol.STATE_OPEN  # as after the handshake
+    return wire, peer, reactor
+
+
+def received(peer: socket.socket) -> bytes:
+    out = b""
+    while True:
+        try:
+            chunk = peer.recv(1 << 20)
+        except BlockingIOError:
+            return out
+        if not chunk:
+            return out
+        out += chunk
+
+
+def text_frame(payload: bytes) -> bytes:
+    """A server's unmasked, unfragmented text frame."""
+    if len(payload) < 126:
+        return bytes([0x81, len(payload)]) + payload
+    if len(payload) < 1 << 16:
+        return bytes([0x81, 126]) + len(payload).to_bytes(2, "big") + payload
+    return bytes([0x81, 127]) + len(payload).to_bytes(8, "big") + payload
+
+
+def test_on_an_idle_socket_the_frame_is_on_the_wire_when_push_returns():
+    in_fresh_loop(_idle_socket)
+
+
+async def _idle_socket() -> None:
+    wire, peer, reactor = open_wire()
+    text = json.dumps({"type": "alert", "id": 9, "html": "<li>x</li>"})
+    await consumer(wire).push(7, text, {})
+    assert received(peer) == text_frame(text.encode())
+    assert reactor.writers == [] and wire.transport.dataBuffer == b""  # twisted never had to buffer
+
+
+def test_behind_bytes_twisted_still_buffers_the_frame_waits_its_turn():
+    wire, peer, reactor = open_wire()
+    wire.sendPing(b"p")  # written by autobahn: buffered until the reactor's next turn
+    prepared = wire.factory.prepareMessage(b'{"id": 10}')
+    write_prepared(wire, prepared)
+    assert received(peer) == b""  # not ahead of the ping
+    assert reactor.writers == [wire.transport]
+    wire.transport.doWrite()  # the reactor's turn
+    assert received(peer) == bytes([0x89, 1]) + b"p" + text_frame(b'{"id": 10}')
+    assert reactor.writers == []
+
+
+def test_what_the_kernel_does_not_take_at_once_follows_through_twisted_in_order():
+    wire, peer, reactor = open_wire()
+    wire.transport.socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    peer.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    payload = json.dumps({"html": "x" * 3_000_000}).encode()
+    write_prepared(wire, wire.factory.prepareMessage(payload))
+    write_prepared(wire, wire.factory.prepareMessage(b'{"next": 1}'))  # queued behind the rest
+    assert reactor.writers == [wire.transport]  # the kernel took only part: twisted has the rest
+    got = received(peer)
+    for _ in range(10_000):
+        if not reactor.writers:
+            break
+        wire.transport.doWrite()
+        got += received(peer)
+    assert got == text_frame(payload) + text_frame(b'{"next": 1}')
+
+
+def test_a_peer_that_is_gone_is_left_to_twisted_and_raises_nothing():
+    wire, peer, reactor = open_wire()
+    peer.close()
+    write_prepared(wire, wire.factory.prepareMessage(b'{"id": 11}'))  # EPIPE on the direct send
+    # Handed to twisted as before the fast path: its next write finds the loss and closes the socket.
+    assert wire.transport._tempDataLen == len(text_frame(b'{"id": 11}'))
+    assert reactor.writers == [wire.transport]

@@ -212,3 +212,32 @@ def test_unknown_gateway_frames_are_kept_raw() -> None:
     event = parse_json_event({"type": "event", "event": "tick", "payload": {"ts": 1}})
     assert isinstance(event, RawEvent)
     assert json.loads(event.text) == {"type": "event", "event": "tick", "payload": {"ts": 1}}
+
+
+def test_a_batch_that_repeats_an_object_parses_it_once_and_keeps_every_occurrence() -> None:
+    denial = {"type": "exec.denied", "agent": "main", "reason": "user-denied"}
+    other = {"type": "exec.denied", "agent": "ops", "reason": "user-denied"}
+    events = parse_json_batch([denial, other, dict(denial), denial])
+    assert len(events) == 4
+    assert events[0] is events[2] is events[3]  # equal objects: one (read-only) event
+    assert events[1] is not events[0] and events[1].agent == "ops"
+    # Same fields in another order, or a value of another JSON type: parsed on their own.
+    reordered = parse_json_batch([denial, dict(reversed(denial.items()))])
+    assert reordered[0] is not reordered[1] and reordered[0] == reordered[1]
+    typed = parse_json_batch(
+        [{"type": "clw-memory-denied", "pid": 1}, {"type": "clw-memory-denied", "pid": 1.0}]
+    )
+    assert typed[0] is not typed[1]
+
+
+def test_a_repeated_invalid_object_is_reported_at_each_of_its_paths() -> None:
+    bad = {"type": "clw-memory-oom", "usage_bytes": "lots"}
+    with pytest.raises(EventValidationError) as caught:
+        parse_json_batch([bad, {"type": "clw-memory-oom", "usage_bytes": 1}, bad])
+    assert [p.path for p in caught.value.problems] == ["events[0].usage_bytes", "events[2].usage_bytes"]
+
+
+def test_objects_with_nested_values_are_parsed_each_time() -> None:
+    frame = {"type": "event", "event": "exec.denied", "payload": {"agentId": "main", "reason": "user-denied"}}
+    events = parse_json_batch([frame, frame])
+    assert events[0] is not events[1] and events[0] == events[1]

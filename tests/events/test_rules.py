@@ -327,3 +327,18 @@ def test_the_evaluator_state_survives_a_json_round_trip() -> None:
     (fired,) = restored.observe(MemorySample(workload="w", usage_bytes=950, limit_bytes=LIMIT), at(60))
     assert fired.current == AlertState.CRITICAL
     assert [t.current for t in restored.tick(at(2000))] == [AlertState.STALE, AlertState.STALE, AlertState.OK]
+
+
+def test_a_flood_of_denials_at_one_instant_escalates_once_and_keeps_its_window() -> None:
+    escalator = DenialEscalator(window=timedelta(minutes=10), threshold=5)
+    key = ("exec.denied", "main")
+    flood = [t for _ in range(200) for t in escalator.observe(key, at(0))]  # one batch, one clock
+    assert [(t.previous, t.current) for t in flood] == [
+        (AlertState.OK, AlertState.WARNING),
+        (AlertState.WARNING, AlertState.CRITICAL),
+    ]
+    assert escalator.to_dict()["exec.denied|main"]["hits"] == [at(0).isoformat()] * 5
+    assert escalator.observe(key, at(30)) == []  # still critical; the window now runs from 30 s
+    assert escalator.tick(at(601)) == []
+    (quiet,) = escalator.tick(at(631))
+    assert (quiet.previous, quiet.current) == (AlertState.CRITICAL, AlertState.OK)
