@@ -224,23 +224,23 @@ class DenialEscalator:
         self.window = window
         self.threshold = threshold
         self._keys: dict[AlertKey, _Denials] = {}
-        # Saved entries not touched yet, as ``to_dict`` wrote them. The state is loaded and saved for
-        # every ingested batch, which touches a few keys of possibly hundreds: parsing only those
-        # keeps a batch's cost independent of how many agents were denied lately.
+        # Saved entries not touched yet, as ``to_dict`` wrote them: parsed key by key when touched.
         self._raw: dict[str, Any] = {}
+        # What changed since loading, for a caller that stores the entries one by one (``changes``).
+        self._dirty: set[AlertKey] = set()
+        self._forgotten: set[str] = set()
 
     def _entry(self, key: AlertKey) -> _Denials:
         entry = self._keys.get(key)
         if entry is None:
-            raw = self._raw.pop(f"{key.type}|{key.subject}", None)
+            raw = self._raw.pop(entry_key(key), None)
             entry = _Denials() if raw is None else _parse_denials(raw)
             self._keys[key] = entry
         return entry
 
     def _load_all(self) -> None:
         for raw_key in list(self._raw):
-            kind, _, subject = raw_key.partition("|")
-            self._entry(AlertKey(kind, subject))
+            self._entry(alert_key_of(raw_key))
 
     def observe(
         self, key: AlertKey, now: datetime, severity: Severity = Severity.WARNING
@@ -254,6 +254,7 @@ class DenialEscalator:
         recent = [hit for hit in entry.hits if now - hit < self.window] + [now]
         # Only the last ``threshold`` hits matter, which bounds memory under a flood of denials.
         entry.hits = recent[-self.threshold :]
+        self._dirty.add(key)
         escalated = len(entry.hits) >= self.threshold or severity == Severity.CRITICAL
         new = AlertState.CRITICAL if escalated or entry.state == AlertState.CRITICAL else AlertState.WARNING
         if new == entry.state:
@@ -269,7 +270,10 @@ class DenialEscalator:
         self._load_all()
         out: list[Transition] = []
         for key, entry in list(self._keys.items()):
-            entry.hits = [hit for hit in entry.hits if now - hit < self.window]
+            recent = [hit for hit in entry.hits if now - hit < self.window]
+            if len(recent) != len(entry.hits):
+                entry.hits = recent
+                self._dirty.add(key)
             if entry.hits:
                 continue
             if entry.state != AlertState.OK:
@@ -277,17 +281,22 @@ class DenialEscalator:
                     Transition(key, entry.state, AlertState.OK, now, detail="no denials within window")
                 )
             del self._keys[key]
+            self._dirty.discard(key)
+            self._forgotten.add(entry_key(key))
         return out
+
+    def changes(self) -> tuple[dict[str, Any], set[str]]:
+        """Return (the entries changed since loading, as ``to_dict`` writes them; the keys forgotten).
+
+        For a caller that stores one row per key and loads only the keys a batch touches
+        (``from_dict`` with those rows): it writes these back instead of the whole state.
+        """
+        changed = {entry_key(k): _dump_denials(self._keys[k]) for k in self._dirty if k in self._keys}
+        return changed, set(self._forgotten)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the state as JSON-safe data (keys as ``type|subject``)."""
-        return {
-            **self._raw,
-            **{
-                f"{k.type}|{k.subject}": {"hits": [h.isoformat() for h in e.hits], "state": e.state.value}
-                for k, e in self._keys.items()
-            },
-        }
+        return {**self._raw, **{entry_key(k): _dump_denials(e) for k, e in self._keys.items()}}
 
     @classmethod
     def from_dict(
@@ -297,6 +306,21 @@ class DenialEscalator:
         escalator = cls(window, threshold)
         escalator._raw = dict(data)  # parsed key by key when touched (see _entry)
         return escalator
+
+
+def entry_key(key: AlertKey) -> str:
+    """Return the escalator's name for an alert key in ``to_dict`` (``type|subject``)."""
+    return f"{key.type}|{key.subject}"
+
+
+def alert_key_of(name: str) -> AlertKey:
+    """Return the alert key ``entry_key`` named (types never contain ``|``)."""
+    kind, _, subject = name.partition("|")
+    return AlertKey(kind, subject)
+
+
+def _dump_denials(entry: _Denials) -> dict[str, Any]:
+    return {"hits": [h.isoformat() for h in entry.hits], "state": entry.state.value}
 
 
 def _parse_denials(raw: dict[str, Any]) -> _Denials:

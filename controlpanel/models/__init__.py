@@ -3,7 +3,7 @@
 from .accounts import ApiToken
 from .activity import ActivityChainHead, ActivityEvent
 from .agents import Agent, ChannelAccount
-from .alerts import Alert, AlertEvent, GatewayAlertState, MemorySample, Silence
+from .alerts import Alert, AlertEvent, DenialWindow, GatewayAlertState, MemorySample, Silence
 from .approvals import ExecApprovalRequest
 from .audits import AuditFinding, AuditRun, AuditSuppression
 from .base import Role
@@ -25,6 +25,7 @@ __all__ = [
     "AuditRun",
     "AuditSuppression",
     "ChannelAccount",
+    "DenialWindow",
     "Device",
     "ExecApprovalRequest",
     "Gateway",

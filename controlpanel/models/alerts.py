@@ -183,3 +183,23 @@ class GatewayAlertState(models.Model):
 
     def __str__(self) -> str:
         return f"alert state of {self.gateway}"
+
+
+class DenialWindow(models.Model):
+    """One alert key's recent denials on a gateway: an entry of the escalation rule (``DenialEscalator``).
+
+    One row per key rather than inside ``GatewayAlertState.evaluator``: an ingested batch reads and
+    writes only the keys it touches, so its cost does not grow with the number of agents (or
+    processes) denied within the window. Written under the gateway's rule-state lock, as the rest
+    of the rule state; a tick deletes the rows of keys gone quiet.
+    """
+
+    gateway = models.ForeignKey(Gateway, models.CASCADE, related_name="denial_windows")
+    key = models.TextField()  # "type|subject" (events.rules.entry_key)
+    entry = models.JSONField()  # {"hits": [ISO times], "state": "warning" | "critical"}
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["gateway", "key"], name="denialwindow_gateway_key")]
+
+    def __str__(self) -> str:
+        return f"{self.key} on {self.gateway}"

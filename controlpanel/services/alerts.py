@@ -29,9 +29,17 @@ from django.utils import timezone
 
 from controlpanel.events.evaluate import GATEWAY_SOURCE, AlertEvaluator
 from controlpanel.events.models import AlertKey, RawEvent, Severity
-from controlpanel.events.rules import PRESSURE, Transition
+from controlpanel.events.rules import PRESSURE, DenialEscalator, Transition, entry_key
 from controlpanel.events.rules import AlertState as RuleState
-from controlpanel.models import Alert, AlertEvent, Gateway, GatewayAlertState, MemorySample, Silence
+from controlpanel.models import (
+    Alert,
+    AlertEvent,
+    DenialWindow,
+    Gateway,
+    GatewayAlertState,
+    MemorySample,
+    Silence,
+)
 
 from .activity import activity_record
 from .rawsql import column, for_update, insert_returning_pks, loaded, pipeline, table, update_fields
@@ -549,8 +557,62 @@ def _apply_transition(batch: _Batch, t: Transition) -> None:
         batch.mark(alert, "updated", False)
 
 
-def _evaluator(state: GatewayAlertState) -> AlertEvaluator:
-    return AlertEvaluator.from_dict(state.evaluator or {})
+def _evaluator(state: GatewayAlertState, denials: dict[str, Any]) -> AlertEvaluator:
+    """Return the gateway's rules: ``state.evaluator`` and the escalation entries read for this work."""
+    return AlertEvaluator.from_dict({**(state.evaluator or {}), "denials": denials})
+
+
+def _evaluator_state(evaluator: AlertEvaluator) -> dict[str, Any]:
+    """Return what ``GatewayAlertState.evaluator`` keeps: all but the escalation entries (rows)."""
+    data = evaluator.to_dict()
+    data.pop("denials", None)
+    return data
+
+
+@functools.cache
+def _denials_sql(vendor: str) -> tuple[str, str, str]:
+    col = partial(column, DenialWindow)
+    name = table(DenialWindow)
+    select = f"SELECT {col('key')}, {col('entry')} FROM {name} WHERE {col('gateway')} = %s"  # noqa: S608
+    upsert = (
+        f"INSERT INTO {name} ({col('gateway')}, {col('key')}, {col('entry')}) VALUES (%s, %s, %s) "  # noqa: S608
+        f"ON CONFLICT ({col('gateway')}, {col('key')}) DO UPDATE SET {col('entry')} = EXCLUDED.{col('entry')}"
+    )
+    delete = f"DELETE FROM {name} WHERE {col('gateway')} = %s AND {col('key')} = %s"  # noqa: S608
+    return select, upsert, delete
+
+
+def _read_denials(gateway: Gateway, keys: Iterable[AlertKey] | None = None) -> dict[str, Any]:
+    """Return the gateway's escalation entries by name: those of ``keys`` only, or all of them."""
+    select, _, _ = _denials_sql(connection.vendor)
+    params: list[Any] = [gateway.pk]
+    if keys is not None:
+        names = sorted({entry_key(key) for key in keys})
+        if not names:
+            return {}
+        select += f" AND {column(DenialWindow, 'key')} IN ({', '.join(['%s'] * len(names))})"
+        params += names
+    field = DenialWindow._meta.get_field("entry")
+    with connection.cursor() as cursor:
+        cursor.execute(select, params)
+        return {name: field.from_db_value(raw, None, connection) for name, raw in cursor.fetchall()}
+
+
+def _save_denials(gateway: Gateway, escalator: DenialEscalator) -> None:
+    """Write the escalation entries that changed and delete the forgotten ones (one round trip each,
+    none when nothing changed)."""
+    changed, forgotten = escalator.changes()
+    _, upsert, delete = _denials_sql(connection.vendor)
+    field = DenialWindow._meta.get_field("entry")
+    with connection.cursor() as cursor:
+        if changed:
+            rows = [
+                [gateway.pk, name, field.get_db_prep_save(entry, connection)]
+                for name, entry in changed.items()
+            ]
+            cursor.executemany(upsert, rows)
+        if forgotten:
+            cursor.executemany(delete, [[gateway.pk, name] for name in sorted(forgotten)])
 
 
 def _batch_keys(events: Sequence[Any], event_keys: Sequence[AlertKey]) -> set[tuple[str, str]]:
@@ -573,8 +635,8 @@ def ingest_events(*, gateway: Gateway, events: Sequence[Any], now: datetime | No
     samples: list[MemorySample] = []
     with transaction.atomic():
         state = _lock_state(gateway)
-        evaluator = _evaluator(state)
         event_keys = [event.alert_key() for event in events]
+        evaluator = _evaluator(state, _read_denials(gateway, event_keys))
         batch = _Batch(gateway, now, _batch_keys(events, event_keys), state)
         for event, key in zip(events, event_keys, strict=True):
             at = _event_time(event, now)
@@ -601,9 +663,10 @@ def ingest_events(*, gateway: Gateway, events: Sequence[Any], now: datetime | No
             for t in transitions:
                 _apply_transition(batch, t)
         MemorySample.objects.bulk_create(samples, batch_size=1000)
-        state.evaluator = evaluator.to_dict()
+        state.evaluator = _evaluator_state(evaluator)
         with pipeline():  # the writes below, then the events' ids back: one round trip
             _save_state(state)
+            _save_denials(gateway, evaluator.denials)
             result = batch.finish()
     result.events = len(events)
     result.samples = len(samples)
@@ -615,12 +678,13 @@ def alerts_tick(*, gateway: Gateway, now: datetime | None = None) -> IngestResul
     now = now or timezone.now()
     with transaction.atomic():
         state = _lock_state(gateway)
-        evaluator = _evaluator(state)
+        evaluator = _evaluator(state, _read_denials(gateway))
         batch = _Batch(gateway, now, state=state)
         for t in evaluator.tick(now):
             _apply_transition(batch, t)
-        state.evaluator = evaluator.to_dict()
+        state.evaluator = _evaluator_state(evaluator)
         _save_state(state)
+        _save_denials(gateway, evaluator.denials)
         return batch.finish()
 
 

@@ -7,7 +7,15 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from controlpanel.models import ActivityEvent, Alert, AlertEvent, IngestToken, MemorySample
+from controlpanel.models import (
+    ActivityEvent,
+    Alert,
+    AlertEvent,
+    DenialWindow,
+    GatewayAlertState,
+    IngestToken,
+    MemorySample,
+)
 from controlpanel.services.alerts import (
     AlertStateError,
     alert_acknowledge,
@@ -272,3 +280,37 @@ def test_a_batch_loads_only_the_open_alerts_it_touches(alpha, monkeypatch):
     ingest_events(gateway=alpha, events=[denial("other-7"), denial("new")], now=at(0))
     assert len(loaded) == 1  # other-7 only
     assert Alert.objects.get(subject="other-7").count == 2
+
+
+def test_denial_windows_are_rows_and_a_batch_reads_and_writes_only_its_own(alpha):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    ingest_events(gateway=alpha, events=[denial(f"agent-{i}") for i in range(300)], now=at(0))
+    assert DenialWindow.objects.filter(gateway=alpha).count() == 300
+    assert "denials" not in GatewayAlertState.objects.get(gateway=alpha).evaluator
+    untouched = DenialWindow.objects.get(gateway=alpha, key="exec.denied|agent-9").entry
+    with CaptureQueriesContext(connection) as queries:
+        for second in range(1, 5):
+            ingest_events(gateway=alpha, events=[denial("agent-7")], now=at(second))
+    sql = " ".join(q["sql"] for q in queries.captured_queries)
+    assert "agent-7" in sql and "agent-9" not in sql  # read and written: its own key only
+    assert "agent-1" not in sql.replace("agent-7", "")
+    (seven,) = DenialWindow.objects.filter(gateway=alpha, key="exec.denied|agent-7").values_list(
+        "entry", flat=True
+    )
+    assert seven == {"hits": [at(s).isoformat() for s in range(5)], "state": "critical"}
+    assert Alert.objects.get(gateway=alpha, subject="agent-7").severity == "critical"
+    assert DenialWindow.objects.get(gateway=alpha, key="exec.denied|agent-9").entry == untouched
+
+
+def test_a_tick_forgets_the_windows_gone_quiet_and_keeps_the_others(alpha):
+    ingest_events(gateway=alpha, events=[denial("early")], now=at(0))
+    ingest_events(gateway=alpha, events=[denial("late")], now=at(500))
+    alerts_tick(gateway=alpha, now=at(601))
+    assert list(DenialWindow.objects.filter(gateway=alpha).values_list("key", flat=True)) == [
+        "exec.denied|late"
+    ]
+    # The kept window still counts its hit: four more make five within ten minutes.
+    ingest_events(gateway=alpha, events=[denial("late")] * 4, now=at(602))
+    assert Alert.objects.get(gateway=alpha, subject="late").severity == "critical"
