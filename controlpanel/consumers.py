@@ -71,8 +71,9 @@ def write_prepared(wire: Any, prepared: Any) -> None:
     if (
         _TcpConnection is not None
         and isinstance(transport, _TcpConnection)
-        and wire._perMessageCompress is None
-        and not wire.send_queue
+        # Read defensively: an autobahn without these falls back to its own send, never raises.
+        and getattr(wire, "_perMessageCompress", True) is None
+        and not getattr(wire, "send_queue", True)
         and transport.connected
         and not transport.disconnecting
         and not transport._writeDisconnected

@@ -93,17 +93,21 @@ class AlertEvaluator:
             return out
         return out + found if out else found
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, denials: bool = True) -> dict[str, Any]:
         """Return the whole rule state as JSON-safe data, to keep it between requests (e.g. a JSONField).
 
-        The configuration is not included: pass the same keyword arguments to ``from_dict``.
+        The configuration is not included: pass the same keyword arguments to ``from_dict``. With
+        ``denials=False`` the escalation entries are left out, for a caller that stores them itself
+        (``DenialEscalator.changes``).
         """
-        return {
+        data = {
             "pressure": self.pressure.to_dict(),
-            "denials": self.denials.to_dict(),
             "sources": self.sources.to_dict(),
             "muted_until": {subject: until.isoformat() for subject, until in self._muted_until.items()},
         }
+        if denials:
+            data["denials"] = self.denials.to_dict()
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], **config: Any) -> AlertEvaluator:

@@ -308,9 +308,9 @@ class DenialEscalator:
         return escalator
 
 
-def entry_key(key: AlertKey) -> str:
-    """Return the escalator's name for an alert key in ``to_dict`` (``type|subject``)."""
-    return f"{key.type}|{key.subject}"
+def entry_key(key: tuple[str, str]) -> str:
+    """Return the escalator's name for an alert key (type, subject) in ``to_dict``: ``type|subject``."""
+    return f"{key[0]}|{key[1]}"
 
 
 def alert_key_of(name: str) -> AlertKey:

@@ -562,13 +562,6 @@ def _evaluator(state: GatewayAlertState, denials: dict[str, Any]) -> AlertEvalua
     return AlertEvaluator.from_dict({**(state.evaluator or {}), "denials": denials})
 
 
-def _evaluator_state(evaluator: AlertEvaluator) -> dict[str, Any]:
-    """Return what ``GatewayAlertState.evaluator`` keeps: all but the escalation entries (rows)."""
-    data = evaluator.to_dict()
-    data.pop("denials", None)
-    return data
-
-
 @functools.cache
 def _denials_sql(vendor: str) -> tuple[str, str, str]:
     col = partial(column, DenialWindow)
@@ -582,8 +575,8 @@ def _denials_sql(vendor: str) -> tuple[str, str, str]:
     return select, upsert, delete
 
 
-def _read_denials(gateway: Gateway, keys: Iterable[AlertKey] | None = None) -> dict[str, Any]:
-    """Return the gateway's escalation entries by name: those of ``keys`` only, or all of them."""
+def _read_denials(gateway: Gateway, keys: Iterable[tuple[str, str]] | None = None) -> dict[str, Any]:
+    """Return the gateway's escalation entries by name: those of ``keys`` (type, subject) only, or all."""
     select, _, _ = _denials_sql(connection.vendor)
     params: list[Any] = [gateway.pk]
     if keys is not None:
@@ -636,8 +629,9 @@ def ingest_events(*, gateway: Gateway, events: Sequence[Any], now: datetime | No
     with transaction.atomic():
         state = _lock_state(gateway)
         event_keys = [event.alert_key() for event in events]
-        evaluator = _evaluator(state, _read_denials(gateway, event_keys))
-        batch = _Batch(gateway, now, _batch_keys(events, event_keys), state)
+        keys = _batch_keys(events, event_keys)
+        evaluator = _evaluator(state, _read_denials(gateway, keys))
+        batch = _Batch(gateway, now, keys, state)
         for event, key in zip(events, event_keys, strict=True):
             at = _event_time(event, now)
             if subject := _sample_subject(event):
@@ -663,7 +657,7 @@ def ingest_events(*, gateway: Gateway, events: Sequence[Any], now: datetime | No
             for t in transitions:
                 _apply_transition(batch, t)
         MemorySample.objects.bulk_create(samples, batch_size=1000)
-        state.evaluator = _evaluator_state(evaluator)
+        state.evaluator = evaluator.to_dict(denials=False)  # those are rows
         with pipeline():  # the writes below, then the events' ids back: one round trip
             _save_state(state)
             _save_denials(gateway, evaluator.denials)
@@ -682,7 +676,7 @@ def alerts_tick(*, gateway: Gateway, now: datetime | None = None) -> IngestResul
         batch = _Batch(gateway, now, state=state)
         for t in evaluator.tick(now):
             _apply_transition(batch, t)
-        state.evaluator = _evaluator_state(evaluator)
+        state.evaluator = evaluator.to_dict(denials=False)  # those are rows
         _save_state(state)
         _save_denials(gateway, evaluator.denials)
         return batch.finish()
