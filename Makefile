@@ -10,43 +10,53 @@ PORT   ?= 8000
 
 .PHONY: run test install install-test serve lint migrations clean
 
+# Installs are quiet: pip's output goes to var/install.log and is shown only if the install fails.
+PIP := $(PY) -m pip install --disable-pip-version-check --no-input
+QUIET = > var/install.log 2>&1 || { cat var/install.log; exit 1; }
+
 $(VENV)/bin/python:
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	@mkdir -p var
+	@echo "Setting up .venv (first run only; details in var/install.log)..."
+	@$(PYTHON) -m venv $(VENV)
+	@$(PIP) --upgrade pip $(QUIET)
 
 $(VENV)/.run-$(HASH): $(VENV)/bin/python
-	$(PY) -m pip install --quiet -e .
-	touch $@
+	@echo "Installing the panel into .venv..."
+	@mkdir -p var
+	@$(PIP) -e . $(QUIET)
+	@touch $@
 
 $(VENV)/.test-$(HASH): $(VENV)/bin/python
-	$(PY) -m pip install --quiet -e '.[test]'
-	touch $@
+	@echo "Installing the panel and its test tools into .venv..."
+	@mkdir -p var
+	@$(PIP) -e '.[test]' $(QUIET)
+	@touch $@
 
 install: $(VENV)/.run-$(HASH)
 install-test: $(VENV)/.test-$(HASH)
 
 var/secret_key:
-	mkdir -p var && chmod 700 var
-	$(PY) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
-	chmod 600 $@
+	@mkdir -p var && chmod 700 var
+	@$(PY) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
+	@chmod 600 $@
 
 # `make run` keeps its secret key in var/ (generated once); `make test` uses tests/settings.py's.
+# It prints one short banner: the address, the user and (on the first run only) its password.
 run: export CP_SECRET_KEY_FILE ?= $(CURDIR)/var/secret_key
 run: install var/secret_key
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py collectstatic --noinput --verbosity 0
-	$(PY) manage.py seed_demo
-	$(PY) manage.py ensure_owner
-	@echo "Serving on http://$(HOST):$(PORT)/ with the gateway worker and the alerts loop (Ctrl-C stops all)"
+	@$(PY) manage.py migrate --noinput -v 0
+	@$(PY) manage.py collectstatic --noinput -v 0
+	@$(PY) manage.py seed_demo -v 0
+	@$(PY) manage.py ensure_owner --banner "http://$(HOST):$(PORT)/"
 	@# The workers run in the background (where sh ignores Ctrl-C); the trap stops them with SIGTERM
 	@# whenever the web server ends, however it ends.
 	@$(PY) manage.py gateway_worker & WORKER=$$!; \
 	$(PY) manage.py alerts_tick & TICK=$$!; \
 	trap 'kill $$WORKER $$TICK 2>/dev/null; wait $$WORKER $$TICK' EXIT INT TERM; \
-	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) controlpanel.asgi:application
+	$(VENV)/bin/daphne -v 0 -b $(HOST) -p $(PORT) controlpanel.asgi:application
 
 test: install-test
-	mkdir -p var
+	@mkdir -p var
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py check --fail-level WARNING

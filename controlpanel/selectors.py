@@ -72,11 +72,25 @@ def gateway_config_view(*, gateway: Gateway) -> dict:
     }
 
 
+def gateway_tab_counts(*, gateway: Gateway) -> dict[str, int]:
+    """The numbers on the gateway's tabs: pending pairing and exec requests, firing alerts."""
+    return {
+        "pairing": gateway.pairing_requests.pending().count(),
+        "exec": gateway.exec_requests.pending().count(),
+        "alerts": gateway.alerts.filter(state="firing").count(),
+    }
+
+
 DEVICES_PER_PAGE = 100
 
 
 def gateway_tab_context(
-    *, gateway: Gateway, tab: str, check: dict | None = None, page: str | None = None
+    *,
+    gateway: Gateway,
+    tab: str,
+    check: dict | None = None,
+    page: str | None = None,
+    firing_only: bool = False,
 ) -> dict:
     """The data one tab of the gateway page needs, and nothing more (partials get only their data).
 
@@ -96,26 +110,53 @@ def gateway_tab_context(
     if tab == "agents":
         return {"agents": list(gateway.agents.all()), "channels": list(gateway.channels.all())}
     if tab == "devices":
+        from controlpanel.services.devices import devices_stale
+
         # Paged: a gateway with hundreds of nodes would otherwise render them all on every visit.
-        devices = gateway.devices.order_by("name", "device_id")
+        devices = gateway.devices.select_related("approved_by").order_by("name", "device_id")
         page_obj = Paginator(devices, DEVICES_PER_PAGE).get_page(page)
-        return {"devices": list(page_obj.object_list), "page": page_obj}
+        return {
+            "devices": list(page_obj.object_list),
+            "device_groups": device_groups(list(page_obj.object_list)),
+            "page": page_obj,
+            "stale_devices": (stale := devices_stale(gateway=gateway)),
+            "cleanup_label": f"Clean up {len(stale)} stale…",
+        }
     if tab == "pairing":
-        return {"pairing_requests": list(gateway.pairing_requests.select_related("decided_by")[:200])}
+        return _requests_tab(gateway, PairingRequest, gateway.pairing_requests)
     if tab == "approvals":
-        return {"exec_requests": list(gateway.exec_requests.select_related("agent", "decided_by")[:200])}
+        return _requests_tab(gateway, ExecApprovalRequest, gateway.exec_requests)
     if tab == "audit":
         return {
             "audit_runs": list(gateway.audit_runs.select_related("started_by")[:50]),
             "suppressions": list(gateway.audit_suppressions.select_related("created_by")),
         }
     if tab == "alerts":
-        return alert_tab_context(gateway=gateway)
+        return alert_tab_context(gateway=gateway, firing_only=firing_only)
     if tab == "activity":
         return {"activity": list(gateway_activity(gateway=gateway))}
     if tab == "memory":
         return gateway_memory_view(gateway=gateway, check=check)
     raise ValueError(f"unknown tab {tab!r}")
+
+
+def _requests_tab(gateway: Gateway, model, rows) -> dict:
+    """The Pairing or Approvals tab: pending requests as decision cards, then the latest decided ones."""
+    from django.utils import timezone
+
+    from controlpanel.approvals.render import render_command
+
+    pending = list(rows.pending().select_related("gateway", "decided_by").order_by("expires_at")[:100])
+    decided = list(
+        rows.exclude(status="pending").select_related("gateway", "decided_by").order_by("-decided_at")[:50]
+    )
+    configs: dict[int, dict] = {}
+    for item in pending + decided:
+        item.kind_label = "exec" if model is ExecApprovalRequest else item.kind
+        if model is ExecApprovalRequest:
+            item.rendered = render_command(item.command, env=item.env or None)
+            item.review = exec_request_review(item, configs=configs)
+    return {"pending_requests": pending, "decided_requests": decided, "server_now": timezone.now()}
 
 
 def approvals_inbox(*, user, gateway_code: str | None = None, kind: str | None = None, pending: bool = True):
@@ -302,21 +343,40 @@ def _last_alert_event_id(gateways) -> int:
     return AlertEvent.objects.filter(gateway__in=gateways).aggregate(m=Max("pk"))["m"] or 0
 
 
-def alert_tab_context(*, gateway: Gateway) -> dict:
-    """The gateway's alerts tab: open alerts first, then recently resolved; silences; chart subjects."""
+def _alert_order() -> list:
+    """Open alerts first (firing, then acknowledged), then by severity (critical first), then newest."""
+    from django.db.models import Case, When
+
+    state = Case(
+        When(state="firing", then=Value(0)),
+        When(state="acknowledged", then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+    severity = Case(
+        When(severity="critical", then=Value(0)),
+        When(severity="warning", then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+    return [state, severity, F("resolved_at").desc(nulls_first=True), "-last_seen_at"]
+
+
+def alert_tab_context(*, gateway: Gateway, firing_only: bool = False) -> dict:
+    """The gateway's alerts tab: open alerts first, most severe first; silences; chart subjects."""
     from django.utils import timezone
 
     from controlpanel.models import MemorySample, Silence
 
     last_id = _last_alert_event_id([gateway])
-    alerts = list(
-        gateway.alerts.select_related("acknowledged_by", "gateway").order_by(
-            F("resolved_at").desc(nulls_first=True), "-last_seen_at"
-        )[:200]
-    )
+    rows = gateway.alerts.select_related("acknowledged_by", "gateway")
+    if firing_only:
+        rows = rows.filter(state="firing")
+    alerts = list(rows.order_by(*_alert_order())[:200])
     return {
         "alerts": _alert_snapshots(alerts),
         "last_event_id": last_id,
+        "firing_only": firing_only,
         "silences": list(Silence.objects.filter(gateway=gateway, expires_at__gt=timezone.now())),
         "memory_subjects": list(
             MemorySample.objects.filter(gateway=gateway)
@@ -327,16 +387,29 @@ def alert_tab_context(*, gateway: Gateway) -> dict:
     }
 
 
-def alert_list_context(*, user) -> dict:
-    """Alerts across every gateway ``user`` can see (open first), plus the id to replay from."""
+def alert_list_context(*, user, firing_only: bool = False) -> dict:
+    """Alerts across every gateway ``user`` can see (open first, most severe first), plus the id to
+    replay from. ``firing_only``: only alerts whose condition holds and nobody acknowledged yet."""
     visible = Gateway.objects.visible_to(user)
     last_id = _last_alert_event_id(visible)
-    alerts = list(
+    rows = Alert.objects.filter(gateway__in=visible).select_related("acknowledged_by", "gateway")
+    if firing_only:
+        rows = rows.filter(state="firing")
+    alerts = list(rows.order_by(*_alert_order())[:300])
+    by_state = dict(
         Alert.objects.filter(gateway__in=visible)
-        .select_related("acknowledged_by", "gateway")
-        .order_by(F("resolved_at").desc(nulls_first=True), "-last_seen_at")[:300]
+        .values("state")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("state", "n")
     )
-    return {"alerts": _alert_snapshots(alerts), "last_event_id": last_id}
+    counts = {"firing": by_state.get("firing", 0), "total": sum(by_state.values())}
+    return {
+        "alerts": _alert_snapshots(alerts),
+        "last_event_id": last_id,
+        "firing_only": firing_only,
+        "counts": counts,
+    }
 
 
 # --- memory (seeds 000 and 003) -------------------------------------------------------------------------
@@ -345,7 +418,7 @@ def alert_list_context(*, user) -> dict:
 def gateway_memory_view(*, gateway: Gateway, check: dict | None = None) -> dict:
     """The memory tab: each plugin's manifest against the sandbox policy, workloads with usage and advice,
     and (if asked) the verdict on one memory operation, like ``clw-inspect --show-policy``."""
-    from controlpanel.models import GatewayMemoryPolicy
+    from controlpanel.models import GatewayMemoryPolicy, MemorySample
     from controlpanel.policy.memory import check_memory_operation, effective_memory_permissions, region_errors
     from controlpanel.policy.workload import format_quantity, recommend, usage_percent
     from controlpanel.services.memory import workload_samples
@@ -380,6 +453,18 @@ def gateway_memory_view(*, gateway: Gateway, check: dict | None = None) -> dict:
                 "advice": recommend(samples).as_json() if samples else None,
             }
         )
+    # Readings of workloads nobody declared yet: the tab says they exist instead of "no workloads".
+    from django.db.models import Max
+
+    declared = {f"workload:{w['row'].name}" for w in workloads}
+    observed = [
+        {"name": row["subject"].removeprefix("workload:"), "samples": row["n"], "last": row["last"]}
+        for row in MemorySample.objects.filter(gateway=gateway, subject__startswith="workload:")
+        .exclude(subject__in=declared)
+        .values("subject")
+        .annotate(n=Count("pk"), last=Max("ts"))
+        .order_by("subject")[:50]
+    ]
     verdict, check_error = None, ""
     if check and check.get("plugin"):
         manifest = gateway.plugin_manifests.filter(plugin=check["plugin"]).first()
@@ -399,8 +484,107 @@ def gateway_memory_view(*, gateway: Gateway, check: dict | None = None) -> dict:
         "sandbox_json": sandbox,
         "plugins": plugins,
         "workloads": workloads,
+        "observed_workloads": observed,
         "memory_check": check or {},
         "memory_verdict": verdict,
         "memory_check_error": check_error,
         "operations": ["read", "write", "execute", "allocate", "map"],
     }
+
+
+# --- approvals: what a request card explains ---------------------------------------------------------
+
+
+def exec_request_review(item: ExecApprovalRequest, *, configs: dict[int, dict] | None = None) -> dict:
+    """Why an exec request asked, and what the gateway's stored policy says about it (the card's text).
+
+    Reads the policy through ``controlpanel.policy.resolve_agent``, as the agent page does: no rule is
+    decided here. ``configs`` caches each gateway's resolved config across the cards of one page.
+    """
+    from controlpanel.policy import resolve_agent
+
+    if configs is None:
+        configs = {}
+    if item.gateway_id not in configs:
+        configs[item.gateway_id] = gateway_resolved_config(gateway=item.gateway)
+    config = configs[item.gateway_id]
+    analysis = item.analysis or {}
+    policy = resolve_agent(config, item.agent_ref or None, session_key=item.session_key or None)
+    tool, ex = policy.decisions.get("exec"), policy.exec
+    reasons: list[str] = []
+    if analysis.get("warningText"):
+        reasons.append(analysis["warningText"])
+    reasons += [line for line in analysis.get("warningLines", []) if line not in reasons]
+    if analysis.get("riskKinds"):
+        reasons.append("The gateway flagged: " + ", ".join(analysis["riskKinds"]) + ".")
+    security, ask = analysis.get("security") or ex.security, analysis.get("ask") or ex.ask
+    # Say whose setting it was: the gateway's own words, else the config the panel holds.
+    source = "the gateway applied it" if analysis.get("ask") else f"from {ex.ask_source}"
+    if ask == "always":
+        reasons.append(f"Every command of this agent waits for a person (exec ask is always; {source}).")
+    elif ask == "on-miss":
+        reasons.append(
+            f"The command is not on the agent's allowlist and exec ask is on-miss ({source}): anything "
+            "outside the allowlist waits for a person."
+        )
+    if tool is not None and not tool.allowed:
+        tone, verdict = (
+            "critical",
+            (
+                f"The config does not let {policy.agent_id} use exec ({tool.reason}). A gateway with this "
+                "config would not run it: deny it and find out where the request came from."
+            ),
+        )
+    elif ex.security == "deny":
+        tone, verdict = (
+            "critical",
+            (
+                f"Exec security is deny for {policy.agent_id} (from {ex.security_source}): the config lets "
+                "no command run. Deny it unless the config is about to change."
+            ),
+        )
+    elif ex.security == "full" and ex.ask == "off":
+        tone, verdict = (
+            "warning",
+            (
+                f"The config lets {policy.agent_id} run any command without asking (security full, ask off, "
+                f"from {ex.security_source}), so this request was raised by a stricter setting elsewhere, "
+                "such as the gateway host's approvals file."
+            ),
+        )
+    else:
+        tone, verdict = (
+            "info",
+            (
+                f"Consistent with the config: {policy.agent_id} may use exec, in mode {ex.mode} "
+                f"(security {security}, ask {ask}; set at {ex.config_path})."
+            ),
+        )
+    return {
+        "session": item.session_key,
+        "reasons": reasons,
+        "verdict": verdict,
+        "tone": tone,
+        "mode": ex.mode,
+        "security": security,
+        "ask": ask,
+        "config_path": ex.config_path,
+    }
+
+
+# --- devices -------------------------------------------------------------------------------------------
+
+
+def device_groups(devices: list) -> list[dict]:
+    """The devices of one page grouped by client: a client paired several times is one group whose
+    newest record comes first and whose older records are its duplicates."""
+    from controlpanel.services.devices import device_group_key
+
+    groups: dict[tuple[str, ...], list] = {}
+    for device in devices:
+        groups.setdefault(device_group_key(device), []).append(device)
+    out = []
+    for members in groups.values():
+        members.sort(key=lambda d: (d.revoked_at is not None, -d.last_active_at.timestamp()))
+        out.append({"device": members[0], "duplicates": members[1:]})
+    return out

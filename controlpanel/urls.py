@@ -8,14 +8,17 @@ from controlpanel.views import (
     agents,
     alerts,
     api,
+    api_workflows,
     approvals,
     audits,
     connection,
     devices,
+    docs,
     gateways,
     ingest,
     members,
     memory,
+    once,
 )
 
 gw = "gateways/<uuid:code>/"
@@ -41,6 +44,7 @@ urlpatterns = [
     path(f"{gw}devices/<uuid:device_code>/revoke/", devices.device_revoke_view, name="device-revoke"),
     path(f"{gw}devices/<uuid:device_code>/rotate/", devices.device_rotate_view, name="device-rotate"),
     path(f"{gw}devices/<uuid:device_code>/rename/", devices.device_rename_view, name="device-rename"),
+    path(f"{gw}devices/clean-up/", devices.devices_clean_up_view, name="devices-clean-up"),
     path(f"{gw}activity/export.<str:fmt>", gateways.activity_export, name="activity-export"),
     path(f"{gw}memory/manifests/", memory.manifest_set, name="memory-manifest-set"),
     path(f"{gw}memory/policy/", memory.sandbox_policy_set, name="memory-policy-set"),
@@ -69,6 +73,9 @@ urlpatterns = [
     path(f"{gw}alerts/tokens/", alerts.ingest_tokens, name="ingest-tokens"),
     path(f"{gw}alerts/tokens/<int:pk>/revoke/", alerts.ingest_token_revoke_view, name="ingest-token-revoke"),
     path("api/v1/gateways/<uuid:code>/events", ingest.ingest_events_view, name="api-ingest-events"),
+    path("once/", once.secret_once, name="secret-once"),
+    path("docs/ingest/", docs.ingest_formats, name="docs-ingest"),
+    path("favicon.ico", docs.favicon, name="favicon"),
     path("account/tokens/", account.api_tokens, name="account-tokens"),
     path("account/tokens/<int:pk>/revoke/", account.api_token_revoke_view, name="account-token-revoke"),
     path("api/v1/openapi.json", api.openapi, name="api-openapi"),
@@ -77,6 +84,13 @@ urlpatterns = [
     path("api/v1/gateways/<uuid:code>/", api.gateway, name="api-gateway"),
     path("api/v1/gateways/<uuid:code>/config/", api.gateway_config, name="api-gateway-config"),
     path("api/v1/config/validate/", api.config_validate, name="api-config-validate"),
+    path("api/v1/gateways/<uuid:code>/audits/", api_workflows.gateway_audits, name="api-gateway-audits"),
+    path("api/v1/audits/<uuid:code>/", api_workflows.audit_report, name="api-audit-report"),
+    path("api/v1/approvals/", api_workflows.approvals, name="api-approvals"),
+    path("api/v1/approvals/<uuid:code>/decision/", api_workflows.approval_decide, name="api-approval-decide"),
+    path("api/v1/alerts/", api_workflows.alerts, name="api-alerts"),
+    path("api/v1/alerts/<int:pk>/acknowledge/", api_workflows.alert_acknowledge_api, name="api-alert-ack"),
+    path("api/v1/alerts/<int:pk>/resolve/", api_workflows.alert_resolve_api, name="api-alert-resolve"),
 ]
 
 handler400 = "controlpanel.views.errors.bad_request"

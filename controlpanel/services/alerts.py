@@ -31,6 +31,7 @@ from controlpanel.events.evaluate import GATEWAY_SOURCE, AlertEvaluator
 from controlpanel.events.models import AlertKey, RawEvent, Severity
 from controlpanel.events.rules import PRESSURE, DenialEscalator, Transition, entry_key
 from controlpanel.events.rules import AlertState as RuleState
+from controlpanel.events.summary import summarize
 from controlpanel.models import (
     Alert,
     AlertEvent,
@@ -126,6 +127,7 @@ def socket_message(event: AlertEvent) -> dict[str, Any]:
         "gateway_id": event.gateway_id,  # for the consumer's visibility check; not sent to browsers
         "kind": event.kind,
         "gateway": snap.get("gateway_code", ""),
+        "gateway_name": snap.get("gateway_name", ""),
         "alert": event.alert_id,
         "severity": snap.get("severity", ""),
         "state": snap.get("state", ""),
@@ -221,6 +223,8 @@ class IngestResult:
     alerts_updated: int = 0
     samples: int = 0
     event_ids: list[int] = field(default_factory=list)
+    # Readings over a threshold that has not held long enough to fire yet (the pending period).
+    pending: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -508,21 +512,9 @@ def _sample_subject(event: Any) -> str | None:
     return None
 
 
-_SUMMARY_SKIP = {"type", "severity", "ts", "message", "default_severity"}
-
-
 def _message(event: Any) -> str:
-    """Return the alert text for ``event``: its own message, else its fields as ``key=value`` pairs."""
-    if isinstance(event, RawEvent):
-        return event.text[:4096]
-    if event.message:
-        return event.message
-    fields = event.model_dump(exclude_none=True, exclude=_SUMMARY_SKIP)
-    for name in ("usage_bytes", "limit_bytes", "threshold_bytes"):
-        if name in fields:
-            fields[name.removesuffix("_bytes")] = f"{fields.pop(name) / 2**20:.0f} MiB"
-    summary = ", ".join(f"{key}={value}" for key, value in fields.items())
-    return (summary or event.type)[:1000]
+    """Return the alert text for ``event``: the same summary whether it came as JSON or a log line."""
+    return summarize(event)
 
 
 def _apply_transition(batch: _Batch, t: Transition) -> None:
@@ -657,6 +649,7 @@ def ingest_events(*, gateway: Gateway, events: Sequence[Any], now: datetime | No
             for t in transitions:
                 _apply_transition(batch, t)
         MemorySample.objects.bulk_create(samples, batch_size=1000)
+        pending = _pending_pressure(evaluator, keys, now)
         state.evaluator = evaluator.to_dict(denials=False)  # those are rows
         with pipeline():  # the writes below, then the events' ids back: one round trip
             _save_state(state)
@@ -664,7 +657,29 @@ def ingest_events(*, gateway: Gateway, events: Sequence[Any], now: datetime | No
             result = batch.finish()
     result.events = len(events)
     result.samples = len(samples)
+    result.pending = pending
     return result
+
+
+def _pending_pressure(evaluator: AlertEvaluator, keys: set[tuple[str, str]], now: datetime) -> list[dict]:
+    """The batch's pressure subjects that are over a threshold but still in their pending period."""
+    out = []
+    for type_, subject in sorted(keys):
+        if type_ != PRESSURE or (info := evaluator.pressure.pending(subject, now)) is None:
+            continue
+        seconds = info["fires_in_seconds"]
+        out.append(
+            {
+                "alert": PRESSURE,
+                "subject": subject,
+                "level": info["level"],
+                "fires_in_seconds": seconds,
+                "hint": f"{subject} is over the {info['level']} threshold: an alert fires if it stays there "
+                f"for {int(evaluator.pressure.config.pending.total_seconds())} s (pending period; "
+                f"{seconds} s to go). One reading alone raises none.",
+            }
+        )
+    return out
 
 
 def alerts_tick(*, gateway: Gateway, now: datetime | None = None) -> IngestResult:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -76,3 +78,51 @@ def device_authenticate(*, gateway: Gateway, device_id: str, token: str, role: s
     if device is None or not check_device_record([device.token_hash], [device.role], role).ok:
         return None
     return device if token_verify(token, device.token_hash) else None
+
+
+# --- duplicates and stale records ------------------------------------------------------------------
+
+STALE_AFTER = timedelta(days=7)
+
+
+def device_group_key(device: Device) -> tuple[str, ...]:
+    """Devices with the same key are the same client paired again (e.g. an ephemeral CLI run that got
+    a new identity each time). Unnamed records without client details are never grouped."""
+    if not (device.name or device.client_id or device.host):
+        return ("device", device.device_id)
+    return (device.role, device.name, device.client_id or device.client_mode, device.platform, device.host)
+
+
+def devices_stale(*, gateway: Gateway, now: datetime | None = None) -> list[Device]:
+    """Records safe to clean up: revoked devices, and duplicates of a more recently active record of the
+    same client that have not been active for ``STALE_AFTER``. The newest record of a client stays."""
+    now = now or timezone.now()
+    groups: dict[tuple[str, ...], list[Device]] = {}
+    for device in gateway.devices.all():
+        groups.setdefault(device_group_key(device), []).append(device)
+    stale = []
+    for members in groups.values():
+        members.sort(key=lambda d: d.last_active_at, reverse=True)
+        for i, device in enumerate(members):
+            if device.revoked_at is not None or (i > 0 and now - device.last_active_at >= STALE_AFTER):
+                stale.append(device)
+    return sorted(stale, key=lambda d: (d.name, d.device_id))
+
+
+def devices_clean_up_stale(*, gateway: Gateway, actor, now: datetime | None = None) -> list[str]:
+    """Remove the stale records of ``gateway`` (see ``devices_stale``); returns the removed device ids."""
+    with transaction.atomic():
+        stale = devices_stale(gateway=gateway, now=now)
+        ids = [d.device_id for d in stale]
+        if not ids:
+            return []
+        Device.objects.filter(pk__in=[d.pk for d in stale]).delete()
+        activity_record(
+            action="device.stale_removed",
+            actor=actor,
+            gateway=gateway,
+            target=f"devices:{len(ids)}",
+            before={"devices": ids},
+            after={"removed": len(ids)},
+        )
+    return ids

@@ -6,11 +6,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from controlpanel.models import ApiToken
 from controlpanel.permissions import has_recent_auth
 from controlpanel.services.api_tokens import api_token_create, api_token_revoke
+
+from .confirm import confirm_page, confirmed
+from .once import secret_show_once
 
 
 @login_required
@@ -24,9 +28,17 @@ def api_tokens(request) -> HttpResponse:
             messages.error(request, "Give the token a name, so you can recognise it later.")
             return redirect("account-tokens")
         token, plaintext = api_token_create(user=request.user, name=name)
-        response = render(request, "account/token_created.html", {"token": token, "plaintext": plaintext})
-        response["Cache-Control"] = "no-store"
-        return response
+        return secret_show_once(
+            request,
+            title=f"API token “{token.name}”",
+            value=plaintext,
+            label="API token",
+            lead="Copy it now: it is shown only once. It acts with your roles on each gateway.",
+            back_url=reverse("account-tokens"),
+            back_label="Back to your API tokens",
+            notes=["Send it as Authorization: Bearer <token> to /api/v1/."],
+            links=[(reverse("api-openapi"), "The API's description (openapi.json)")],
+        )
     tokens = ApiToken.objects.filter(user=request.user)
     return render(request, "account/tokens.html", {"tokens": tokens})
 
@@ -35,6 +47,14 @@ def api_tokens(request) -> HttpResponse:
 @require_POST
 def api_token_revoke_view(request, pk: int) -> HttpResponse:
     token = get_object_or_404(ApiToken, pk=pk, user=request.user)  # only your own tokens
+    if not confirmed(request):
+        return confirm_page(
+            request,
+            title=f"Revoke the API token “{token.name}”?",
+            consequence="Scripts using it get 401 from now on.",
+            action_label="Revoke the token",
+            cancel_url=reverse("account-tokens"),
+        )
     api_token_revoke(token=token, actor=request.user)
     messages.success(request, f"Revoked {token.name}: it stopped working.")
     return redirect("account-tokens")

@@ -9,6 +9,7 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
@@ -27,6 +28,8 @@ from controlpanel.permissions import (
 )
 from controlpanel.services import approvals as svc
 
+from .once import secret_show_once
+
 KINDS = [("", "All"), ("dm", "DM senders"), ("device", "Devices"), ("node", "Nodes"), ("exec", "Exec")]
 
 
@@ -39,10 +42,12 @@ def inbox(request) -> HttpResponse:
     items = selectors.approvals_inbox(
         user=request.user, gateway_code=gateway_code, kind=kind, pending=not history
     )
+    configs: dict[int, dict] = {}
     for item in items:
         item.can_decide = role_allows(item.user_role, Capability.DECIDE)
         if isinstance(item, ExecApprovalRequest):
             item.rendered = render_command(item.command, env=item.env or None)
+            item.review = selectors.exec_request_review(item, configs=configs)
     context = {
         "items": items,
         "history": history,
@@ -76,6 +81,7 @@ def _detail_context(item, access) -> dict:
     item.kind_label = "exec" if isinstance(item, ExecApprovalRequest) else item.kind
     if isinstance(item, ExecApprovalRequest):
         item.rendered = render_command(item.command, env=item.env or None)
+        item.review = selectors.exec_request_review(item)
     return {"item": item, "access": access, "gateway": access.gateway, "server_now": timezone.now()}
 
 
@@ -95,14 +101,22 @@ def exec_detail(request, code: UUID) -> HttpResponse:
 
 def _answer(request, outcome, access) -> HttpResponse:
     """htmx: the re-rendered row (always 200 so htmx swaps it) plus an event for the badge.
-    Plain form: a message and a redirect to the request's page."""
+    Plain form: a message and a redirect to the request's page. A new device token: redirected
+    (htmx: told to go) to the page that shows it once, never rendered as the POST's answer."""
     if outcome.token:
-        # A device token is shown once, on a page that is never cached.
-        response = render(
-            request, "approvals/token_once.html", {"outcome": outcome, "gateway": access.gateway}
+        return secret_show_once(
+            request,
+            title=f"{outcome.device} is paired",
+            value=outcome.token,
+            label=f"Token for {outcome.device}",
+            lead=outcome.message,
+            back_url=reverse("approvals-inbox"),
+            back_label="Back to the approvals inbox",
+            notes=["The panel keeps only a hash of this token. If it is lost, rotate it on the Devices tab."],
+            links=[
+                (reverse("gateway-devices", kwargs={"code": access.gateway.code}), "Devices of this gateway")
+            ],
         )
-        response["Cache-Control"] = "no-store"
-        return response
     if request.htmx:
         context = _detail_context(outcome.request, access)
         context["result"] = outcome

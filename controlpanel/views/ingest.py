@@ -168,6 +168,7 @@ def ingest_events_view(request: HttpRequest, code: UUID) -> HttpResponse:
             "alerts_updated": result.alerts_updated,
             "samples": result.samples,
             "last_event_id": max(result.event_ids, default=None),
+            "pending": result.pending,
         },
         status=202,
     )

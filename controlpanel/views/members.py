@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from controlpanel.forms import MembershipForm
@@ -19,6 +20,7 @@ from controlpanel.services.memberships import (
     membership_remove,
     membership_set,
 )
+from controlpanel.views.confirm import confirm_page, confirmed
 
 
 @login_required
@@ -51,6 +53,16 @@ def member_list(request, code: UUID) -> HttpResponse:
 def member_remove(request, code: UUID, pk: int) -> HttpResponse:
     access = get_gateway_for_user(request.user, code, need=Capability.MEMBERS)
     membership = get_object_or_404(GatewayMembership, pk=pk, gateway=access.gateway)
+    if not confirmed(request):
+        who = membership.user.get_username()
+        return confirm_page(
+            request,
+            title=f"Remove {who} from {access.gateway.name}?",
+            consequence=f"{who} loses the {membership.role} role here at once: pages, API calls and live "
+            "alerts of this gateway stop for them. Their other gateways are not affected.",
+            action_label=f"Remove {who}",
+            cancel_url=reverse("member-list", kwargs={"code": code}),
+        )
     try:
         membership_remove(membership=membership, actor=request.user)
     except LastOwnerError:
