@@ -34,6 +34,7 @@
       ]
     };
     var plot = new window.uPlot(opts, [s.t, s.usage, s.limit, s.p80, s.p90], el);
+    el.uplot = plot;  // for tests and the console
     var width = el.clientWidth;
     window.addEventListener("resize", function () {
       if (el.clientWidth !== width) {

@@ -104,7 +104,8 @@ def test_the_memory_chart_draws_usage_limit_and_threshold_lines(alpha, vera):
     html = client_for(vera).get(url).content.decode()
     # uPlot draws usage, limit, 80 % and 90 % from the page's JSON block; the table is the no-JS view.
     assert "vendor/uplot/uPlot.iife.min.js" in html and 'id="memory-chart-data"' in html
-    data = json.loads(html.split('id="memory-chart-data" type="application/json">', 1)[1].split("</script>")[0])
+    block = html.split('id="memory-chart-data" type="application/json">', 1)[1]
+    data = json.loads(block.split("</script>")[0])
     assert data["usage"] == [500.0, 700.0, 850.0, 950.0] and data["limit"] == [1000.0] * 4
     assert data["p80"] == [800.0] * 4 and data["p90"] == [900.0] * 4 and len(data["t"]) == 4
     assert "4 readings" in html and html.count('<td data-label="Usage"') == 4
