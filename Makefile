@@ -43,6 +43,7 @@ var/secret_key:
 # `make run` keeps its secret key in var/ (generated once); `make test` uses tests/settings.py's.
 # It prints one short banner: the address, the user and (on the first run only) its password.
 run: export CP_SECRET_KEY_FILE ?= $(CURDIR)/var/secret_key
+run: export CP_LOG_LEVEL ?= WARNING
 run: install var/secret_key
 	@$(PY) manage.py migrate --noinput -v 0
 	@$(PY) manage.py collectstatic --noinput -v 0
@@ -50,7 +51,7 @@ run: install var/secret_key
 	@$(PY) manage.py ensure_owner --banner "http://$(HOST):$(PORT)/"
 	@# The workers run in the background (where sh ignores Ctrl-C); the trap stops them with SIGTERM
 	@# whenever the web server ends, however it ends.
-	@$(PY) manage.py gateway_worker & WORKER=$$!; \
+	@$(PY) manage.py gateway_worker -v 0 & WORKER=$$!; \
 	$(PY) manage.py alerts_tick & TICK=$$!; \
 	trap 'kill $$WORKER $$TICK 2>/dev/null; wait $$WORKER $$TICK' EXIT INT TERM; \
 	$(VENV)/bin/daphne -v 0 -b $(HOST) -p $(PORT) controlpanel.asgi:application

@@ -12,7 +12,7 @@ NAV_SECTIONS = (
     ("exec-", "approvals"),
     ("reauth", "approvals"),
     ("alert-list", "alerts"),
-    ("audit-fleet", "audits"),
+    ("audit-", "audits"),
     ("account-", "account"),
     ("docs-", "gateways"),
     ("", "gateways"),

@@ -3,6 +3,16 @@
 // The data is the page's JSON block #memory-chart-data; without JavaScript the readings table is there.
 (function () {
   "use strict";
+  // 24-hour clock and ISO dates on the time axis: [tick step (s), label, label where the day/year
+  // changes, ...] as uPlot's axis `values` table reads it.
+  var TIME_TICKS = [
+    [3600 * 24 * 365, "{YYYY}", null, null, null, null, null, null, 1],
+    [3600 * 24 * 28, "{YYYY}-{MM}", "\n{YYYY}", null, null, null, null, null, 1],
+    [3600 * 24, "{MM}-{DD}", "\n{YYYY}", null, null, null, null, null, 1],
+    [3600, "{HH}:{mm}", "\n{YYYY}-{MM}-{DD}", null, "\n{YYYY}-{MM}-{DD}", null, null, null, 1],
+    [60, "{HH}:{mm}", "\n{YYYY}-{MM}-{DD}", null, "\n{YYYY}-{MM}-{DD}", null, null, null, 1],
+    [1, "{HH}:{mm}:{ss}", "\n{YYYY}-{MM}-{DD}", null, "\n{YYYY}-{MM}-{DD}", null, null, null, 1]
+  ];
   function mib(v) { return v == null ? "—" : Math.round(v).toLocaleString("en") + " MiB"; }
 
   document.addEventListener("DOMContentLoaded", function () {
@@ -21,14 +31,14 @@
       tzDate: function (ts) { return window.uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"); },
       scales: { x: { time: true }, y: { range: function (u, min, max) { return [0, Math.max(max * 1.1, 1)]; } } },
       series: [
-        { label: "Time (UTC)" },
+        { label: "Time (UTC)", value: "{YYYY}-{MM}-{DD} {HH}:{mm}:{ss}" },
         line("Usage", "#1a48ad", 2),
         line("Limit", "#17202c", 1.5),
         line("80 % of the limit", "#b27a00", 1, [6, 4]),
         line("90 % of the limit", "#a1150c", 1, [6, 4])
       ],
       axes: [
-        { label: "Time (UTC)", stroke: "#46505e", grid: { stroke: "#e3e7ec" } },
+        { label: "Time (UTC)", stroke: "#46505e", grid: { stroke: "#e3e7ec" }, values: TIME_TICKS },
         { label: "MiB", size: 64, stroke: "#46505e", grid: { stroke: "#e3e7ec" },
           values: function (u, vals) { return vals.map(function (v) { return Math.round(v).toLocaleString("en"); }); } }
       ]

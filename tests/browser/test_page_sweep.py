@@ -234,13 +234,21 @@ class Visitor:
         is still checked like any other.
         """
         self.errors.clear()
-        page = self.page
-        response = page.goto(url)
-        page.wait_for_load_state("networkidle")
+        response = self.page.goto(url)
+        self.page.wait_for_load_state("load")
         problems = []
         if response is None or (response.status >= 400 and not (forbidden_ok and response.status == 403)):
             problems.append(f"answered {response.status if response else 'nothing'}")
-        problems += page.evaluate(LAYOUT_JS)
+        problems += self.inspect(shot, axe=axe)
+        errors = self.errors
+        if forbidden_ok and response is not None and response.status == 403:
+            errors = [e for e in errors if "status of 403" not in e]
+        return [*errors, *problems]
+
+    def inspect(self, shot: Path, *, axe: bool) -> list[str]:
+        """Check the page as it is now (layout, text, axe) and take its screenshot."""
+        page = self.page
+        problems = page.evaluate(LAYOUT_JS)
         text = page.evaluate(TEXT_JS)
         problems += [
             f"raw value in text: {text[max(m.start() - 40, 0) : m.end() + 40]!r}"
@@ -250,10 +258,7 @@ class Visitor:
             page.evaluate(AXE)
             problems += page.evaluate(AXE_JS)
         page.screenshot(path=str(shot), full_page=True)
-        errors = self.errors
-        if forbidden_ok and response is not None and response.status == 403:
-            errors = [e for e in errors if "status of 403" not in e]
-        return [*errors, *problems]
+        return problems
 
 
 @pytest.fixture(scope="module")
@@ -305,4 +310,50 @@ def test_every_page_at_both_widths(browser, demo_server):
                 )
                 failures += [f"{role} {width_name} {name} {path}: {p}" for p in found]
             context.close()
+    failures += _flows(browser, server, demo, sessions["owner"])
     assert not failures, "\n".join(failures)
+
+
+# Pages reached by doing something, not by a link: a new token's one-time page, an open confirmation
+# dialog, and the confirmation page a POST without confirm=yes answers with.
+SUBMIT_WITHOUT_CONFIRM = """(action) => {
+  const form = document.createElement("form");
+  form.method = "post";
+  form.action = action;
+  const csrf = document.querySelector("input[name=csrfmiddlewaretoken]").cloneNode();
+  form.appendChild(csrf);
+  document.body.appendChild(form);
+  form.submit();
+}"""
+
+
+def _flows(browser, server, demo: Demo, session: str) -> list[str]:
+    failures = []
+    for width_name in WIDTHS:
+        context, visitor = _context(browser, server, width_name, session)
+        page = visitor.page
+        shot = SCREENSHOTS / f"owner-{width_name}-flow"
+
+        def check(name: str) -> None:
+            page.wait_for_load_state("load")
+            found = [
+                *visitor.errors,
+                *visitor.inspect(Path(f"{shot}-{name}.png"), axe=width_name == "desktop"),
+            ]
+            failures.extend(f"owner {width_name} flow {name}: {p}" for p in found)
+            visitor.errors.clear()
+
+        page.goto(f"{server.url}/gateways/{demo.gateway}/alerts/tokens/")
+        page.fill("#token-name", f"sweep {width_name}")
+        page.click("#token-form button[type=submit]")
+        page.wait_for_url(f"{server.url}/once/")
+        check("token-shown-once")
+        page.goto(f"{server.url}/gateways/{demo.gateway}/devices/")
+        page.locator("details.confirm > summary", has_text="Revoke").first.click()
+        check("confirm-dialog")
+        action = page.locator("details.confirm[open] form").get_attribute("action")
+        page.evaluate(SUBMIT_WITHOUT_CONFIRM, action)
+        page.wait_for_url(f"{server.url}{action}")
+        check("confirm-page")
+        context.close()
+    return failures

@@ -21,9 +21,11 @@ class Command(BaseCommand):
         only = None
         if options["gateway"]:
             only = set(Gateway.objects.filter(name__in=options["gateway"]).values_list("pk", flat=True))
-        self.stdout.write("gateway worker running (Ctrl-C stops)")
+        if options["verbosity"]:
+            self.stdout.write("gateway worker running (Ctrl-C stops)")
         asyncio.run(self._run(only))
-        self.stdout.write("gateway worker stopped")
+        if options["verbosity"]:
+            self.stdout.write("gateway worker stopped")
 
     async def _run(self, only: set[int] | None) -> None:
         stop = asyncio.Event()
