@@ -28,7 +28,6 @@ from controlpanel.gatewayclient.frames import ConnectionClosed
 from controlpanel.models import GatewayLink
 from controlpanel.services import gateway_links as links
 from controlpanel.services import gateway_mirror as mirror
-from controlpanel.services.approvals import requests_expire
 
 logger = logging.getLogger(__name__)
 State = GatewayLink.State
@@ -328,8 +327,6 @@ class GatewayWorker:
         tasks: dict[int, asyncio.Task] = {}
         try:
             while not stop.is_set():
-                # Pending requests past their deadline count as denied; mark them so everywhere.
-                await self.db(requests_expire)
                 wanted = set(await self.db(links.linked_gateway_ids))
                 if self.only is not None:
                     wanted &= self.only

@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from controlpanel import selectors
+from controlpanel.background.state import task_state
 from controlpanel.lib.triage import triage_group
 from controlpanel.models import AuditRun, AuditSuppression, Gateway
 from controlpanel.openclaw import load_config
@@ -51,6 +52,7 @@ def audit_run(request, code: UUID) -> HttpResponse:
         groups[-1]["findings"].append(finding)
     context = {
         "run": run,
+        "task": task_state(run.task_id) if run.is_running else None,
         "access": access,
         "gateway": access.gateway,
         "groups": groups,
