@@ -214,3 +214,12 @@ class PanelWorker(Worker):
         finally:
             self.running_task = False
             self._run_tasks += 1
+
+
+def prune_finished_tasks(*, now: datetime | None = None) -> int:
+    """Delete task rows finished long ago: successful after a day, failed after 30 days."""
+    now = now or timezone.now()
+    old = DBTaskResult.objects.filter(
+        status=TaskResultStatus.SUCCESSFUL, finished_at__lt=now - timedelta(days=1)
+    ) | DBTaskResult.objects.filter(status=TaskResultStatus.FAILED, finished_at__lt=now - timedelta(days=30))
+    return old.delete()[0]

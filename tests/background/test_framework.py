@@ -167,7 +167,8 @@ class TestSchedule:
         assert DBTaskResult.objects.count() == len(SCHEDULE)
         ran = run_queued_tasks()
         assert {r.status for r in ran} == {TaskResultStatus.SUCCESSFUL}
-        assert set(schedule_due(now=later + timedelta(minutes=5))) == set(SCHEDULE)
+        due = {name for name, entry in SCHEDULE.items() if entry.every <= timedelta(minutes=10)}
+        assert set(schedule_due(now=later + timedelta(minutes=5))) == due, "not the hourly ones"
         row = TaskSchedule.objects.get(name="controlpanel.tasks.alerts.alerts_tick")
         assert row.next_run_at == later + timedelta(minutes=5, seconds=15)
 
@@ -193,3 +194,36 @@ def test_schedulers_racing_on_separate_connections_enqueue_each_period_once():
         results = list(pool.map(scheduler, range(4)))
     assert sorted(name for names in results for name in names) == sorted(SCHEDULE)
     assert DBTaskResult.objects.count() == len(SCHEDULE)
+
+
+def test_task_status_lists_workers_and_failed_tasks_with_their_error():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    now = timezone.now()
+    TaskWorker.objects.create(worker_id="w-ok", hostname="h", pid=7, started_at=now, seen_at=now)
+    enqueue_on_commit(sample_tasks.add, 1, 2)
+    run_queued_tasks()
+    out = StringIO()
+    call_command("task_status", stdout=out)
+    assert "w-ok  h:7  alive" in out.getvalue() and "successful 1" in out.getvalue()
+    enqueue_on_commit(sample_tasks.fails_once_for_good)
+    run_queued_tasks()
+    out = StringIO()
+    with pytest.raises(SystemExit) as exc:
+        call_command("task_status", stdout=out)
+    assert exc.value.code == 1
+    assert "sample_tasks.fails_once_for_good  attempts 1" in out.getvalue()
+    assert "ValueError: no retries for me" in out.getvalue()
+
+
+def test_old_finished_tasks_are_pruned():
+    from controlpanel.background.worker import prune_finished_tasks
+
+    enqueue_on_commit(sample_tasks.add, 1, 2)
+    enqueue_on_commit(sample_tasks.fails_once_for_good)
+    run_queued_tasks()
+    assert prune_finished_tasks() == 0
+    assert prune_finished_tasks(now=timezone.now() + timedelta(days=2)) == 1, "the successful one"
+    assert prune_finished_tasks(now=timezone.now() + timedelta(days=31)) == 1, "then the failed one"
