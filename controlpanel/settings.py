@@ -235,7 +235,8 @@ CP_AUDIT_EXEC_PREFIX = envstr("CP_AUDIT_EXEC_PREFIX")
 TASKS = {
     "default": {
         "BACKEND": "controlpanel.background.backend.DatabaseBackend",
-        "QUEUES": ["default"],
+        # "gateways": tasks needing a live gateway connection, run by the gateway worker holding it.
+        "QUEUES": ["default", "gateways"],
     }
 }
 # Each worker writes a heartbeat this often; a task whose worker has been silent for

@@ -2,7 +2,8 @@
 
 ``run_queued_tasks()`` claims and runs every READY task (through PanelWorker.run_task: the same
 retry and failure handling as ``db_worker``) until none is left, and returns their final rows.
-Tasks whose retry is not due yet stay queued; move ``run_after`` to run them now.
+Tasks whose retry is not due yet stay queued; move ``run_after`` to run them now. Tasks of the
+"gateways" queue need a live connection: the gateway worker runs them (tests: ``running_worker``).
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ from django.db import transaction
 from django_tasks import DEFAULT_TASK_BACKEND_ALIAS
 from django_tasks_db.models import DBTaskResult
 
-from .worker import PanelWorker
+from .worker import GATEWAY_QUEUE, PanelWorker
 
 
 def _worker(worker_id: str, **options) -> PanelWorker:
     return PanelWorker(
         queue_names=["*"],
-        excluded_queue_names=[],
+        excluded_queue_names=[GATEWAY_QUEUE],
         interval=options.pop("interval", 0.05),
         batch=options.pop("batch", True),
         backend_name=DEFAULT_TASK_BACKEND_ALIAS,
@@ -36,7 +37,7 @@ def run_queued_tasks(*, limit: int = 1000) -> list[DBTaskResult]:
     ran = []
     for _ in range(limit):
         with transaction.atomic():
-            row = DBTaskResult.objects.ready().get_locked()
+            row = DBTaskResult.objects.ready().exclude(queue_name=GATEWAY_QUEUE).get_locked()
             if row is None:
                 break
             row.claim(worker.worker_id)

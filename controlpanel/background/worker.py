@@ -26,11 +26,15 @@ from django_tasks import TaskContext, TaskResultStatus
 from django_tasks.signals import task_finished, task_started
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
+from django_tasks_db.utils import exclusive_transaction
 
 from .backend import PanelTask
 from .schedule import schedule_due
 
 log = logging.getLogger("controlpanel.background")
+
+# Tasks that need a live gateway connection: run by the gateway worker holding it, never by db_worker.
+GATEWAY_QUEUE = "gateways"
 
 
 class WorkerLost(Exception):
@@ -119,6 +123,23 @@ def recover_lost_tasks(*, now: datetime | None = None) -> int:
     # Workers gone for a day are forgotten (their tasks were taken back long ago).
     TaskWorker.objects.filter(seen_at__lt=now - timedelta(days=1)).delete()
     return recovered
+
+
+def claim_next(*, worker_id: str, queue_name: str, match: dict | None = None) -> DBTaskResult | None:
+    """Claim the next READY task of ``queue_name`` whose keyword arguments include ``match``.
+
+    For processes that run tasks tied to a resource they hold (the gateway worker); the caller must
+    beat a ``Heartbeat`` with ``worker_id``, then record the outcome with ``set_successful`` or
+    ``task_failed``.
+    """
+    tasks = DBTaskResult.objects.ready().filter(queue_name=queue_name)
+    for key, value in (match or {}).items():
+        tasks = tasks.filter(**{f"args_kwargs__kwargs__{key}": value})
+    with exclusive_transaction(tasks.db):
+        row = tasks.get_locked()
+        if row is not None:
+            row.claim(worker_id)
+    return row
 
 
 class Heartbeat(threading.Thread):

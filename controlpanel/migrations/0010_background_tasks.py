@@ -4,13 +4,16 @@ from django.db import migrations, models
 from django.utils import timezone
 
 
-def fail_runs_without_a_task(apps, schema_editor):
-    """Runs queued or running before audits became tasks have no task to finish them: say so."""
+def fail_work_without_a_task(apps, schema_editor):
+    """Audits and config pushes waiting before they became tasks have no task to finish them: say so."""
     apps.get_model("controlpanel", "AuditRun").objects.filter(status__in=["queued", "running"]).update(
         status="failed",
         progress=100,
         finished_at=timezone.now(),
         error="Interrupted by an upgrade of the panel; start the audit again.",
+    )
+    apps.get_model("controlpanel", "GatewayConfigPush").objects.filter(status="pending").update(
+        status="failed", error="Interrupted by an upgrade of the panel; push it again."
     )
 
 
@@ -51,5 +54,23 @@ class Migration(migrations.Migration):
             name='task_id',
             field=models.CharField(blank=True, max_length=64),
         ),
-        migrations.RunPython(fail_runs_without_a_task, migrations.RunPython.noop),
+        migrations.AddField(
+            model_name='gatewayconfigpush',
+            name='task_id',
+            field=models.CharField(blank=True, max_length=64),
+        ),
+        migrations.RemoveConstraint(
+            model_name='gatewayconfigpush',
+            name='cp_config_push_status_valid',
+        ),
+        migrations.AlterField(
+            model_name='gatewayconfigpush',
+            name='status',
+            field=models.CharField(choices=[('pending', 'Waiting for the worker'), ('applied', 'Applied by the gateway'), ('refused', 'Refused by the gateway'), ('failed', 'Not sent')], default='pending', max_length=10),
+        ),
+        migrations.AddConstraint(
+            model_name='gatewayconfigpush',
+            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['pending', 'applied', 'refused', 'failed'])), name='cp_config_push_status_valid'),
+        ),
+        migrations.RunPython(fail_work_without_a_task, migrations.RunPython.noop),
     ]

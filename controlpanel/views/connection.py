@@ -11,6 +11,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from controlpanel.background.state import task_state
 from controlpanel.models import GatewayConfigPush, GatewayLink
 from controlpanel.permissions import Capability, get_gateway_for_user, has_recent_auth
 from controlpanel.services.gateway_links import config_push_create, gateway_credentials_set, link_for
@@ -43,11 +44,14 @@ class ConfigPushForm(forms.Form):
 def _context(access, **extra) -> dict:
     gateway = access.gateway
     link = link_for(gateway)
+    pushes = list(GatewayConfigPush.objects.filter(gateway=gateway).select_related("created_by")[:10])
+    for push in pushes:  # a push still waiting may have failed attempts to show
+        push.task = task_state(push.task_id) if push.status == "pending" else None
     return {
         "access": access,
         "gateway": gateway,
         "link": link,
-        "pushes": GatewayConfigPush.objects.filter(gateway=gateway).select_related("created_by")[:10],
+        "pushes": pushes,
         "credentials_form": CredentialsForm(initial={"ws_url": gateway.ws_url, "kind": link.secret_kind}),
         "push_form": ConfigPushForm(initial={"base_hash": link.remote_config_hash}),
         **extra,

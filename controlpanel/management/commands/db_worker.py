@@ -16,7 +16,7 @@ from django.core.management.base import CommandError
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV, run_with_reloader
 from django_tasks_db.management.commands import db_worker as upstream
 
-from controlpanel.background.worker import PanelWorker
+from controlpanel.background.worker import GATEWAY_QUEUE, PanelWorker
 
 
 class Command(upstream.Command):
@@ -46,6 +46,12 @@ class Command(upstream.Command):
         excluded = exclude_queues.split(",") if exclude_queues else []
         if excluded and "*" not in queue_names:
             raise CommandError("--exclude-queues can only be used with --queue-name=*")
+        if GATEWAY_QUEUE in queue_names:
+            raise CommandError(
+                f"the {GATEWAY_QUEUE!r} queue is run by gateway_worker, which holds the connections"
+            )
+        if "*" in queue_names:
+            excluded.append(GATEWAY_QUEUE)
         worker = PanelWorker(
             queue_names=queue_names,
             excluded_queue_names=excluded,
