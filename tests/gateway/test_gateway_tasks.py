@@ -47,7 +47,9 @@ def run_gateway_tasks(gateway_id: int, conn: StandIn) -> None:
 
 
 def push(gateway, user) -> GatewayConfigPush:
-    return config_push_create(gateway=gateway, patch='{logging: {level: "debug"}}', base_hash="h1", actor=user)
+    return config_push_create(
+        gateway=gateway, patch='{logging: {level: "debug"}}', base_hash="h1", actor=user
+    )
 
 
 def test_a_push_is_sent_by_the_worker_holding_the_gateway_and_recorded_once(alpha, bravo, alice, charlie):
