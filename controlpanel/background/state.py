@@ -11,7 +11,7 @@ from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult, get_date_max
 
-from .worker import _max_attempts
+from .worker import max_attempts_of
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ def task_state(task_id: str) -> TaskState | None:
     return TaskState(
         status=row.status,
         attempts=len(row.worker_ids),
-        max_attempts=_max_attempts(row),
+        max_attempts=max_attempts_of(row),
         last_error=error,
         retry_at=row.run_after if row.run_after != get_date_max() else None,
         workers_alive=workers_alive(),

@@ -41,7 +41,7 @@ class WorkerLost(Exception):
     """The worker running the task stopped sending heartbeats (killed, crashed, or cut off)."""
 
 
-def _max_attempts(row: DBTaskResult) -> int:
+def max_attempts_of(row: DBTaskResult) -> int:
     try:
         task = row.task
     except Exception:  # the task's code is gone or renamed: no point in running it again
@@ -71,7 +71,7 @@ def task_failed(
     """
     now = now or timezone.now()
     attempts = len(row.worker_ids)
-    retry = attempts < _max_attempts(row)
+    retry = attempts < max_attempts_of(row)
     fields = {"exception_class_path": error_class, "traceback": error, "return_value": None}
     if retry:
         delay = row.task.delay_after(attempts) if backoff else timedelta(0)
@@ -89,7 +89,7 @@ def task_failed(
         if retry:
             log.warning(
                 "task %s %s: attempt %d of %d failed (%s); retrying at %s",
-                row.task_path, row.id, attempts, _max_attempts(row), summary, row.run_after,
+                row.task_path, row.id, attempts, max_attempts_of(row), summary, row.run_after,
             )  # fmt: skip
         else:
             log.error(

@@ -5,7 +5,7 @@ Two ``manage.py db_worker`` processes share the database (SQLite file, or Postgr
 CP_TEST_DATABASE_URL is set: the scale-out shape). The first audit child hangs (the audit's command
 prefix, CP_AUDIT_EXEC_PREFIX, is a script that sleeps on its first call); the worker running it is
 killed with its process group, as a container or a machine dies. Heartbeats every second, a worker
-counts as lost after 3 s.
+counts as lost after 6 s.
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ def test_a_worker_killed_mid_audit_leaves_the_audit_done_exactly_once(tmp_path, 
     env = server_env(
         tmp_path,
         CP_TASK_HEARTBEAT_SECONDS="1",
-        CP_TASK_WORKER_LOST_SECONDS="3",
+        CP_TASK_WORKER_LOST_SECONDS="6",
         CP_AUDIT_EXEC_PREFIX=f"/bin/sh {script} {marker}",
         **database,
     )
