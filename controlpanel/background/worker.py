@@ -20,13 +20,13 @@ import traceback
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import OperationalError, close_old_connections, connection, transaction
 from django.utils import timezone
 from django_tasks import TaskContext, TaskResultStatus
 from django_tasks.signals import task_finished, task_started
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
-from django_tasks_db.utils import exclusive_transaction
+from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
 from .backend import PanelTask
 from .schedule import schedule_due
@@ -135,10 +135,17 @@ def claim_next(*, worker_id: str, queue_name: str, match: dict | None = None) ->
     tasks = DBTaskResult.objects.ready().filter(queue_name=queue_name)
     for key, value in (match or {}).items():
         tasks = tasks.filter(**{f"args_kwargs__kwargs__{key}": value})
-    with exclusive_transaction(tasks.db):
-        row = tasks.get_locked()
-        if row is not None:
-            row.claim(worker_id)
+    if not tasks.exists():  # the usual answer, without a lock (callers poll every second)
+        return None
+    try:
+        with exclusive_transaction(tasks.db):
+            row = tasks.get_locked()
+            if row is not None:
+                row.claim(worker_id)
+    except OperationalError as exc:
+        if is_locked_database_exception(exc):  # SQLite busy: next time (as db_worker does)
+            return None
+        raise
     return row
 
 

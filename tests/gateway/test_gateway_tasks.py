@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.urls import reverse
@@ -38,12 +39,17 @@ class StandIn:
 
 
 def run_gateway_tasks(gateway_id: int, conn: StandIn) -> None:
-    """One round of the gateway worker's task loop for ``gateway_id``, on ``conn``."""
+    """One round of the gateway worker's task loop for ``gateway_id``, on ``conn``.
+
+    On a fresh loop in its own thread: Playwright may leave this thread's loop running.
+    """
     db = Db()
-    try:
-        asyncio.run(GatewaySession(gateway_id, db, worker_id="gw-test")._run_tasks(conn))
-    finally:
-        db.close()
+    with ThreadPoolExecutor(1) as pool:
+        try:
+            session = GatewaySession(gateway_id, db, worker_id="gw-test")
+            pool.submit(asyncio.run, session._run_tasks(conn)).result()
+        finally:
+            db.close()
 
 
 def push(gateway, user) -> GatewayConfigPush:
