@@ -22,7 +22,16 @@ from __future__ import annotations
 
 from django_tasks import TaskContext, TaskResult, TaskResultStatus, task
 
+from .backend import last_error
 from .enqueue import enqueue_on_commit
 from .schedule import periodic
 
-__all__ = ["TaskContext", "TaskResult", "TaskResultStatus", "enqueue_on_commit", "periodic", "task"]
+__all__ = [
+    "TaskContext",
+    "TaskResult",
+    "TaskResultStatus",
+    "enqueue_on_commit",
+    "last_error",
+    "periodic",
+    "task",
+]

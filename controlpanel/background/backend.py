@@ -36,6 +36,16 @@ class PanelTask(Task):
         return timedelta(seconds=min(self.retry_delay * 2 ** max(attempt - 1, 0), RETRY_DELAY_MAX))
 
 
+def error_line(traceback: str) -> str:
+    """The last line of a traceback ("ValueError: ..."): what the pages and the logs show."""
+    return traceback.strip().splitlines()[-1] if traceback.strip() else ""
+
+
+def last_error(result: TaskResult) -> str:
+    """The last error of a task result (for ``on_give_up`` hooks), or "unknown error"."""
+    return (error_line(result.errors[-1].traceback) if result.errors else "") or "unknown error"
+
+
 class DatabaseBackend(_DatabaseBackend):
     task_class = PanelTask
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult, get_date_max
 
+from .backend import error_line
 from .worker import max_attempts_of
 
 
@@ -42,12 +43,11 @@ def task_state(task_id: str) -> TaskState | None:
     row = DBTaskResult.objects.filter(id=task_id).first()
     if row is None:
         return None
-    error = row.traceback.strip().splitlines()[-1] if row.traceback.strip() else ""
     return TaskState(
         status=row.status,
         attempts=len(row.worker_ids),
         max_attempts=max_attempts_of(row),
-        last_error=error,
+        last_error=error_line(row.traceback),
         retry_at=row.run_after if row.run_after != get_date_max() else None,
         workers_alive=workers_alive(),
     )

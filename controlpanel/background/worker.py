@@ -28,7 +28,7 @@ from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
-from .backend import PanelTask
+from .backend import PanelTask, error_line
 from .schedule import schedule_due
 
 log = logging.getLogger("controlpanel.background")
@@ -85,7 +85,7 @@ def task_failed(
         if not claimed:
             return False
         row.refresh_from_db()
-        summary = error.strip().splitlines()[-1] if error.strip() else error_class
+        summary = error_line(error) or error_class
         if retry:
             log.warning(
                 "task %s %s: attempt %d of %d failed (%s); retrying at %s",

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from controlpanel.background import TaskContext, TaskResult, task
+from controlpanel.background import TaskContext, TaskResult, last_error, task
 
 
 def _gave_up(result: TaskResult) -> None:
-    error = result.errors[-1].traceback.strip().splitlines()[-1] if result.errors else "unknown error"
     from controlpanel.services.audits import audit_run_abandon
 
-    audit_run_abandon(run_id=result.kwargs["run_id"], error=error, attempts=result.attempts)
+    audit_run_abandon(run_id=result.kwargs["run_id"], error=last_error(result), attempts=result.attempts)
 
 
 @task(takes_context=True, max_attempts=3, retry_delay=5, on_give_up=_gave_up)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from controlpanel.background import TaskResult, task
+from controlpanel.background import TaskResult, last_error, task
 from controlpanel.background.worker import GATEWAY_QUEUE
 
 if TYPE_CHECKING:
@@ -18,9 +18,9 @@ if TYPE_CHECKING:
 def _push_gave_up(result: TaskResult) -> None:
     from controlpanel.services.gateway_links import config_push_abandon
 
-    error = result.errors[-1].traceback.strip().splitlines()[-1] if result.errors else "unknown error"
     config_push_abandon(
-        push_id=result.kwargs["push_id"], error=f"Not sent after {result.attempts} attempt(s): {error}"
+        push_id=result.kwargs["push_id"],
+        error=f"Not sent after {result.attempts} attempt(s): {last_error(result)}",
     )
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from controlpanel.background import TaskContext, task
+from controlpanel.background import TaskContext, last_error, task
 
 GAVE_UP: list[tuple[str, int, str]] = []  # (task id, attempts, last error line)
 
 
 def _record(result) -> None:
-    GAVE_UP.append((result.id, result.attempts, result.errors[-1].traceback.strip().splitlines()[-1]))
+    GAVE_UP.append((result.id, result.attempts, last_error(result)))
 
 
 @task()

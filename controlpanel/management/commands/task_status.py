@@ -15,11 +15,8 @@ from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+from controlpanel.background.backend import error_line
 from controlpanel.models import TaskWorker
-
-
-def _last_line(text: str) -> str:
-    return text.strip().splitlines()[-1] if text.strip() else ""
 
 
 class Command(BaseCommand):
@@ -50,7 +47,7 @@ class Command(BaseCommand):
                 when = row.finished_at if row.status == TaskResultStatus.FAILED else row.run_after
                 self.stdout.write(
                     f"  {row.id}  {row.task_path}  attempts {len(row.worker_ids)}  {when:%Y-%m-%d %H:%M:%S}"
-                    f"\n      {_last_line(row.traceback)}"
+                    f"\n      {error_line(row.traceback)}"
                 )
         if failed.exists():
             sys.exit(1)
