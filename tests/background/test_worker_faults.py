@@ -82,7 +82,7 @@ def database(request, tmp_path):
         yield {}
         return
     if not (DB_URL and os.environ.get("DATABASE_URL")):
-        pytest.skip("runs in the PostgreSQL pass (make test: DATABASE_URL=$CP_TEST_DATABASE_URL pytest -m postgres)")
+        pytest.skip("runs in the PostgreSQL pass (DATABASE_URL=$CP_TEST_DATABASE_URL pytest -m postgres)")
     with servers.scratch_database(DB_URL, "cp_tasks") as url:
         yield {"DATABASE_URL": url}
 
