@@ -9,10 +9,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from controlpanel.models import GatewayConfigPush, GatewayLink
-from controlpanel.permissions import Capability, get_gateway_for_user, has_recent_auth
+from controlpanel.permissions import Capability, get_gateway_for_user, require_recent_auth
 from controlpanel.services.gateway_links import config_push_create, gateway_credentials_set, link_for
 
 
@@ -62,13 +63,16 @@ def gateway_connection(request, code: UUID) -> HttpResponse:
     return render(request, "gateways/connection.html", _context(access))
 
 
+def _connection_page(request, code: UUID) -> str:
+    return reverse("gateway-connection", kwargs={"code": code})
+
+
 @login_required
+@require_recent_auth(next_url=_connection_page)
 @require_POST
 def gateway_credentials(request, code: UUID) -> HttpResponse:
     """Set the URL and replace the shared secret (owners, with a recent password check)."""
     access = get_gateway_for_user(request.user, code, need=Capability.SECRETS)
-    if not has_recent_auth(request.session):
-        return redirect(f"/reauth/?next=/gateways/{code}/connection/")
     form = CredentialsForm(request.POST)
     if not form.is_valid():
         return render(
@@ -86,12 +90,11 @@ def gateway_credentials(request, code: UUID) -> HttpResponse:
 
 
 @login_required
+@require_recent_auth(next_url=_connection_page)
 @require_POST
 def gateway_config_push(request, code: UUID) -> HttpResponse:
     """Queue a config patch for the live gateway, guarded by the hash the owner saw."""
     access = get_gateway_for_user(request.user, code, need=Capability.CONFIG)
-    if not has_recent_auth(request.session):
-        return redirect(f"/reauth/?next=/gateways/{code}/connection/")
     form = ConfigPushForm(request.POST)
     if not form.is_valid():
         return render(request, "gateways/connection.html", _context(access, push_form=form), status=400)
