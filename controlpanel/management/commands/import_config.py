@@ -50,7 +50,8 @@ class Command(BaseCommand):
             except get_user_model().DoesNotExist as exc:
                 raise CommandError(f"--owner: no user {opts['owner']!r}") from exc
 
-        existing = Gateway.objects.filter(name=name).first()
+        # A dry run only validates: it needs no database (nor a name that exists).
+        existing = None if opts["dry_run"] else Gateway.objects.filter(name=name).first()
         outcome = gateway_import_config(
             text=text, env=env, name=name, gateway=existing, actor=owner, dry_run=opts["dry_run"]
         )
