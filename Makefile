@@ -47,7 +47,7 @@ run: setup
 	@$(PY) manage.py gateway_worker & WORKER=$$!; \
 	$(PY) manage.py alerts_tick & TICK=$$!; \
 	trap 'kill $$WORKER $$TICK 2>/dev/null; wait $$WORKER $$TICK' EXIT INT TERM; \
-	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) controlpanel.asgi:application
+	$(PY) -m controlpanel.serve -b $(HOST) -p $(PORT) controlpanel.asgi:application
 
 test: install-test
 	mkdir -p var

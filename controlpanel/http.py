@@ -1,5 +1,5 @@
 """Request plumbing shared by the views: typed htmx requests, the bearer-token parser, the bounded body
-reader and the JSON body parser of the API and ingest views.
+reader and the JSON body parser of the API and ingest views, and file downloads.
 
 Each answers bad input with ``BadRequest`` (a status and a one-line message naming what is wrong), never
 with an exception that becomes a 500.
@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.utils.http import content_disposition_header
 from django_htmx.middleware import HtmxDetails
 
 from controlpanel.lib import jsonlimits
@@ -93,3 +94,10 @@ def read_json(request: HttpRequest, *, limit: int, max_depth: int = jsonlimits.M
     if request.content_type != "application/json":
         raise BadRequest(415, "Send the body as application/json.")
     return parse_json(read_body(request, limit=limit), max_depth=max_depth)
+
+
+def attachment(response: HttpResponse, filename: str) -> HttpResponse:
+    """Make ``response`` a download named ``filename``, encoded per RFC 6266 (``filename*=utf-8''…``
+    when the name is not plain printable ASCII), so no name can break or extend the header."""
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response

@@ -25,7 +25,12 @@ from controlpanel.http import ApiHttpRequest, BadRequest, bearer_token, read_jso
 from controlpanel.models import Gateway
 from controlpanel.permissions import Capability, get_gateway_for_user, require_recent_auth
 from controlpanel.services.api_tokens import api_token_authenticate
-from controlpanel.services.gateways import GatewayNameTaken, gateway_import_config
+from controlpanel.services.gateways import (
+    GatewayNameInvalid,
+    GatewayNameTaken,
+    gateway_import_config,
+    gateway_name_clean,
+)
 
 
 class ApiError(Exception):
@@ -150,11 +155,15 @@ def config_validate(request: HttpRequest) -> HttpResponse:
 def gateway_create(request: HttpRequest) -> HttpResponse:
     body = _json_body(request, {"name", "config", "env"})
     name = body.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise ApiError(400, "expected a non-empty string", path="name")
+    if not isinstance(name, str):
+        raise ApiError(400, "expected a string", path="name")
+    try:
+        name = gateway_name_clean(name)  # the web form's rule, before anything else is looked at
+    except GatewayNameInvalid as exc:
+        raise ApiError(400, str(exc), path="name") from None
     config, env = _config_fields(body)
     try:
-        outcome = gateway_import_config(text=config, env=env, name=name.strip(), actor=request.user)
+        outcome = gateway_import_config(text=config, env=env, name=name, actor=request.user)
     except GatewayNameTaken as exc:
         raise ApiError(409, "A gateway with this name already exists.", path="name") from exc
     if outcome.gateway is None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import difflib
 import json
 from uuid import UUID
@@ -15,7 +14,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from controlpanel import selectors
-from controlpanel.http import HtmxHttpRequest
+from controlpanel.http import HtmxHttpRequest, attachment
+from controlpanel.lib import csvsafe
 from controlpanel.lib.triage import triage_group
 from controlpanel.models import AuditRun, AuditSuppression, Gateway
 from controlpanel.openclaw import load_config
@@ -78,7 +78,7 @@ def audit_export(request, code: UUID, fmt: str) -> HttpResponse:
         response = HttpResponse(json.dumps(run.report, indent=2), content_type="application/json")
     elif fmt == "csv":
         response = HttpResponse(content_type="text/csv")
-        writer = csv.writer(response)
+        writer = csvsafe.writer(response)
         writer.writerow(["checkId", "severity", "title", "detail", "remediation", "configPath", "suppressed"])
         for f in run.findings.all():
             writer.writerow(
@@ -86,8 +86,7 @@ def audit_export(request, code: UUID, fmt: str) -> HttpResponse:
             )
     else:
         raise Http404("Export as json or csv.")
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return attachment(response, name)
 
 
 @login_required

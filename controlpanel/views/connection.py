@@ -14,7 +14,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from controlpanel.models import GatewayConfigPush, GatewayLink
 from controlpanel.permissions import Capability, get_gateway_for_user, require_recent_auth
-from controlpanel.services.gateway_links import config_push_create, gateway_credentials_set, link_for
+from controlpanel.services.gateway_links import (
+    GatewayUrlInvalid,
+    config_push_create,
+    gateway_credentials_set,
+    link_for,
+    ws_url_clean,
+)
 
 
 class CredentialsForm(forms.Form):
@@ -26,10 +32,10 @@ class CredentialsForm(forms.Form):
     )
 
     def clean_ws_url(self) -> str:
-        url = self.cleaned_data["ws_url"].strip()
-        if not url.startswith(("ws://", "wss://")):
-            raise forms.ValidationError("Use a ws:// or wss:// URL, e.g. ws://127.0.0.1:18789")
-        return url
+        try:
+            return ws_url_clean(self.cleaned_data["ws_url"])
+        except GatewayUrlInvalid as exc:
+            raise forms.ValidationError(str(exc)) from None
 
 
 class ConfigPushForm(forms.Form):
@@ -49,7 +55,9 @@ def _context(access, **extra) -> dict:
         "gateway": gateway,
         "link": link,
         "pushes": GatewayConfigPush.objects.filter(gateway=gateway).select_related("created_by")[:10],
-        "credentials_form": CredentialsForm(initial={"ws_url": gateway.ws_url, "kind": link.secret_kind}),
+        "credentials_form": CredentialsForm(
+            initial={"ws_url": gateway.ws_url_shown, "kind": link.secret_kind}
+        ),
         "push_form": ConfigPushForm(initial={"base_hash": link.remote_config_hash}),
         **extra,
     }

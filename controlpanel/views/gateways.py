@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from uuid import UUID
 
@@ -14,7 +13,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from controlpanel import selectors
 from controlpanel.forms import ConfigImportForm
-from controlpanel.http import HtmxHttpRequest
+from controlpanel.http import HtmxHttpRequest, attachment
+from controlpanel.lib import csvsafe
 from controlpanel.openclaw import load_config
 from controlpanel.permissions import Capability, get_gateway_for_user, require_recent_auth
 from controlpanel.services.gateways import (
@@ -142,7 +142,7 @@ def gateway_export(request, code: UUID) -> HttpResponse:
     """Download the config as imported (owners only: a file may hold literal secrets)."""
     access = get_gateway_for_user(request.user, code, need=Capability.CONFIG)
     response = HttpResponse(gateway_export_config(gateway=access.gateway), content_type="application/json5")
-    response["Content-Disposition"] = f'attachment; filename="{access.gateway.name}.openclaw.json"'
+    attachment(response, f"{access.gateway.name}.openclaw.json")
     response["Cache-Control"] = "no-store"
     return response
 
@@ -188,11 +188,10 @@ def activity_export(request, code: UUID, fmt: str) -> HttpResponse:
         response = HttpResponse(json.dumps(rows, indent=2), content_type="application/json")
     elif fmt == "csv":
         response = HttpResponse(content_type="text/csv")
-        writer = csv.DictWriter(response, fieldnames=list(rows[0]) if rows else ["seq"])
-        writer.writeheader()
+        writer = csvsafe.writer(response)
+        writer.writerow(list(rows[0]) if rows else ["seq"])
         for row in rows:
-            writer.writerow({k: json.dumps(v) if isinstance(v, dict | list) else v for k, v in row.items()})
+            writer.writerow(json.dumps(v) if isinstance(v, dict | list) else v for v in row.values())
     else:
         raise Http404("Export as json or csv.")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return attachment(response, filename)
