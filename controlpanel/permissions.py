@@ -157,8 +157,10 @@ def require_recent_auth(
 
     Without recent authentication nothing runs and the answer is: a page → 302 to
     ``/reauth/?next=…``; an htmx request → ``HX-Redirect`` there; the JSON API (session-authenticated)
-    → 403 ``{"error", "code": "recent_auth_required", "reauth"}``. Put it under ``@login_required`` (or
-    ``@api_view``), so anonymous callers get the login page or 401 first::
+    → 403 ``{"error", "code": "recent_auth_required", "reauth"}``. The prompt comes before the view's
+    role check and is the same for any gateway code, so it reveals nothing; the role check runs after
+    it. Put it under ``@login_required`` (or ``@api_view``), so anonymous callers get the login page or
+    401 first::
 
         @login_required
         @require_recent_auth
