@@ -46,14 +46,14 @@ class Command(BaseCommand):
                 self.style.SUCCESS(
                     f"\nCreated the first account.\n  username: {user.get_username()}\n"
                     f"  password: {password}\n"
-                    "This password is shown once; change it with: python manage.py changepassword "
+                    "This password is shown once; change it with: .venv/bin/python manage.py changepassword "
                     f"{user.get_username()}\n"
                 )
             )
         else:
             self.stdout.write(
                 "Accounts exist already: log in with yours "
-                "(forgotten password: python manage.py changepassword USERNAME)."
+                "(forgotten password: .venv/bin/python manage.py changepassword USERNAME)."
             )
 
     def _banner(self, url: str, username: str, password: str | None) -> str:
