@@ -2,7 +2,9 @@
 
 The rule: a user sees a gateway only through a membership (``Gateway.objects.visible_to``); an
 outsider gets 404, never 403, so gateway codes cannot be probed. Inside, the membership's role must
-include the capability's minimum role, else 403.
+include the capability's minimum role, else 403. With CP_REQUIRE_OWNER_2FA, the owner-only
+capabilities also need a second factor verified in this session (or an API token created in such a
+session), else 403 saying so: an owner without one acts as an admin.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from uuid import UUID
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
@@ -41,6 +44,23 @@ WHY_NOT: dict[Role, str] = {
     Role.ADMIN: "Only admins and owners of this gateway may do this.",
     Role.OWNER: "Only owners of this gateway may do this.",
 }
+NEEDS_SECOND_FACTOR = (
+    "Owners need a second factor for this: set up two-factor authentication on your account page "
+    "(or confirm your code there), then try again."
+)
+
+
+class SecondFactorRequired(PermissionDenied):
+    """An owner-only action without a second factor while CP_REQUIRE_OWNER_2FA is on."""
+
+
+def second_factor_needed(user, capability: Capability) -> bool:
+    """Whether ``capability`` is refused to ``user`` for want of a second factor (the panel setting)."""
+    if not settings.CP_REQUIRE_OWNER_2FA or MIN_ROLE[capability] != Role.OWNER:
+        return False
+    from controlpanel.authn.second_factor import is_verified
+
+    return not is_verified(user)
 
 
 def role_allows(role: Role | str | None, capability: Capability) -> bool:
@@ -53,12 +73,21 @@ class GatewayAccess:
 
     gateway: Gateway
     role: Role
+    lacks_second_factor: bool = False  # owner-only capabilities refused until a code is verified
 
     def can(self, capability: Capability | str) -> bool:
-        return role_allows(self.role, Capability(capability))
+        capability = Capability(capability)
+        if self.lacks_second_factor and MIN_ROLE[capability] == Role.OWNER:
+            return False
+        return role_allows(self.role, capability)
 
     def why_not(self, capability: Capability | str) -> str:
-        return "" if self.can(capability) else WHY_NOT[MIN_ROLE[Capability(capability)]]
+        capability = Capability(capability)
+        if self.can(capability):
+            return ""
+        if role_allows(self.role, capability):
+            return NEEDS_SECOND_FACTOR
+        return WHY_NOT[MIN_ROLE[capability]]
 
     @property
     def caps(self) -> dict[str, bool]:
@@ -72,8 +101,15 @@ def get_gateway_for_user(user, code: UUID | str, *, need: Capability = Capabilit
     gateway = Gateway.objects.with_user_role(user).filter(code=code).first()
     if gateway is None:
         raise Http404("No such gateway.")
-    access = GatewayAccess(gateway=gateway, role=Role(gateway.user_role))
+    role = Role(gateway.user_role)
+    access = GatewayAccess(
+        gateway=gateway,
+        role=role,
+        lacks_second_factor=role == Role.OWNER and second_factor_needed(user, Capability.CONFIG),
+    )
     if not access.can(need):
+        if access.lacks_second_factor and role_allows(role, need):
+            raise SecondFactorRequired(NEEDS_SECOND_FACTOR)
         raise PermissionDenied(access.why_not(need))
     return access
 

@@ -1,6 +1,6 @@
 """The panel's models, one module per area; import them from here."""
 
-from .accounts import ApiToken
+from .accounts import ApiToken, ExternalIdentity, Invitation
 from .activity import ActivityChainHead, ActivityEvent
 from .agents import Agent, ChannelAccount
 from .alerts import Alert, AlertEvent, DenialWindow, GatewayAlertState, MemorySample, Silence
@@ -28,6 +28,7 @@ __all__ = [
     "DenialWindow",
     "Device",
     "ExecApprovalRequest",
+    "ExternalIdentity",
     "Gateway",
     "GatewayAlertState",
     "GatewayConfigPush",
@@ -35,6 +36,7 @@ __all__ = [
     "GatewayMembership",
     "GatewayMemoryPolicy",
     "IngestToken",
+    "Invitation",
     "MemorySample",
     "PairingRequest",
     "PluginManifest",

@@ -1,8 +1,10 @@
-"""Every URL x {anonymous, outsider, viewer, admin, owner}.
+"""Every URL x {anonymous, outsider, viewer, admin, owner, owner without / with a second factor}.
 
 Anonymous: login redirect (pages) or 401 (API). Outsider: 404 on anything of a gateway it is not a
-member of. Each role: success when its role includes the page's minimum role, else 403. The first
-test makes sure no URL escapes the table.
+member of. Each role: success when its role includes the page's minimum role, else 403. With
+CP_REQUIRE_OWNER_2FA on, an owner whose session has no second factor gets 403 on every owner-only
+page and write (and acts as an admin elsewhere); one verified with a code is an owner. The first test
+makes sure no URL escapes the table.
 """
 
 from __future__ import annotations
@@ -12,8 +14,11 @@ from dataclasses import dataclass, field
 
 import pytest
 from django.urls import get_resolver, reverse
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from controlpanel.models import AuditRun, AuditSuppression, Device, Role
+from controlpanel.services.invitations import invitation_create
 from controlpanel.services.ingest_tokens import ingest_token_create
 from tests.alerts.conftest import make_alert
 from tests.conftest import MINIMAL_CONFIG, TEST_ENV, client_for, make_exec, make_pairing
@@ -99,6 +104,9 @@ CASES = [
     Case("member-list", min_role=Role.OWNER),
     Case("member-list", "post", min_role=Role.OWNER, data={"username": "charlie", "role": "viewer"}),
     Case("member-remove", "post", min_role=Role.OWNER, extra=("member",)),
+    Case("member-invite", "post", min_role=Role.OWNER, data={"role": "viewer", "email": ""}),
+    Case("invitation-revoke", "post", min_role=Role.OWNER, extra=("invitation",)),
+    Case("gateway-tags", "post", min_role=Role.OWNER, data={"tags": "prod"}),
     Case("approvals-inbox", min_role=None),
     Case("approvals-badge", min_role=None),
     Case("reauth", min_role=None),
@@ -115,6 +123,12 @@ CASES = [
         data={"ws_url": "ws://127.0.0.1:18789", "kind": "token", "secret": "s3cret-token"},
     ),
     Case("gateway-config-push", "post", min_role=Role.OWNER, data={"patch": "{}", "base_hash": "h"}),
+    Case("account", min_role=None),
+    Case("account-password", min_role=None),
+    Case("account-password", "post", min_role=None, data={"old_password": "wrong"}),
+    Case("account-two-factor", min_role=None),
+    Case("account-two-factor", "post", min_role=None, data={"action": "enable", "code": "000000"}),
+    Case("account-people", min_role=None),
     Case("account-tokens", min_role=None),
     Case("account-tokens", "post", min_role=None, data={"name": "script"}),
     Case("api-gateways", min_role=None),
@@ -125,13 +139,19 @@ CASES = [
 ]
 EXEMPT = {
     "login",  # the authentication pages themselves
+    "login-code",  # the second step of a password login: tests/identity/test_two_factor.py
     "logout",
+    "oidc_authentication_init",  # single sign-on: tests/identity/test_oidc.py
+    "oidc_authentication_callback",
+    "invitation-accept",  # the link's token is the credential: tests/identity/test_invitations.py
     "api-openapi",  # public: the API's description, no data (tests/security/test_api_schema.py)
     "account-token-revoke",  # per user, not per gateway: tests/security/test_api_tokens.py
 }
 # Authenticated by an ingest token, not a session: tests/alerts/test_ingest_api.py covers its auth.
 EXEMPT |= {"api-ingest-events"}
-PERSONAS = ["anonymous", "outsider", "viewer", "admin", "owner"]
+# Owner creating accounts (POST account-people) depends on which gateway is chosen:
+# tests/identity/test_accounts.py::test_only_owners_create_accounts_on_their_own_gateways
+PERSONAS = ["anonymous", "outsider", "viewer", "admin", "owner", "owner_no_2fa", "owner_2fa"]
 
 
 def test_every_url_is_in_the_matrix():
@@ -164,6 +184,8 @@ def _url(case: Case, gateway, vera) -> str:
         kwargs["pk"] = make_alert(gateway).pk
     if "ingest_token" in case.extra:
         kwargs["pk"] = ingest_token_create(gateway=gateway, name="t", actor=None)[0].pk
+    if "invitation" in case.extra:
+        kwargs["pk"] = invitation_create(gateway=gateway, role=Role.VIEWER, actor=None)[0].pk
     if "json" in case.extra:
         kwargs["fmt"] = "json"
     return reverse(case.name, kwargs=kwargs)
@@ -184,17 +206,30 @@ def _expected(case: Case, persona: str) -> int | str:
         return "ok"
     if persona == "outsider":
         return 404
-    role = {"viewer": Role.VIEWER, "admin": Role.ADMIN, "owner": Role.OWNER}[persona]
+    if persona == "owner_no_2fa":
+        return 403 if case.min_role == Role.OWNER else "ok"
+    role = {"viewer": Role.VIEWER, "admin": Role.ADMIN, "owner": Role.OWNER, "owner_2fa": Role.OWNER}[persona]
     return "ok" if role.includes(case.min_role) else 403
+
+
+def _client(user, persona: str):
+    client = client_for(user)
+    if persona == "owner_2fa":  # a code was accepted in this session (django_otp.login)
+        device = TOTPDevice.objects.create(user=user, name="app", confirmed=True)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return client
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.method}:{c.name}")
-def test_access(case: Case, persona: str, alpha, alice, bob, vera, charlie, bravo):
-    user = {"anonymous": None, "outsider": charlie, "viewer": vera, "admin": bob, "owner": alice}[persona]
+def test_access(case: Case, persona: str, alpha, alice, bob, vera, charlie, bravo, settings):
+    user = {"anonymous": None, "outsider": charlie, "viewer": vera, "admin": bob}.get(persona, alice)
+    settings.CP_REQUIRE_OWNER_2FA = persona in ("owner_no_2fa", "owner_2fa")
     url = _url(case, alpha, vera)
-    response = _request(client_for(user), case, url)
+    response = _request(_client(user, persona), case, url)
     expected = _expected(case, persona)
     if expected == "login":
         assert response.status_code == 302
