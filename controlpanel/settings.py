@@ -337,6 +337,18 @@ OIDC_TIMEOUT = 10
 OIDC_OP_LOGOUT_URL_METHOD = "controlpanel.authn.oidc.provider_logout_url"
 LOGIN_REDIRECT_URL_FAILURE = "/login/?sso=failed"
 
+
+def with_form_action(policy: dict, url: str) -> dict:
+    """``policy`` allowing ``url``'s origin as a form target: logging out (a form) redirects to the
+    provider's end-session page, and CSP's form-action also covers a form's redirects."""
+    origin = f"{urlparse(url).scheme}://{urlparse(url).netloc}"
+    directives = {**policy["DIRECTIVES"], "form-action": [*policy["DIRECTIVES"]["form-action"], origin]}
+    return {**policy, "DIRECTIVES": directives}
+
+
+if CP_OIDC_ISSUER:
+    CONTENT_SECURITY_POLICY = with_form_action(CONTENT_SECURITY_POLICY, CP_OIDC_ISSUER)
+
 # IdP (and proxy) groups -> roles per gateway, re-evaluated at each sign-in: GROUP=ROLE@tag:T|name:N|*
 try:
     CP_IDP_GROUP_ROLES = parse_rules(envstr("CP_IDP_GROUP_ROLES"))

@@ -69,6 +69,26 @@ class PanelOIDCBackend(OIDCAuthenticationBackend):
         self.OIDC_RP_IDP_SIGN_KEY = None
         return super().authenticate(request, **kwargs)
 
+    def retrieve_matching_jwk(self, token):
+        """The provider's key for this token. A token without ``kid`` is accepted only when the JWKS
+        holds exactly one signing key for the algorithm (the spec allows leaving ``kid`` out then)."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.InvalidTokenError as exc:
+            raise SuspiciousOperation(f"id_token refused: {exc}") from exc
+        if "kid" in header:
+            return super().retrieve_matching_jwk(token)
+        response = requests.get(self.OIDC_OP_JWKS_ENDPOINT, timeout=settings.OIDC_TIMEOUT)
+        response.raise_for_status()
+        keys = [
+            k
+            for k in response.json().get("keys", [])
+            if k.get("use", "sig") == "sig" and k.get("alg", self.OIDC_RP_SIGN_ALGO) == self.OIDC_RP_SIGN_ALGO
+        ]
+        if len(keys) != 1:
+            raise SuspiciousOperation("id_token refused: it names no key (kid) and the provider has several")
+        return jwt.PyJWK(keys[0])
+
     def _verify_jws(self, payload, key):
         """Signature, algorithm, expiry, audience, issuer and the required claims, or refused."""
         try:

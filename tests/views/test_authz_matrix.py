@@ -18,8 +18,8 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from controlpanel.models import AuditRun, AuditSuppression, Device, Role
-from controlpanel.services.invitations import invitation_create
 from controlpanel.services.ingest_tokens import ingest_token_create
+from controlpanel.services.invitations import invitation_create
 from tests.alerts.conftest import make_alert
 from tests.conftest import MINIMAL_CONFIG, TEST_ENV, client_for, make_exec, make_pairing
 
