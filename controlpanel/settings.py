@@ -335,7 +335,6 @@ OIDC_USE_PKCE = True
 OIDC_STORE_ID_TOKEN = True  # the id_token_hint of the provider's logout
 OIDC_TIMEOUT = 10
 OIDC_OP_LOGOUT_URL_METHOD = "controlpanel.authn.oidc.provider_logout_url"
-LOGIN_REDIRECT_URL_FAILURE = "/login/?sso=failed"
 
 
 def with_form_action(policy: dict, url: str) -> dict:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+
+import django_otp
 import segno
 from django.conf import settings
 from django.contrib import messages
@@ -10,7 +13,9 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -18,7 +23,7 @@ from controlpanel.authn import SESSION_AUTH_SOURCE
 from controlpanel.authn.second_factor import has_second_factor, is_verified, recovery_codes_left, verify_code
 from controlpanel.forms import CodeForm, UserCreateForm
 from controlpanel.models import ApiToken, Gateway, Invitation, Role
-from controlpanel.permissions import has_recent_auth, mark_recent_auth
+from controlpanel.permissions import Capability, get_gateway_for_user, has_recent_auth, mark_recent_auth
 from controlpanel.services import accounts as svc
 from controlpanel.services.api_tokens import api_token_create, api_token_revoke
 
@@ -37,8 +42,6 @@ def _render(request, template: str, section: str, context: dict, status: int = 2
 
 
 def _reauth(request, next_name: str) -> HttpResponse:
-    from django.urls import reverse
-
     return redirect(f"{reverse('reauth')}?next={reverse(next_name)}")
 
 
@@ -98,13 +101,16 @@ def two_factor(request) -> HttpResponse:
             if verify_code(request, user, form.cleaned_data["code"]):
                 mark_recent_auth(request.session)
                 messages.success(request, "Code accepted: this session is verified.")
-                return redirect(request.POST.get("next") or "account-two-factor")
+                next_url = request.POST.get("next", "")
+                safe = url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()})
+                return redirect(next_url if next_url and safe else "account-two-factor")
             form.add_error("code", "That code is not right (or was used already).")
         if action == "enable" and not enrolled and form.is_valid():
             device = svc.totp_device_pending(user=user)
             if device.verify_token("".join(form.cleaned_data["code"].split())):
                 codes = svc.two_factor_enable(user=user, device=device)
-                verify_code_device(request, device)
+                django_otp.login(request, device)  # the code just checked verifies this session
+                mark_recent_auth(request.session)
                 return _codes_page(request, codes)
             form.add_error(
                 "code", "That code is not right: check the clock of your phone, then try the next one."
@@ -125,16 +131,7 @@ def two_factor(request) -> HttpResponse:
     return _render(request, "account/two_factor.html", "account-two-factor", context)
 
 
-def verify_code_device(request, device) -> None:
-    import django_otp
-
-    django_otp.login(request, device)
-    mark_recent_auth(request.session)
-
-
 def _base32(key: bytes) -> str:
-    import base64
-
     secret = base64.b32encode(key).decode().rstrip("=")
     return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
 
@@ -186,8 +183,6 @@ def people(request) -> HttpResponse:
     if request.method == "POST":
         if not owned.exists():
             return _render(request, "account/people.html", "account-people", {"form": None}, status=403)
-        from controlpanel.permissions import Capability, get_gateway_for_user
-
         if form.is_valid():
             # The owner's right on that gateway, checked as on its Members page (second factor included).
             access = get_gateway_for_user(

@@ -198,3 +198,17 @@ def test_turning_it_off_needs_recent_auth_and_strips_tokens_of_their_standing(al
     client.post("/account/two-factor/", {"action": "disable"})
     assert not TOTPDevice.objects.filter(user=alice).exists()
     assert not ApiToken.objects.get(name="strong").second_factor
+
+
+@pytest.mark.django_db
+def test_verifying_a_session_returns_only_to_this_site(alice):
+    client = _logged_in(alice)
+    enrol(_logged_in(alice), alice)
+    device = TOTPDevice.objects.get(user=alice)
+    with clock(T0 + 600):
+        away = client.post(
+            "/account/two-factor/",
+            {"action": "verify", "code": code_at(device, T0 + 600), "next": "https://evil.example/"},
+        )
+    assert away["Location"] == "/account/two-factor/"
+    assert client.get("/account/").context["verified"] is True
