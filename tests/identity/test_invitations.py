@@ -102,6 +102,7 @@ def test_a_signed_in_user_accepts_and_keeps_a_higher_role(alpha, alice, bob, cha
     assert alpha.memberships.get(user=charlie).role == Role.ADMIN
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_accepts_let_exactly_one_through(alpha, alice, bob, charlie, vera):
     _, token = invitation_create(gateway=alpha, role=Role.OWNER, actor=alice)
