@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from controlpanel.authn import oidc
@@ -83,34 +86,71 @@ OVERFLOW = "document.querySelector('main').scrollWidth - document.querySelector(
 
 
 def test_account_pages_at_desktop_and_phone_widths(browser, live_server):
-    """Screenshots (test-artifacts/screens/) of every page this area adds, and no sideways scrolling."""
-    alice = make_user("alice")
-    gateway = make_gateway("alpha", members={alice: Role.OWNER})
-    _, token = invitation_create(gateway=gateway, role=Role.ADMIN, actor=alice, email="new@example.com")
+    """Screenshots (test-artifacts/screens/) of every page this area adds, in their states, and no
+    sideways scrolling of the page's own content."""
     shots = Path(ARTIFACTS, "screens")
     shots.mkdir(parents=True, exist_ok=True)
-    pages = {
-        "account": "/account/",
-        "account-password": "/account/password/",
-        "account-two-factor": "/account/two-factor/",
-        "account-tokens": "/account/tokens/",
-        "account-people": "/account/people/",
-        "members": f"/gateways/{gateway.code}/members/",
-        "reauth": "/reauth/?next=/account/",
-    }
     for width in WIDTHS:
+        name = f"owner{width}"
+        owner = make_user(name)
+        gateway = make_gateway(f"alpha{width}", members={owner: Role.OWNER})
+        _, token = invitation_create(gateway=gateway, role=Role.ADMIN, actor=owner, email="new@example.com")
         context = browser.new_context(viewport={"width": width, "height": 900})
         page = context.new_page()
-        login(page, live_server, "alice", "pw-alice-long-enough")
-        for name, path in pages.items():
-            page.goto(f"{live_server.url}{path}")
-            page.screenshot(path=str(shots / f"{name}-{width}.png"), full_page=True)
-            # The page's own content (the top bar is the base layout's, tests/browser of the design system).
+
+        def shot(label: str) -> None:
+            page.screenshot(path=str(shots / f"{label}-{width}.png"), full_page=True)
             overflow = page.evaluate(OVERFLOW)
-            assert overflow <= 0, f"{name} at {width}px: content runs {overflow}px past the screen"
+            assert overflow <= 0, f"{label} at {width}px: content runs {overflow}px past the screen"
+
+        login(page, live_server, name, f"pw-{name}-long-enough")
+        pages = {
+            "account": "/account/",
+            "account-password": "/account/password/",
+            "account-two-factor": "/account/two-factor/",
+            "account-tokens": "/account/tokens/",
+            "account-people": "/account/people/",
+            "members": f"/gateways/{gateway.code}/members/",
+            "reauth": "/reauth/?next=/account/",
+        }
+        for label, path in pages.items():
+            page.goto(f"{live_server.url}{path}")
+            shot(label)
+        # Turn two-factor on (a code computed from the device's key now), then its pages.
+        page.goto(f"{live_server.url}/account/two-factor/")
+        device = TOTPDevice.objects.get(user=owner, confirmed=False)
+        page.fill("#enable-form input[name=code]", code_now(device))
+        page.click("#enable-form button[type=submit]")
+        expect(page.locator("#recovery-codes li")).to_have_count(10)
+        shot("recovery-codes")
+        page.goto(f"{live_server.url}/account/two-factor/")
+        shot("account-two-factor-on")
+        page.goto(f"{live_server.url}/gateways/{gateway.code}/members/")
+        page.fill("#invite-form input[name=email]", "someone@example.com")
+        page.click("#invite-form button[type=submit]")
+        shot("invitation-created")
+        page.goto(f"{live_server.url}/account/people/")
+        page.fill("#user-create-form input[name=username]", f"new{width}")
+        page.select_option("#user-create-form select[name=gateway]", str(gateway.code))
+        page.click("#user-create-form button[type=submit]")
+        shot("user-created")
         context.close()
-        anonymous = browser.new_context(viewport={"width": width, "height": 900}).new_page()
-        for name, path in {"login": "/login/", "invitation": f"/invitations/{token}/"}.items():
-            anonymous.goto(f"{live_server.url}{path}")
-            anonymous.screenshot(path=str(shots / f"{name}-{width}.png"), full_page=True)
-        anonymous.context.close()
+
+        visitor = browser.new_context(viewport={"width": width, "height": 900})
+        page = visitor.new_page()
+        for label, path in {"login": "/login/", "invitation": f"/invitations/{token}/"}.items():
+            page.goto(f"{live_server.url}{path}")
+            shot(label)
+        page.goto(f"{live_server.url}/login/")
+        page.fill("#id_username", name)
+        page.fill("#id_password", f"pw-{name}-long-enough")
+        page.click("button[type=submit]")
+        page.wait_for_url("**/login/code/")
+        shot("login-code")
+        visitor.close()
+
+
+def code_now(device: TOTPDevice) -> str:
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    return f"{totp.token():0{device.digits}d}"
