@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "django_otp",  # second factor (docs/security.md): TOTP devices and static recovery codes
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_otp_webauthn",  # passkeys (WebAuthn) as django-otp devices
     "controlpanel",
 ]
 
@@ -293,6 +294,7 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "controlpanel.authn.oidc.PanelOIDCBackend",  # inert unless CP_OIDC_ISSUER is set
     "controlpanel.authn.proxy.TrustedProxyBackend",  # only called by TrustedProxyMiddleware
+    "django_otp_webauthn.backends.WebAuthnBackend",  # signing in with a passkey
 ]
 AXES_FAILURE_LIMIT = envint("CP_LOGIN_FAILURE_LIMIT", "5")
 AXES_COOLOFF_TIME = timedelta(minutes=envint("CP_LOGIN_COOLOFF_MINUTES", "15"))
@@ -371,6 +373,15 @@ if CP_PROXY_USER_HEADER and not CP_TRUSTED_PROXIES:
 # Owners need a second factor (TOTP or a recovery code in this session) for owner-only actions.
 CP_REQUIRE_OWNER_2FA = envbool("CP_REQUIRE_OWNER_2FA", "False")
 OTP_TOTP_ISSUER = envstr("CP_OTP_ISSUER", "OpenClaw panel")
+
+# Passkeys (django-otp-webauthn) need the panel's public origin: its host name is the WebAuthn relying
+# party (not an IP address: use http://localhost:8000 for `make run`). Unset: passkeys are off.
+CP_WEBAUTHN_ORIGIN = envstr("CP_WEBAUTHN_ORIGIN").rstrip("/")
+OTP_WEBAUTHN_RP_ID = urlparse(CP_WEBAUTHN_ORIGIN).hostname or ""
+OTP_WEBAUTHN_RP_NAME = "OpenClaw panel"
+OTP_WEBAUTHN_ALLOWED_ORIGINS = [CP_WEBAUTHN_ORIGIN] if CP_WEBAUTHN_ORIGIN else []
+if not CP_WEBAUTHN_ORIGIN:  # off on purpose: the library's "not configured" checks do not apply
+    SILENCED_SYSTEM_CHECKS = ["otp_webauthn.E010", "otp_webauthn.E030"]
 
 # Invitations: days a link stays valid; e-mail only when a mail server is configured.
 CP_INVITATION_DAYS = envint("CP_INVITATION_DAYS", "7")

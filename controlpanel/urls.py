@@ -1,8 +1,8 @@
 """URL map. Names are ``<area>-<page>``; every pattern here is covered by tests/views/test_authz_matrix.py."""
 
-from django.urls import path
+from django.urls import include, path
 
-from controlpanel.authn import oidc
+from controlpanel.authn import oidc, passkeys
 from controlpanel.views import (
     account,
     agents,
@@ -30,6 +30,8 @@ urlpatterns = [
     path("oidc/authenticate/", oidc.SignInView.as_view(), name="oidc_authentication_init"),
     path("oidc/callback/", oidc.CallbackView.as_view(), name="oidc_authentication_callback"),
     path("invitations/<str:token>/", invitations.accept, name="invitation-accept"),
+    # Passkeys: django-otp-webauthn's JSON ceremony endpoints (registration needs a signed-in user).
+    path("webauthn/", include((passkeys.urlpatterns, "otp_webauthn"))),
     path("", gateways.gateway_list, name="gateway-list"),
     path("import/", gateways.gateway_import, name="gateway-import"),
     path(gw, gateways.gateway_detail, name="gateway-detail"),

@@ -4,12 +4,13 @@ Django glue only; the rules (group mapping, proxy addresses) are in ``controlpan
 writes in ``controlpanel.services.identities``.
 """
 
-# Where the session's sign-in came from: "password", "oidc" or "proxy" (set at login, see signals.py).
+# Where the session's sign-in came from: "password", "oidc", "proxy" or "passkey" (signals.py).
 SESSION_AUTH_SOURCE = "cp_auth_source"
 
 BACKEND_SOURCES = {
     "controlpanel.authn.oidc.PanelOIDCBackend": "oidc",
     "controlpanel.authn.proxy.TrustedProxyBackend": "proxy",
+    "django_otp_webauthn.backends.WebAuthnBackend": "passkey",
 }
 
 

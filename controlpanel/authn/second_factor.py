@@ -4,6 +4,7 @@ account that enrols. A session is *verified* once a code was accepted in it (dja
 from __future__ import annotations
 
 import django_otp
+from django.conf import settings
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -13,8 +14,22 @@ RECOVERY_NAME = "Recovery codes"
 
 
 def has_second_factor(user) -> bool:
-    """Whether the user has a confirmed TOTP device (recovery codes alone do not count as enrolled)."""
+    """Whether the user has a confirmed TOTP device or a passkey (recovery codes alone do not count)."""
+    return has_totp(user) or passkeys(user).exists()
+
+
+def has_totp(user) -> bool:
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def passkeys_enabled() -> bool:
+    return bool(settings.CP_WEBAUTHN_ORIGIN)
+
+
+def passkeys(user):
+    from django_otp_webauthn.models import WebAuthnCredential
+
+    return WebAuthnCredential.objects.filter(user=user, confirmed=True)
 
 
 def verify_code(request, user, code: str) -> bool:

@@ -74,6 +74,17 @@ def two_factor_recovery_codes(*, user) -> list[str]:
     return codes
 
 
+def passkey_remove(*, user, passkey) -> None:
+    with transaction.atomic():
+        passkey.delete()
+        activity_record(
+            action="two_factor.passkey_removed",
+            actor=user,
+            target=f"user:{user.get_username()}",
+            detail={"passkey": passkey.name},
+        )
+
+
 def two_factor_disable(*, user) -> None:
     """Remove the devices and recovery codes; tokens made with a second factor lose that standing."""
     with transaction.atomic():

@@ -20,7 +20,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from controlpanel.authn import SESSION_AUTH_SOURCE
-from controlpanel.authn.second_factor import has_second_factor, is_verified, recovery_codes_left, verify_code
+from controlpanel.authn.second_factor import (
+    has_second_factor,
+    has_totp,
+    is_verified,
+    passkeys,
+    passkeys_enabled,
+    recovery_codes_left,
+    verify_code,
+)
 from controlpanel.forms import CodeForm, UserCreateForm
 from controlpanel.models import ApiToken, Gateway, Invitation, Role
 from controlpanel.permissions import Capability, get_gateway_for_user, has_recent_auth, mark_recent_auth
@@ -85,12 +93,17 @@ def password_change(request) -> HttpResponse:
 def two_factor(request) -> HttpResponse:
     """Set up TOTP (QR code, then a code), verify this session, replace recovery codes, turn off."""
     user = request.user
-    enrolled = has_second_factor(user)
+    enrolled = has_totp(user)
     action = request.POST.get("action", "")
     form = CodeForm(request.POST or None)
     if request.method == "POST":
-        if action in ("recovery", "disable") and not has_recent_auth(request.session):
+        if action in ("recovery", "disable", "passkey-remove") and not has_recent_auth(request.session):
             return _reauth(request, "account-two-factor")
+        if action == "passkey-remove":
+            passkey = get_object_or_404(passkeys(user), pk=request.POST.get("passkey"))  # only your own
+            svc.passkey_remove(user=user, passkey=passkey)
+            messages.success(request, "Passkey removed: it no longer signs you in.")
+            return redirect("account-two-factor")
         if action == "recovery" and enrolled:
             return _codes_page(request, svc.two_factor_recovery_codes(user=user))
         if action == "disable" and enrolled:
@@ -121,6 +134,9 @@ def two_factor(request) -> HttpResponse:
         "verified": is_verified(user),
         "next": request.GET.get("next", ""),
     }
+    context["passkeys_enabled"] = passkeys_enabled()
+    context["recent"] = has_recent_auth(request.session)
+    context["passkeys"] = passkeys(user) if context["passkeys_enabled"] else []
     if enrolled:
         context["codes_left"] = recovery_codes_left(user)
     else:

@@ -159,7 +159,7 @@ def exec_decide(request, code: UUID) -> HttpResponse:
 def reauth(request) -> HttpResponse:
     """Confirm it is you before a trust-granting action (sudo mode, 15 minutes): your password, a code
     from your second factor, or (single sign-on) a fresh sign-in at the identity provider."""
-    from controlpanel.authn.second_factor import has_second_factor, verify_code
+    from controlpanel.authn.second_factor import has_totp, passkeys, passkeys_enabled, verify_code
 
     next_url = request.POST.get("next") or request.GET.get("next") or "/"
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
@@ -183,7 +183,8 @@ def reauth(request) -> HttpResponse:
         "next": next_url,
         "error": error,
         "has_password": request.user.has_usable_password(),
-        "has_code": has_second_factor(request.user),
+        "has_code": has_totp(request.user),
+        "has_passkey": passkeys_enabled() and passkeys(request.user).exists(),
         "sso": bool(settings.CP_OIDC_ISSUER)
         and request.user.external_identities.exclude(issuer="proxy").exists(),
     }

@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from controlpanel.authn import SESSION_AUTH_SOURCE
-from controlpanel.authn.second_factor import has_second_factor
+from controlpanel.authn.second_factor import has_second_factor, passkeys_enabled
 from controlpanel.forms import CodeForm
 
 PENDING = "cp_2fa_pending"
@@ -42,6 +42,7 @@ class LoginView(auth_views.LoginView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["sso_label"] = settings.CP_OIDC_LABEL if settings.CP_OIDC_ISSUER else ""
+        context["passkeys_enabled"] = passkeys_enabled()
         return context
 
 
@@ -72,7 +73,8 @@ def login_code(request) -> HttpResponse:
             return redirect("login")
         request.session[PENDING] = pending
         form.add_error("code", "That code is not right (or was used already). Codes change every 30 seconds.")
-    return render(request, "registration/login_code.html", {"form": form})
+    context = {"form": form, "passkeys_enabled": passkeys_enabled()}
+    return render(request, "registration/login_code.html", context)
 
 
 @require_POST

@@ -85,9 +85,10 @@ WIDTHS = (1366, 390)
 OVERFLOW = "document.querySelector('main').scrollWidth - document.querySelector('main').clientWidth"
 
 
-def test_account_pages_at_desktop_and_phone_widths(browser, live_server):
+def test_account_pages_at_desktop_and_phone_widths(browser, live_server, settings):
     """Screenshots (test-artifacts/screens/) of every page this area adds, in their states, and no
     sideways scrolling of the page's own content."""
+    settings.CP_WEBAUTHN_ORIGIN = live_server.url  # the passkey parts shown too
     shots = Path(ARTIFACTS, "screens")
     shots.mkdir(parents=True, exist_ok=True)
     for width in WIDTHS:
@@ -154,3 +155,42 @@ def code_now(device: TOTPDevice) -> str:
     totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
     totp.time = time.time()
     return f"{totp.token():0{device.digits}d}"
+
+
+def test_a_passkey_is_added_then_signs_in_and_counts_as_the_second_factor(browser, live_server, settings):
+    """Chromium's virtual authenticator (CDP WebAuthn domain) plays the passkey."""
+    settings.CP_WEBAUTHN_ORIGIN = live_server.url
+    settings.OTP_WEBAUTHN_RP_ID = "localhost"
+    settings.OTP_WEBAUTHN_ALLOWED_ORIGINS = [live_server.url]
+    settings.CP_REQUIRE_OWNER_2FA = True
+    alice = make_user("alice")
+    gateway = make_gateway("alpha", members={alice: Role.OWNER})
+    context = browser.new_context()
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    options = {
+        "protocol": "ctap2",
+        "transport": "internal",
+        "hasResidentKey": True,
+        "hasUserVerification": True,
+        "isUserVerified": True,
+        "automaticPresenceSimulation": True,
+    }
+    cdp.send("WebAuthn.addVirtualAuthenticator", {"options": options})
+
+    login(page, live_server, "alice", "pw-alice-long-enough")
+    members = f"{live_server.url}/gateways/{gateway.code}/members/"
+    assert page.goto(members).status == 403  # an owner without a second factor
+    page.goto(f"{live_server.url}/account/two-factor/")
+    page.click("#passkey-register-button")
+    expect(page.locator("#passkey-table tbody tr")).to_have_count(1)
+    assert page.goto(members).status == 200  # the passkey verified this session
+
+    page.click("form.logout button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/login/")
+    page.click("#passkey-verification-button")
+    page.wait_for_url(f"{live_server.url}/")
+    expect(page.locator(".who")).to_contain_text("alice")
+    assert page.goto(members).status == 200  # signed in with the passkey: verified
+    context.close()

@@ -212,3 +212,21 @@ def test_verifying_a_session_returns_only_to_this_site(alice):
         )
     assert away["Location"] == "/account/two-factor/"
     assert client.get("/account/").context["verified"] is True
+
+
+@pytest.mark.django_db
+def test_adding_a_passkey_needs_a_recent_authentication(settings, alice):
+    settings.CP_WEBAUTHN_ORIGIN = "http://localhost:8000"
+    settings.OTP_WEBAUTHN_RP_ID = "localhost"
+    settings.OTP_WEBAUTHN_ALLOWED_ORIGINS = ["http://localhost:8000"]
+    client = _logged_in(alice)
+    begin = "/webauthn/registration/begin/"
+    assert client.post(begin).status_code == 200  # just signed in
+    session = client.session
+    session["cp_auth_at"] = 0
+    session.save()
+    stale = client.post(begin)
+    assert stale.status_code == 403 and stale.json()["code"] == "recent_auth_required"
+    assert b"confirm it is you" in client.get("/account/two-factor/").content
+    settings.CP_WEBAUTHN_ORIGIN = ""
+    assert client.post(begin).status_code == 404  # off unless configured
