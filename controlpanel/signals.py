@@ -12,7 +12,7 @@ def remember_login_time(sender, request, user, **kwargs) -> None:
     # A fresh sign-in counts as re-authentication for trust-granting actions; the session remembers
     # how it was signed in (password, oidc, proxy) for re-authentication and logout.
     if request is not None and hasattr(request, "session"):
-        mark_recent_auth(request.session)
+        mark_recent_auth(request)
         request.session[SESSION_AUTH_SOURCE] = auth_source(getattr(user, "backend", None))
 
 

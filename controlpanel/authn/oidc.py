@@ -175,7 +175,7 @@ class CallbackView(OIDCAuthenticationCallbackView):
 
     def login_success(self):
         response = super().login_success()
-        mark_recent_auth(self.request.session)  # a fresh sign-in at the provider, even for the same user
+        mark_recent_auth(self.request)  # a fresh sign-in at the provider, even for the same user
         return response
 
 

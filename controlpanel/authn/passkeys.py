@@ -8,7 +8,7 @@ from django.urls import path
 from django_otp_webauthn import exceptions, views
 from django_otp_webauthn import urls as webauthn_urls
 
-from controlpanel.permissions import has_recent_auth, mark_recent_auth
+from controlpanel.permissions import auth_is_recent, mark_second_factor
 from controlpanel.services.activity import activity_record
 
 from .second_factor import passkeys_enabled
@@ -25,7 +25,7 @@ class CompleteAuthentication(_EnabledOnly, views.CompleteCredentialAuthenticatio
     def complete_auth(self, device):
         super().complete_auth(device)
         self.request.session.pop("cp_2fa_pending", None)
-        mark_recent_auth(self.request.session)
+        mark_second_factor(self.request)
 
 
 class BeginAuthentication(_EnabledOnly, views.BeginCredentialAuthenticationView):
@@ -42,7 +42,7 @@ class BeginRegistration(_EnabledOnly, views.BeginCredentialRegistrationView):
     """A passkey grants lasting access: adding one needs a recent authentication, like an API token."""
 
     def check_can_register(self):
-        if not has_recent_auth(self.request.session):
+        if not auth_is_recent(self.request):
             raise RecentAuthRequired()
 
 

@@ -34,15 +34,23 @@ def passkeys(user):
 
 def verify_code(request, user, code: str) -> bool:
     """Check a TOTP or recovery code (throttled by django-otp after failures); on success the session
-    is verified. A recovery code works once."""
+    is verified and recently authenticated. A recovery code works once."""
     code = "".join((code or "").split())
     if not code or not user.is_authenticated:
         return False
     device = django_otp.match_token(user, code)
     if device is None:
         return False
-    django_otp.login(request, device)
+    second_factor_accepted(request, device)
     return True
+
+
+def second_factor_accepted(request, device) -> None:
+    """The session is verified (django-otp) and counts as recently authenticated (sudo mode)."""
+    from controlpanel.permissions import mark_second_factor
+
+    django_otp.login(request, device)
+    mark_second_factor(request)
 
 
 def is_verified(user) -> bool:

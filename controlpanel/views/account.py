@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 
-import django_otp
 import segno
 from django.conf import settings
 from django.contrib import messages
@@ -27,11 +26,19 @@ from controlpanel.authn.second_factor import (
     passkeys,
     passkeys_enabled,
     recovery_codes_left,
+    second_factor_accepted,
     verify_code,
 )
 from controlpanel.forms import CodeForm, UserCreateForm
 from controlpanel.models import ApiToken, Gateway, Invitation, Role
-from controlpanel.permissions import Capability, get_gateway_for_user, has_recent_auth, mark_recent_auth
+from controlpanel.permissions import (
+    Capability,
+    auth_is_recent,
+    get_gateway_for_user,
+    mark_recent_auth,
+    reauth_url,
+    require_recent_auth,
+)
 from controlpanel.services import accounts as svc
 from controlpanel.services.api_tokens import api_token_create, api_token_revoke
 
@@ -50,7 +57,7 @@ def _render(request, template: str, section: str, context: dict, status: int = 2
 
 
 def _reauth(request, next_name: str) -> HttpResponse:
-    return redirect(f"{reverse('reauth')}?next={reverse(next_name)}")
+    return redirect(reauth_url(reverse(next_name)))
 
 
 @login_required
@@ -80,7 +87,7 @@ def password_change(request) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         user = form.save()
         update_session_auth_hash(request, user)  # stay signed in here; other sessions end
-        mark_recent_auth(request.session)
+        mark_recent_auth(request)
         svc.password_changed(user=user)
         messages.success(request, "Your password was changed. Other sessions of yours were signed out.")
         return redirect("account")
@@ -97,7 +104,7 @@ def two_factor(request) -> HttpResponse:
     action = request.POST.get("action", "")
     form = CodeForm(request.POST or None)
     if request.method == "POST":
-        if action in ("recovery", "disable", "passkey-remove") and not has_recent_auth(request.session):
+        if action in ("recovery", "disable", "passkey-remove") and not auth_is_recent(request):
             return _reauth(request, "account-two-factor")
         if action == "passkey-remove":
             passkey = get_object_or_404(passkeys(user), pk=request.POST.get("passkey"))  # only your own
@@ -112,7 +119,6 @@ def two_factor(request) -> HttpResponse:
             return redirect("account-two-factor")
         if action == "verify" and enrolled and form.is_valid():
             if verify_code(request, user, form.cleaned_data["code"]):
-                mark_recent_auth(request.session)
                 messages.success(request, "Code accepted: this session is verified.")
                 next_url = request.POST.get("next", "")
                 safe = url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()})
@@ -122,8 +128,7 @@ def two_factor(request) -> HttpResponse:
             device = svc.totp_device_pending(user=user)
             if device.verify_token("".join(form.cleaned_data["code"].split())):
                 codes = svc.two_factor_enable(user=user, device=device)
-                django_otp.login(request, device)  # the code just checked verifies this session
-                mark_recent_auth(request.session)
+                second_factor_accepted(request, device)  # the code just checked verifies this session
                 return _codes_page(request, codes)
             form.add_error(
                 "code", "That code is not right: check the clock of your phone, then try the next one."
@@ -135,7 +140,7 @@ def two_factor(request) -> HttpResponse:
         "next": request.GET.get("next", ""),
     }
     context["passkeys_enabled"] = passkeys_enabled()
-    context["recent"] = has_recent_auth(request.session)
+    context["recent"] = auth_is_recent(request)
     context["passkeys"] = passkeys(user) if context["passkeys_enabled"] else []
     if enrolled:
         context["codes_left"] = recovery_codes_left(user)
@@ -159,11 +164,10 @@ def _codes_page(request, codes: list[str]) -> HttpResponse:
 
 
 @login_required
+@require_recent_auth
 @require_http_methods(["GET", "POST"])
 def api_tokens(request) -> HttpResponse:
     if request.method == "POST":
-        if not has_recent_auth(request.session):
-            return _reauth(request, "account-tokens")
         name = request.POST.get("name", "").strip()
         if not name:
             messages.error(request, "Give the token a name, so you can recognise it later.")
@@ -191,6 +195,7 @@ def api_token_revoke_view(request, pk: int) -> HttpResponse:
 
 @never_cache
 @login_required
+@require_recent_auth
 @require_http_methods(["GET", "POST"])
 def people(request) -> HttpResponse:
     """Owners create accounts (with a role on a gateway they own) and see the invitations they sent."""

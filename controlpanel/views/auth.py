@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from controlpanel.authn import SESSION_AUTH_SOURCE
-from controlpanel.authn.second_factor import has_second_factor, passkeys_enabled
+from controlpanel.authn.second_factor import has_second_factor, passkeys_enabled, second_factor_accepted
 from controlpanel.forms import CodeForm
 
 PENDING = "cp_2fa_pending"
@@ -64,7 +64,7 @@ def login_code(request) -> HttpResponse:
             del request.session[PENDING]
             user.backend = pending["backend"]
             auth.login(request, user)
-            django_otp.login(request, device)
+            second_factor_accepted(request, device)
             return HttpResponseRedirect(pending["next"])
         pending["failures"] += 1
         if pending["failures"] >= PENDING_ATTEMPTS:

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from controlpanel.forms import GatewayTagsForm, InvitationForm, MembershipForm
 from controlpanel.models import GatewayMembership, Invitation, Role
-from controlpanel.permissions import Capability, get_gateway_for_user
+from controlpanel.permissions import Capability, get_gateway_for_user, require_recent_auth
 from controlpanel.services.invitations import invitation_create, invitation_revoke, invitation_send
 from controlpanel.services.memberships import (
     LastOwnerError,
@@ -40,6 +40,7 @@ def _page(request, access, *, form=None, invite_form=None, tags_form=None, statu
 
 
 @login_required
+@require_recent_auth
 @require_http_methods(["GET", "POST"])
 def member_list(request, code: UUID) -> HttpResponse:
     access = get_gateway_for_user(request.user, code, need=Capability.MEMBERS)
@@ -62,7 +63,12 @@ def member_list(request, code: UUID) -> HttpResponse:
     return _page(request, access, form=form)
 
 
+def _member_list(request, code: UUID, **_) -> str:
+    return reverse("member-list", kwargs={"code": code})
+
+
 @login_required
+@require_recent_auth(next_url=_member_list)
 @require_POST
 def member_remove(request, code: UUID, pk: int) -> HttpResponse:
     access = get_gateway_for_user(request.user, code, need=Capability.MEMBERS)
@@ -77,6 +83,7 @@ def member_remove(request, code: UUID, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_recent_auth(next_url=_member_list)
 @require_POST
 def member_invite(request, code: UUID) -> HttpResponse:
     """Create an invitation; its link is shown once (and e-mailed when an address is given)."""
@@ -99,6 +106,7 @@ def member_invite(request, code: UUID) -> HttpResponse:
 
 
 @login_required
+@require_recent_auth(next_url=_member_list)
 @require_POST
 def invitation_revoke_view(request, code: UUID, pk: int) -> HttpResponse:
     access = get_gateway_for_user(request.user, code, need=Capability.MEMBERS)
@@ -111,6 +119,7 @@ def invitation_revoke_view(request, code: UUID, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_recent_auth(next_url=_member_list)
 @require_POST
 def gateway_tags(request, code: UUID) -> HttpResponse:
     access = get_gateway_for_user(request.user, code, need=Capability.MEMBERS)

@@ -1,15 +1,20 @@
-"""Every URL x {anonymous, outsider, viewer, admin, owner, owner without / with a second factor}.
+"""Every URL x {anonymous, outsider, viewer, admin, owner, stale owner, owner without / with a second
+factor}.
 
 Anonymous: login redirect (pages) or 401 (API). Outsider: 404 on anything of a gateway it is not a
-member of. Each role: success when its role includes the page's minimum role, else 403. With
+member of. Each role: success when its role includes the page's minimum role, else 403. The stale
+owner (password entered more than 15 minutes ago) is the owner, except that every write needing
+recent authentication (sudo mode: every owner-only write, plus the trust-granting ones marked below)
+answers with the password page (pages) or 403 ``recent_auth_required`` (session API). With
 CP_REQUIRE_OWNER_2FA on, an owner whose session has no second factor gets 403 on every owner-only
-page and write (and acts as an admin elsewhere); one verified with a code is an owner. The first test
-makes sure no URL escapes the table.
+page and write (and acts as an admin elsewhere); one verified with a code is an owner. The first
+tests make sure no URL escapes the table and that no owner-only write escapes the rule.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 
 import pytest
@@ -17,7 +22,8 @@ from django.urls import get_resolver, reverse
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from controlpanel.models import AuditRun, AuditSuppression, Device, Role
+from controlpanel.models import ActivityEvent, AuditRun, AuditSuppression, Device, Role
+from controlpanel.permissions import RECENT_AUTH_SECONDS, SESSION_AUTH_AT
 from controlpanel.services.ingest_tokens import ingest_token_create
 from controlpanel.services.invitations import invitation_create
 from tests.alerts.conftest import make_alert
@@ -32,6 +38,8 @@ class Case:
     data: dict = field(default_factory=dict)
     json_body: dict | None = None
     extra: tuple = ()  # extra URL kwargs needing objects: ("member",)
+    # Needs recent authentication (sudo mode)? Default: every owner-only write does.
+    recent_auth: bool | None = None
 
     @property
     def is_api(self) -> bool:
@@ -40,6 +48,14 @@ class Case:
     @property
     def scoped(self) -> bool:
         return self.min_role is not None
+
+    @property
+    def owner_only_write(self) -> bool:
+        return self.method != "get" and self.min_role == Role.OWNER
+
+    @property
+    def needs_recent_auth(self) -> bool:
+        return self.owner_only_write if self.recent_auth is None else self.recent_auth
 
 
 CONFIG_JSON = {"config": MINIMAL_CONFIG, "env": TEST_ENV}
@@ -74,6 +90,14 @@ CASES = [
         "post",
         min_role=Role.OWNER,
         data={"config_text": MINIMAL_CONFIG, "env_text": "GW_TOKEN=" + "a" * 32},
+    ),
+    # Validating shows the what-if and saves nothing: no password needed.
+    Case(
+        "gateway-reimport",
+        "post",
+        min_role=Role.OWNER,
+        data={"config_text": MINIMAL_CONFIG, "env_text": "GW_TOKEN=" + "a" * 32, "validate": "1"},
+        recent_auth=False,
     ),
     Case("gateway-export", min_role=Role.OWNER),
     Case("gateway-delete", min_role=Role.OWNER),
@@ -114,6 +138,16 @@ CASES = [
     Case("pairing-detail", extra=("pairing",)),
     Case("exec-detail", extra=("exec",)),
     Case("pairing-decide", "post", min_role=Role.ADMIN, extra=("pairing",), data={"action": "reject"}),
+    # Approving a DM sender adds it to allowFrom; approving a device grants it a token.
+    Case("pairing-decide", "post", min_role=Role.ADMIN, extra=("pairing",), data={"action": "approve"}),
+    Case(
+        "pairing-decide",
+        "post",
+        min_role=Role.ADMIN,
+        extra=("device_pairing",),
+        data={"action": "approve"},
+        recent_auth=True,
+    ),
     Case("exec-decide", "post", min_role=Role.ADMIN, extra=("exec",), data={"decision": "deny"}),
     Case("gateway-connection"),
     Case(
@@ -130,7 +164,7 @@ CASES = [
     Case("account-two-factor", "post", min_role=None, data={"action": "enable", "code": "000000"}),
     Case("account-people", min_role=None),
     Case("account-tokens", min_role=None),
-    Case("account-tokens", "post", min_role=None, data={"name": "script"}),
+    Case("account-tokens", "post", min_role=None, data={"name": "script"}, recent_auth=True),
     Case("api-gateways", min_role=None),
     Case("api-gateway-create", "post", min_role=None, json_body={"name": "api-gw", **CONFIG_JSON}),
     Case("api-config-validate", "post", min_role=None, json_body=CONFIG_JSON),
@@ -149,15 +183,30 @@ EXEMPT = {
 }
 # Authenticated by an ingest token, not a session: tests/alerts/test_ingest_api.py covers its auth.
 EXEMPT |= {"api-ingest-events"}
-# Owner creating accounts (POST account-people) depends on which gateway is chosen:
-# tests/identity/test_accounts.py::test_only_owners_create_accounts_on_their_own_gateways
-PERSONAS = ["anonymous", "outsider", "viewer", "admin", "owner", "owner_no_2fa", "owner_2fa"]
+# Owners creating accounts (POST account-people) depends on the gateway chosen: tests/identity/
+# test_accounts.py::test_only_owners_create_accounts_on_their_own_gateways (and it needs recent auth).
+PERSONAS = ["anonymous", "outsider", "viewer", "admin", "owner", "stale", "owner_no_2fa", "owner_2fa"]
 
 
 def test_every_url_is_in_the_matrix():
     names = {p.name for p in get_resolver().url_patterns if getattr(p, "name", None)}
     covered = {c.name for c in CASES} | EXEMPT
     assert names - covered == set(), "add these URLs to CASES"
+
+
+def _view(name: str):
+    return next(p.callback for p in get_resolver().url_patterns if getattr(p, "name", None) == name)
+
+
+def test_every_owner_only_write_states_the_recent_auth_rule():
+    """The rule is stated on the view (@require_recent_auth), so a new owner-only write without it
+    fails here even before the stale persona's row does."""
+    for case in CASES:
+        decorated = getattr(_view(case.name), "requires_recent_auth", False)
+        if case.needs_recent_auth:
+            assert decorated, f"{case.name}: decorate the view with @require_recent_auth"
+        if case.owner_only_write and not case.needs_recent_auth:
+            assert case.data.get("validate"), f"{case.name}: an owner-only write needs recent auth"
 
 
 def _url(case: Case, gateway, vera) -> str:
@@ -168,6 +217,9 @@ def _url(case: Case, gateway, vera) -> str:
         kwargs["pk"] = gateway.memberships.get(user=vera).pk
     if "pairing" in case.extra:
         kwargs["code"] = make_pairing(gateway).code
+    if "device_pairing" in case.extra:
+        pairing = make_pairing(gateway, kind="device", role="operator", requested_scopes=["operator.read"])
+        kwargs["code"] = pairing.code
     if "exec" in case.extra:
         kwargs["code"] = make_exec(gateway).code
     if "device" in case.extra:
@@ -202,28 +254,39 @@ def _request(client, case: Case, url: str):
 def _expected(case: Case, persona: str) -> int | str:
     if persona == "anonymous":
         return 401 if case.is_api else "login"
+    if persona == "stale" and case.needs_recent_auth:
+        return "reauth"
     if not case.scoped:
         return "ok"
     if persona == "outsider":
         return 404
     if persona == "owner_no_2fa":
         return 403 if case.min_role == Role.OWNER else "ok"
-    role = {"viewer": Role.VIEWER, "admin": Role.ADMIN, "owner": Role.OWNER, "owner_2fa": Role.OWNER}[persona]
+    owner = ("owner", "stale", "owner_2fa")
+    role = {"viewer": Role.VIEWER, "admin": Role.ADMIN}.get(persona, Role.OWNER if persona in owner else None)
     return "ok" if role.includes(case.min_role) else 403
 
 
-def _client(user, persona: str):
-    client = client_for(user)
-    if persona == "owner_2fa":  # a code was accepted in this session (django_otp.login)
-        device = TOTPDevice.objects.create(user=user, name="app", confirmed=True)
-        session = client.session
-        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-        session.save()
+def _stale(client):
+    """The owner's session, its password entered 16 minutes ago."""
+    session = client.session
+    session[SESSION_AUTH_AT] = int(time.time()) - RECENT_AUTH_SECONDS - 60
+    session.save()
+    return client
+
+
+def _verified(client, user):
+    """A code was accepted in this session (django_otp.login)."""
+    device = TOTPDevice.objects.create(user=user, name="app", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
     return client
 
 
 def _pairs():
-    """Every case x persona, but "owner_2fa" only where it differs from "admin": the owner-only cases."""
+    """Every case x persona, but "owner_2fa" only where it differs from "owner_no_2fa": the owner-only
+    cases."""
     for case in CASES:
         for persona in PERSONAS:
             if persona != "owner_2fa" or case.min_role == Role.OWNER:
@@ -233,14 +296,29 @@ def _pairs():
 @pytest.mark.django_db
 @pytest.mark.parametrize(("case", "persona"), list(_pairs()))
 def test_access(case: Case, persona: str, alpha, alice, bob, vera, charlie, bravo, settings):
-    user = {"anonymous": None, "outsider": charlie, "viewer": vera, "admin": bob}.get(persona, alice)
+    users = {"anonymous": None, "outsider": charlie, "viewer": vera, "admin": bob, "owner": alice}
+    user = users.get(persona, alice)
     settings.CP_REQUIRE_OWNER_2FA = persona in ("owner_no_2fa", "owner_2fa")
     url = _url(case, alpha, vera)
-    response = _request(_client(user, persona), case, url)
+    client = client_for(user)
+    if persona == "stale":
+        client = _stale(client)
+    elif persona == "owner_2fa":
+        client = _verified(client, user)
+    before = ActivityEvent.objects.count()
+    response = _request(client, case, url)
     expected = _expected(case, persona)
     if expected == "login":
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("login"))
+    elif expected == "reauth" and case.is_api:
+        assert response.status_code == 403
+        assert response.json()["code"] == "recent_auth_required"
+        assert ActivityEvent.objects.count() == before, "nothing is written without the password"
+    elif expected == "reauth":
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("reauth") + "?next=")
+        assert ActivityEvent.objects.count() == before, "nothing is written without the password"
     elif expected == "ok":
         assert 200 <= response.status_code < 400, response.content[:500]
     else:
