@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from types import SimpleNamespace
@@ -15,6 +16,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from controlpanel.models import ActivityEvent, ApiToken
+from controlpanel.permissions import SESSION_AUTH_AT, SESSION_SECOND_FACTOR_AT
 from controlpanel.services.api_tokens import api_token_create
 from tests.conftest import MINIMAL_CONFIG, TEST_ENV
 
@@ -96,6 +98,14 @@ def test_password_login_asks_for_the_code_and_accepts_it_only_in_its_time_window
     assert replay.status_code == 200 and "_auth_user_id" not in again.session
 
 
+def _stale(client: Client, at: float = 0) -> Client:
+    """The session's last sign-in and second factor at ``at`` (default: long ago)."""
+    session = client.session
+    session[SESSION_AUTH_AT] = session[SESSION_SECOND_FACTOR_AT] = int(at)
+    session.save()
+    return client
+
+
 def _logged_in(user) -> Client:
     client = Client()
     client.force_login(user)
@@ -169,9 +179,7 @@ def test_the_recent_auth_rule_accepts_a_code(alice):
     enrol(_logged_in(alice), alice)
     device = TOTPDevice.objects.get(user=alice)
     client = _logged_in(alice)
-    session = client.session
-    session["cp_auth_at"] = 0  # the sign-in was long ago
-    session.save()
+    _stale(client)  # the sign-in was long ago
     assert client.post("/account/tokens/", {"name": "t"})["Location"].startswith("/reauth/")
     with clock(T0 + 60):
         wrong = client.post("/reauth/", {"code": "123456", "next": "/account/tokens/"})
@@ -187,14 +195,10 @@ def test_turning_it_off_needs_recent_auth_and_strips_tokens_of_their_standing(al
     client = _logged_in(alice)
     enrol(client, alice)
     client.post("/account/tokens/", {"name": "strong"})
-    session = client.session
-    session["cp_auth_at"] = 0
-    session.save()
+    _stale(client)
     assert client.post("/account/two-factor/", {"action": "disable"})["Location"].startswith("/reauth/")
     assert TOTPDevice.objects.filter(user=alice).exists()
-    session = client.session
-    session["cp_auth_at"] = 2_000_000_000
-    session.save()
+    _stale(client, at=time.time())
     client.post("/account/two-factor/", {"action": "disable"})
     assert not TOTPDevice.objects.filter(user=alice).exists()
     assert not ApiToken.objects.get(name="strong").second_factor
@@ -222,9 +226,7 @@ def test_adding_a_passkey_needs_a_recent_authentication(settings, alice):
     client = _logged_in(alice)
     begin = "/webauthn/registration/begin/"
     assert client.post(begin).status_code == 200  # just signed in
-    session = client.session
-    session["cp_auth_at"] = 0
-    session.save()
+    _stale(client)
     stale = client.post(begin)
     assert stale.status_code == 403 and stale.json()["code"] == "recent_auth_required"
     assert b"confirm it is you" in client.get("/account/two-factor/").content
