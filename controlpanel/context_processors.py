@@ -13,7 +13,7 @@ NAV_SECTIONS = (
     ("reauth", "approvals"),
     ("alert-list", "alerts"),
     ("audit-", "audits"),
-    ("account-", "account"),
+    ("account", "account"),
     ("docs-", "gateways"),
     ("", "gateways"),
 )

@@ -36,11 +36,16 @@ def secret_show_once(
     back_label: str,
     notes: list[str] | None = None,
     links: list[tuple[str, str]] | None = None,
+    values: list[str] | None = None,
+    list_id: str = "once-values",
 ) -> HttpResponse:
-    """Keep ``value`` for one viewing and redirect there (an htmx request is told to go there)."""
+    """Keep ``value`` (or a list of ``values``, e.g. recovery codes) for one viewing and redirect there
+    (an htmx request is told to go there)."""
     payload = {
         "title": title,
         "value": value,
+        "values": values or [],
+        "list_id": list_id,
         "label": label,
         "lead": lead,
         "back_url": back_url,

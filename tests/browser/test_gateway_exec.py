@@ -41,9 +41,15 @@ def test_an_exec_request_is_approved_from_the_inbox(
         expect(badge).to_have_text("0")
 
         session_key = _start_agent_turn(real_gateway, operator_identity)
+        # Wait on the event itself: the gateway runs a whole agent turn (model call, tool call, approval
+        # request) before the worker can mirror it, which on a loaded machine takes minutes, not seconds.
+        request = wait_for(
+            lambda: ExecApprovalRequest.objects.filter(gateway=gateway, session_key=session_key).first(),
+            timeout=300,
+            what="the gateway's exec request to be mirrored",
+        )
         # The badge polls every 5 s: the request shows up without anyone touching the page.
-        expect(badge).to_have_text("1", timeout=60_000)
-        request = ExecApprovalRequest.objects.get(gateway=gateway, session_key=session_key)
+        expect(badge).to_have_text("1", timeout=30_000)
         page.reload()
         row = page.locator(f"#request-{request.code}")
         expect(row.locator("pre")).to_contain_text(LLM_COMMAND)
