@@ -116,7 +116,15 @@ REQUEST = {
 DECISION_ANSWER = {
     "type": "object",
     "required": ["request", "won", "message"],
-    "properties": {"request": REQUEST, "won": {"type": "boolean"}, "message": {"type": "string"}},
+    "properties": {
+        "request": REQUEST,
+        "won": {"type": "boolean"},
+        "message": {"type": "string"},
+        "deviceToken": {
+            "type": "string",
+            "description": "A newly paired device's token (panel-only requests): shown once, stored hashed",
+        },
+    },
 }
 ALERT = {
     "type": "object",
@@ -398,7 +406,8 @@ def openapi_document() -> dict[str, Any]:
                     "summary": "Decide a request (admins): approve/reject, or allow-once/allow-always/deny",
                     "description": "First answer wins: a repeat of the same decision is 200 and names the "
                     "winner, a different one 409, an expired request 410. Approving a device or node "
-                    "needs the panel (a password confirmation): 403 here.",
+                    "grants lasting access: with a session, the password must have been entered in "
+                    "the last 15 minutes (403 recent_auth_required); a personal token counts as recent.",
                     "parameters": [CODE],
                     "requestBody": _body(
                         {

@@ -343,7 +343,7 @@ def _last_alert_event_id(gateways) -> int:
     return AlertEvent.objects.filter(gateway__in=gateways).aggregate(m=Max("pk"))["m"] or 0
 
 
-def _alert_order() -> list:
+def alert_order() -> list:
     """Open alerts first (firing, then acknowledged), then by severity (critical first), then newest."""
     from django.db.models import Case, When
 
@@ -372,7 +372,7 @@ def alert_tab_context(*, gateway: Gateway, firing_only: bool = False) -> dict:
     rows = gateway.alerts.select_related("acknowledged_by", "gateway")
     if firing_only:
         rows = rows.filter(state="firing")
-    alerts = list(rows.order_by(*_alert_order())[:200])
+    alerts = list(rows.order_by(*alert_order())[:200])
     return {
         "alerts": _alert_snapshots(alerts),
         "last_event_id": last_id,
@@ -395,7 +395,7 @@ def alert_list_context(*, user, firing_only: bool = False) -> dict:
     rows = Alert.objects.filter(gateway__in=visible).select_related("acknowledged_by", "gateway")
     if firing_only:
         rows = rows.filter(state="firing")
-    alerts = list(rows.order_by(*_alert_order())[:300])
+    alerts = list(rows.order_by(*alert_order())[:300])
     by_state = dict(
         Alert.objects.filter(gateway__in=visible)
         .values("state")

@@ -7,6 +7,7 @@ controlpanel/openapi.py (tests/security/test_api_schema.py fuzzes every path aga
 
 from __future__ import annotations
 
+import json
 from uuid import UUID
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -14,7 +15,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from controlpanel import selectors
 from controlpanel.models import Alert, AuditRun, ExecApprovalRequest, Gateway, PairingRequest
-from controlpanel.permissions import Capability, get_gateway_for_user, get_request_for_user
+from controlpanel.permissions import (
+    Capability,
+    get_gateway_for_user,
+    get_request_for_user,
+    require_recent_auth,
+)
 from controlpanel.services import approvals as approvals_svc
 from controlpanel.services.alerts import AlertStateError, alert_acknowledge, alert_resolve
 
@@ -72,6 +78,21 @@ def approvals(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"requests": [_request_json(i) for i in items]})
 
 
+def _approves_device(request: HttpRequest, code: UUID) -> bool:
+    """Approving a device or node grants lasting access: the recent-authentication rule applies (a
+    personal API token counts as recent). Only the caller's own gateways' requests count."""
+    try:
+        decision = json.loads(request.body or b"{}").get("decision")
+    except (ValueError, AttributeError):
+        return False
+    return (
+        decision == "approve"
+        and PairingRequest.objects.filter(code=code, gateway__in=Gateway.objects.visible_to(request.user))
+        .exclude(kind="dm")
+        .exists()
+    )
+
+
 def _find_request(user, code: UUID):
     """The pairing or exec request ``code`` (they share one UUID space), or 404."""
     for model in (PairingRequest, ExecApprovalRequest):
@@ -83,9 +104,12 @@ def _find_request(user, code: UUID):
 
 
 @api_view
+@require_recent_auth(when=_approves_device)
 @require_POST
 def approval_decide(request: HttpRequest, code: UUID) -> HttpResponse:
-    """Decide a request: approve / reject (pairing) or allow-once / allow-always / deny (exec)."""
+    """Decide a request: approve / reject (pairing) or allow-once / allow-always / deny (exec).
+
+    Approving a device (panel-only request) answers with its new token once, in ``deviceToken``."""
     body = _json_body(request, {"decision", "reason"})
     decision, reason = body.get("decision"), body.get("reason", "")
     if not isinstance(reason, str):
@@ -100,9 +124,6 @@ def approval_decide(request: HttpRequest, code: UUID) -> HttpResponse:
     else:
         if decision not in PAIRING_DECISIONS:
             raise ApiError(400, "expected approve or reject", path="decision")
-        if decision == "approve" and item.kind != "dm":
-            # The page asks for the password again before a device or node gets lasting access.
-            raise ApiError(403, "Approving a device or node needs a password confirmation: use the panel.")
         if decision == "approve":
             outcome = approvals_svc.pairing_request_approve(
                 request=item, actor=request.user, role=access.role
@@ -113,7 +134,11 @@ def approval_decide(request: HttpRequest, code: UUID) -> HttpResponse:
             )
     item.refresh_from_db()
     data = {"request": _request_json(item), "won": outcome.won, "message": outcome.message}
-    return JsonResponse(data, status=outcome.http_status)
+    if outcome.token:
+        data["deviceToken"] = outcome.token  # shown once: the panel keeps only its hash
+    response = JsonResponse(data, status=outcome.http_status)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _alert_json(alert: Alert) -> dict:
@@ -142,7 +167,7 @@ def alerts(request: HttpRequest) -> HttpResponse:
     rows = (
         Alert.objects.filter(gateway__in=Gateway.objects.visible_to(request.user))
         .select_related("gateway", "acknowledged_by")
-        .order_by(*selectors._alert_order())
+        .order_by(*selectors.alert_order())
     )
     if state:
         rows = rows.filter(state=state)

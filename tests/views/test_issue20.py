@@ -30,7 +30,7 @@ from controlpanel.models import (
     Role,
 )
 from controlpanel.openapi import openapi_document
-from controlpanel.permissions import SESSION_AUTH_AT
+from controlpanel.permissions import SESSION_AUTH_AT, SESSION_SECOND_FACTOR_AT
 from controlpanel.services.audits import audit_run_execute
 from controlpanel.services.ingest_tokens import ingest_token_create
 from controlpanel.templatetags.panel import humanize, readable
@@ -559,3 +559,30 @@ def test_favicon_requests_are_answered(client):
 def test_every_page_links_its_icon(alice):
     html = client_for(alice).get(reverse("gateway-list")).content.decode()
     assert re.search(r'<link rel="icon" href="[^"]+favicon\.svg"', html)
+
+
+def test_the_api_lists_and_decides_requests_like_the_inbox(alpha, bob):
+    from controlpanel.services.api_tokens import api_token_create
+
+    exe = make_exec(alpha)
+    device = make_pairing(alpha, kind="device", device_id="phone-2", role="operator", pairing_code="")
+    token = api_token_create(user=bob, name="script")[1]
+    api = Client(headers={"Authorization": f"Bearer {token}"})
+    listed = api.get(reverse("api-approvals")).json()["requests"]
+    assert {r["code"] for r in listed} == {str(exe.code), str(device.code)}
+    url = reverse("api-approval-decide", kwargs={"code": exe.code})
+    denied = api.post(url, {"decision": "deny"}, content_type="application/json")
+    assert denied.status_code == 200 and denied.json()["request"]["status"] == "denied"
+    again = api.post(url, {"decision": "allow-once"}, content_type="application/json")
+    assert again.status_code == 409 and again.json()["won"] is False
+    # A device grants lasting access: a token counts as recent, a stale session does not.
+    device_url = reverse("api-approval-decide", kwargs={"code": device.code})
+    session_client = client_for(bob)
+    session = session_client.session
+    session[SESSION_AUTH_AT] = session[SESSION_SECOND_FACTOR_AT] = 0  # signed in long ago
+    session.save()
+    stale = session_client.post(device_url, {"decision": "approve"}, content_type="application/json")
+    assert stale.status_code == 403 and stale.json()["code"] == "recent_auth_required"
+    approved = api.post(device_url, {"decision": "approve"}, content_type="application/json")
+    assert approved.status_code == 200 and approved.json()["deviceToken"]
+    assert "no-store" in approved["Cache-Control"]
