@@ -34,7 +34,11 @@ def test_an_exec_request_is_approved_from_the_inbox(
     gateway = make_gateway("alpha", members={alice: Role.OWNER})
     link_paired(gateway, real_gateway, operator_identity, alice)
     with running_worker():
-        wait_for(lambda: GatewayLink.objects.get(gateway=gateway).state == "connected", what="the worker")
+        wait_for(
+            lambda: GatewayLink.objects.get(gateway=gateway).state == "connected",
+            timeout=120,
+            what="the worker",
+        )
         login(page, live_server, "alice", "pw-alice-long-enough")
         page.goto(f"{live_server.url}/approvals/")
         badge = page.locator("#pending-badge .badge-number")
@@ -58,11 +62,12 @@ def test_an_exec_request_is_approved_from_the_inbox(
         row.locator(".status-allowed").wait_for()
         wait_for(
             lambda: ExecApprovalRequest.objects.get(pk=request.pk).delivery == "delivered",
+            timeout=120,
             what="the gateway to accept the decision",
         )
         result = wait_for(
             lambda: _tool_result_for(fake_llm, session_key.split(":")[-1]) or None,
-            timeout=60,
+            timeout=300,
             what="the agent's tool result",
         )
         page.goto(f"{live_server.url}/approvals/exec/{request.code}/")
