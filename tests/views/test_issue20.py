@@ -511,6 +511,10 @@ def test_demo_requests_stay_fresh_for_an_hour_after_each_run():
         *ExecApprovalRequest.objects.filter(status="pending"),
     ]
     assert pending and all(r.expires_at > soon for r in pending)
+    first = {
+        g.name: g.pairing_requests.pending().count() + g.exec_requests.pending().count()
+        for g in Gateway.objects.all()
+    }
     # A later `make run`: the old ones have lapsed (even been expired), the run makes them fresh again.
     PairingRequest.objects.filter(status="pending").update(
         requested_at=timezone.now() - timedelta(hours=3), expires_at=timezone.now() - timedelta(hours=2)
@@ -525,7 +529,7 @@ def test_demo_requests_stay_fresh_for_an_hour_after_each_run():
     for gateway in Gateway.objects.all():
         fresh = gateway.pairing_requests.filter(status="pending", expires_at__gt=soon).count()
         fresh += gateway.exec_requests.filter(status="pending", expires_at__gt=soon).count()
-        assert fresh == 4, gateway.name
+        assert fresh == first[gateway.name] >= 3, gateway.name
 
 
 def test_the_run_banner_is_short_and_shows_the_password_only_once():

@@ -133,15 +133,11 @@ def _devices(gateway: Gateway, now) -> None:
         )
 
 
-def _pending(gateway: Gateway, now) -> None:
-    """The demo's pending requests: a DM sender, a phone, a node and two commands."""
-    agents = list(gateway.agents.all())
-    agent = agents[-1].agent_id if agents else "main"
-    channel = gateway.channels.first()
+def _dm_request(gateway: Gateway, channel: str, now) -> None:
     PairingRequest.objects.create(
         gateway=gateway,
         kind="dm",
-        channel=channel.name if channel else "telegram",
+        channel=channel,
         account="default",
         sender_id="555000111",
         sender_name="Dana",
@@ -150,6 +146,16 @@ def _pending(gateway: Gateway, now) -> None:
         requested_at=now - timedelta(minutes=2),
         expires_at=now + FRESH_FOR,
     )
+
+
+def _pending(gateway: Gateway, now) -> None:
+    """The demo's pending requests: a DM sender (where the channel pairs), a phone and two commands."""
+    agents = list(gateway.agents.all())
+    agent = agents[-1].agent_id if agents else "main"
+    # DM senders get pairing codes only on channels whose DM policy is "pairing".
+    channel = gateway.channels.filter(dm_policy="pairing").first()
+    if channel is not None:
+        _dm_request(gateway, channel.name, now)
     PairingRequest.objects.create(
         gateway=gateway,
         kind="device",
