@@ -517,7 +517,7 @@ def exec_request_review(item: ExecApprovalRequest, *, configs: dict[int, dict] |
     reasons += [line for line in analysis.get("warningLines", []) if line not in reasons]
     if analysis.get("riskKinds"):
         reasons.append("The gateway flagged: " + ", ".join(analysis["riskKinds"]) + ".")
-    security, ask = analysis.get("security") or ex.security, analysis.get("ask") or ex.ask
+    ask = analysis.get("ask") or ex.ask  # the gateway's own words first, else the stored config
     # Say whose setting it was: the gateway's own words, else the config the panel holds.
     source = "the gateway applied it" if analysis.get("ask") else f"from {ex.ask_source}"
     if ask == "always":
@@ -557,7 +557,7 @@ def exec_request_review(item: ExecApprovalRequest, *, configs: dict[int, dict] |
             "info",
             (
                 f"Consistent with the config: {policy.agent_id} may use exec, in mode {ex.mode} "
-                f"(security {security}, ask {ask}; set at {ex.config_path})."
+                f"(security {ex.security}, ask {ex.ask}; set at {ex.config_path})."
             ),
         )
     return {
@@ -566,9 +566,13 @@ def exec_request_review(item: ExecApprovalRequest, *, configs: dict[int, dict] |
         "verdict": verdict,
         "tone": tone,
         "mode": ex.mode,
-        "security": security,
-        "ask": ask,
+        "security": ex.security,
+        "ask": ex.ask,
         "config_path": ex.config_path,
+        # What the gateway said it applied, when it said so (it may differ from the stored config).
+        "applied": {"security": analysis["security"], "ask": analysis.get("ask", "")}
+        if analysis.get("security")
+        else None,
     }
 
 
