@@ -80,6 +80,9 @@ class UnfillableURL(AssertionError):
     pass
 
 
+GUESSED = "1"  # a value for a kwarg of POST-only actions; a GET page with it fails the sweep loudly
+
+
 @dataclass
 class Demo:
     gateway: str
@@ -113,7 +116,7 @@ class Demo:
         if kwarg == "token" and route.startswith("invitations/"):
             return self.invitation
         if kwarg == "pk":
-            return "1"  # only on POST-only actions, which answer 405 to the probe
+            return GUESSED  # fine for a POST-only action (405 to the probe); a page must be taught
         raise UnfillableURL(
             f"{name}: the page sweep does not know how to fill <{kwarg}> in {route!r}; "
             "teach Demo.fill in tests/browser/test_page_sweep.py"
@@ -158,6 +161,11 @@ def discover_pages(demo: Demo, base: str, session: str) -> list[tuple[str, str]]
             continue
         path = _url(demo, pattern, route)
         status, content_type, body = _get(base + path, session)
+        if "<int:pk>" in route and status != 405:
+            raise UnfillableURL(
+                f"{pattern.name}: GET {route!r} is a page (answered {status}) but its <pk> was guessed; "
+                "teach Demo.fill in tests/browser/test_page_sweep.py a real one"
+            )
         if status == 200 and content_type.startswith("text/html") and b"<html" in body:
             pages.append((pattern.name, path))
             pages += [
