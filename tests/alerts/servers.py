@@ -103,8 +103,17 @@ def ingest_direct(env: dict[str, str], gateway: str, event: dict) -> None:
 class Server:
     """One daphne process serving controlpanel.asgi on a loopback port."""
 
-    def __init__(self, env: dict[str, str], port: int | None = None, args: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        port: int | None = None,
+        args: Sequence[str] = (),
+        command: Sequence[str] = (str(DAPHNE),),
+        ready_path: str = "/login/",
+    ) -> None:
         self.env, self.port, self.args = env, port or free_port(), list(args)
+        self.command = list(command)  # daphne's command line before its arguments
+        self.ready_path = ready_path  # polled until it answers
         self.proc: subprocess.Popen | None = None
 
     @property
@@ -113,7 +122,7 @@ class Server:
 
     def start(self) -> Server:
         cmd = [
-            str(DAPHNE),
+            *self.command,
             "-b",
             "127.0.0.1",
             "-p",
@@ -130,8 +139,10 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError(self.log.read_text()[-3000:])
             try:
-                urllib.request.urlopen(self.url + "/login/", timeout=1).close()
+                urllib.request.urlopen(self.url + self.ready_path, timeout=1).close()
                 return self
+            except urllib.error.HTTPError:
+                return self  # it answers
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 time.sleep(0.2)
         raise RuntimeError("daphne did not start: " + self.log.read_text()[-3000:])
@@ -179,14 +190,17 @@ def session_for(env: dict[str, str], username: str) -> str:
 class TinyWebSocket:
     """A minimal RFC 6455 client (receive-only) so the tests need no extra dependency."""
 
-    def __init__(self, port: int, path: str, session_key: str, timeout: float = 5.0) -> None:
+    def __init__(
+        self, port: int, path: str, session_key: str, timeout: float = 5.0, origin: str | None = None
+    ) -> None:
         import base64
 
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
         key = base64.b64encode(os.urandom(16)).decode()
+        origin = origin or f"http://127.0.0.1:{port}"
         request = (
             f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nOrigin: http://127.0.0.1:{port}\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nOrigin: {origin}\r\n"
             f"Cookie: sessionid={session_key}\r\n\r\n"
         )
         self.sock.sendall(request.encode())
@@ -223,6 +237,24 @@ class TinyWebSocket:
                 raise ConnectionError(f"closed by server: {payload[:2].hex()}")
             if opcode == 0x1:
                 return json.loads(payload)
+
+    def send(self, payload: bytes, *, opcode: int = 0x1) -> None:
+        """Send one client frame (text by default)."""
+        _send_frame(self.sock, opcode, payload)
+
+    def recv_close(self, timeout: float = 5.0) -> int | None:
+        """Return the code of the server's close frame (text frames before it are skipped)."""
+        self.sock.settimeout(timeout)
+        while True:
+            b0, b1 = self._exact(2)
+            length = b1 & 0x7F
+            if length == 126:
+                length = int.from_bytes(self._exact(2), "big")
+            elif length == 127:
+                length = int.from_bytes(self._exact(8), "big")
+            payload = self._exact(length)
+            if b0 & 0x0F == 0x8:
+                return int.from_bytes(payload[:2], "big") if payload else None
 
     def close(self) -> None:
         self.sock.close()
