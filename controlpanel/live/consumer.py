@@ -160,7 +160,10 @@ class AlertsConsumer(AsyncJsonWebsocketConsumer):
         deleted, or the session's expiry reached)."""
         if getattr(self, "session_ended", False):
             return
-        if await database_sync_to_async(session_user_id)(self.session_key) != self.user_id:
+        user_id = await database_sync_to_async(session_user_id)(self.session_key)
+        if getattr(self, "session_ended", False):  # another re-check closed it meanwhile
+            return
+        if user_id != self.user_id:
             self.session_ended = True
             await self.close(code=CLOSE_LOGGED_OUT)
             return

@@ -6,8 +6,8 @@ saved (deactivated, password changed), a session was deleted (logout elsewhere, 
 rotated), or the session's expiry came. ``session_user_id`` is ``django.contrib.auth.get_user``:
 the session must exist and be unexpired, its backend must return the user (``ModelBackend``
 refuses inactive users), and its hash must match the user's password (with
-``SECRET_KEY_FALLBACKS``). Django flushes a session whose hash no longer matches, as the next page
-request would.
+``SECRET_KEY_FALLBACKS``). The question changes nothing: where a page request would rotate the
+session key (a hash made with a fallback key) or flush it, the socket's check only answers.
 """
 
 from __future__ import annotations
@@ -26,11 +26,26 @@ def _store(session_key: str) -> SessionBase:
     return import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key)
 
 
+class _ReadOnlySession(dict):
+    """A session's data for ``get_user``: what it would write (a new key, a new hash, a flush) is
+    dropped, so asking leaves the browser's session as it was."""
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        pass
+
+    def cycle_key(self) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass
+
+
 def session_user_id(session_key: str | None) -> int | None:
     """Return the id of the user session ``session_key`` authenticates now, else None."""
     if not session_key:
         return None
-    user = auth.get_user(SimpleNamespace(session=_store(session_key)))  # type: ignore[arg-type]
+    session = _ReadOnlySession(_store(session_key).items())  # loads it: {} if gone or expired
+    user = auth.get_user(SimpleNamespace(session=session))  # type: ignore[arg-type]
     return user.pk if user.is_authenticated else None
 
 

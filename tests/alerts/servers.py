@@ -221,18 +221,21 @@ class TinyWebSocket:
             data += chunk
         return data
 
+    def _frame(self) -> tuple[int, bytes]:
+        """Return (opcode, payload) of the next frame from the server (unmasked)."""
+        b0, b1 = self._exact(2)
+        length = b1 & 0x7F
+        if length == 126:
+            length = int.from_bytes(self._exact(2), "big")
+        elif length == 127:
+            length = int.from_bytes(self._exact(8), "big")
+        return b0 & 0x0F, self._exact(length)
+
     def recv_json(self, timeout: float = 5.0) -> dict:
         """Return the next text frame as JSON (control frames are skipped)."""
         self.sock.settimeout(timeout)
         while True:
-            b0, b1 = self._exact(2)
-            length = b1 & 0x7F
-            if length == 126:
-                length = int.from_bytes(self._exact(2), "big")
-            elif length == 127:
-                length = int.from_bytes(self._exact(8), "big")
-            payload = self._exact(length)
-            opcode = b0 & 0x0F
+            opcode, payload = self._frame()
             if opcode == 0x8:
                 raise ConnectionError(f"closed by server: {payload[:2].hex()}")
             if opcode == 0x1:
@@ -246,14 +249,8 @@ class TinyWebSocket:
         """Return the code of the server's close frame (text frames before it are skipped)."""
         self.sock.settimeout(timeout)
         while True:
-            b0, b1 = self._exact(2)
-            length = b1 & 0x7F
-            if length == 126:
-                length = int.from_bytes(self._exact(2), "big")
-            elif length == 127:
-                length = int.from_bytes(self._exact(8), "big")
-            payload = self._exact(length)
-            if b0 & 0x0F == 0x8:
+            opcode, payload = self._frame()
+            if opcode == 0x8:
                 return int.from_bytes(payload[:2], "big") if payload else None
 
     def close(self) -> None:

@@ -287,6 +287,16 @@ def logged_in_session(user) -> str:
     return client.cookies[settings.SESSION_COOKIE_NAME].value
 
 
+@sync_to_async
+def expire_in(session_key: str, seconds: int) -> None:
+    """Have the session expire ``seconds`` from now, as saving it with ``set_expiry`` does."""
+    from importlib import import_module
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key)
+    store.set_expiry(seconds)
+    store.save()
+
+
 def cookie_of(session_key: str) -> bytes:
     return f"{settings.SESSION_COOKIE_NAME}={session_key}".encode()
 
@@ -356,15 +366,7 @@ async def test_a_socket_closes_when_its_session_expires():
     alice, *_ = await world()
     key = await logged_in_session(alice)
 
-    @sync_to_async
-    def expire_in(seconds: int):
-        from importlib import import_module
-
-        store = import_module(settings.SESSION_ENGINE).SessionStore(session_key=key)
-        store.set_expiry(seconds)
-        store.save()
-
-    await expire_in(2)
+    await expire_in(key, 2)
     socket, connected = await connect(alice, cookie=cookie_of(key))
     assert connected
     assert await socket.receive_output(timeout=10) == {"type": "websocket.close", "code": CLOSE_LOGGED_OUT}
@@ -375,17 +377,9 @@ async def test_an_expiry_pushed_later_keeps_the_socket_open():
     alice, _, _, alpha, _ = await world()
     key = await logged_in_session(alice)
 
-    @sync_to_async
-    def expire_in(seconds: int):
-        from importlib import import_module
-
-        store = import_module(settings.SESSION_ENGINE).SessionStore(session_key=key)
-        store.set_expiry(seconds)
-        store.save()
-
-    await expire_in(2)
+    await expire_in(key, 2)
     socket, _ = await connect(alice, cookie=cookie_of(key))
-    await expire_in(3600)  # the user was active meanwhile (the session was saved again)
+    await expire_in(key, 3600)  # the user was active meanwhile (the session was saved again)
     assert await socket.receive_nothing(timeout=3)
     await assert_live(socket, alpha, "after-first-expiry")
     await socket.disconnect()
