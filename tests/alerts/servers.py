@@ -121,6 +121,11 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> Server:
+        """Start the process and return once it answers."""
+        return self.spawn().ready()
+
+    def spawn(self) -> Server:
+        """Start the process without waiting (several servers start side by side; then ``ready``)."""
         cmd = [
             *self.command,
             "-b",
@@ -134,6 +139,10 @@ class Server:
         self.log = Path(self.env["CP_VAR_DIR"]) / f"daphne-{self.port}.log"
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=log, stderr=log)
+        return self
+
+    def ready(self) -> Server:
+        """Return once the server answers HTTP (raises if it exited or did not within 30 s)."""
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

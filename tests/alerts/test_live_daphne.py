@@ -64,7 +64,8 @@ def live(tmp_path_factory, django_db_setup, django_db_blocker):
         env, ready_path=ready, command=[sys.executable, "-m", "tests.alerts.renamed_twisted_daphne"]
     )
     try:
-        yield world, plain.start(), renamed.start()
+        plain.spawn(), renamed.spawn()  # side by side
+        yield world, plain.ready(), renamed.ready()
     finally:
         plain.stop()
         renamed.stop()
