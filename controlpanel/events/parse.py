@@ -3,14 +3,13 @@
 - ``parse_lines(text)`` never raises: unknown lines become RawEvents, unreadable fields are listed
   in ``ParsedLine.problems`` with their line number; call ``raise_for_problems`` to be strict.
 - ``parse_json_event(obj)`` / ``parse_json_batch(data)`` raise only ``EventValidationError``.
-- ``storable_json_body(body)`` / ``storable_text(text)``, called before parsing, escape the text no
+- ``storable_json_batch(data)`` / ``storable_text(text)``, called before parsing, escape the text no
   database can store (NUL, lone surrogates; see ``lib.safetext``) and say where, so hostile text is
   kept visibly instead of failing the whole batch.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from controlpanel.lib.safetext import (
@@ -35,7 +34,6 @@ __all__ = [
     "parse_lines",
     "raise_for_problems",
     "storable_json_batch",
-    "storable_json_body",
     "storable_text",
 ]
 
@@ -58,13 +56,17 @@ def raise_for_problems(parsed: list[ParsedLine]) -> None:
         raise EventValidationError(problems)
 
 
-def storable_json_batch(data: Any) -> tuple[Any, list[FieldProblem]]:
+def storable_json_batch(data: Any, *, raw: bytes | None = None) -> tuple[Any, list[FieldProblem]]:
     """Return (a decoded JSON batch with unstorable text escaped, where it was), before parsing.
 
     Paths are the parser's: ``events[3].agent`` in an array or ``{"events": [...]}``, ``event.agent``
     for a single event. A field *name* holding such text is escaped too, and then refused by the
-    parser as an unknown field (named in its printable form).
+    parser as an unknown field (named in its printable form). ``raw``, the body ``data`` was decoded
+    from: NUL and surrogates can only arrive there as ``\\u`` escapes, so a body without one is not
+    walked (the common case, on the ingest hot path).
     """
+    if raw is not None and UNSTORABLE_JSON_ESCAPE.search(raw) is None:
+        return data, []
     if isinstance(data, list):
         root = "events"
     elif isinstance(data, dict) and "events" in data and "type" not in data:
@@ -86,15 +88,3 @@ def storable_text(text: str) -> tuple[str, list[FieldProblem]]:
         if (char := first_unstorable(line)) is not None
     ]
     return escape_unstorable(text), notes
-
-
-def storable_json_body(body: bytes) -> tuple[Any, list[FieldProblem]]:
-    """Return (the decoded JSON ``body``, storable, and where text was escaped); raises ValueError.
-
-    NUL and surrogates can only arrive as ``\\u`` escapes in valid JSON, so a body without one is
-    decoded and returned without walking it (the common case, on the ingest hot path).
-    """
-    data = json.loads(body)
-    if UNSTORABLE_JSON_ESCAPE.search(body) is None:
-        return data, []
-    return storable_json_batch(data)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import sys
 from importlib import metadata
 from typing import Any
 
@@ -124,9 +125,11 @@ def daphne_wire(send: Any) -> Any | None:
         send, seen = inner, seen + 1  # Channels' session wrappers, outermost first
     if not isinstance(send, functools.partial) or getattr(send.func, "__name__", "") != "handle_reply":
         return None
-    if type(getattr(send.func, "__self__", None)).__module__ != "daphne.server" or len(send.args) != 1:
-        return None
-    return send.args[0]
+    # Loaded whenever daphne serves (not imported here: importing it installs twisted's reactor).
+    server = sys.modules.get("daphne.server")
+    if server is None or not isinstance(getattr(send.func, "__self__", None), server.Server):
+        return None  # daphne's Server or a subclass (controlpanel.serve's, under `make run`)
+    return send.args[0] if len(send.args) == 1 else None
 
 
 def wire_for(send: Any) -> Any | None:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 from django.db import transaction
 
 from controlpanel.audit.schema import MemorySandbox, Workload
 from controlpanel.audit.schema import PluginManifest as ManifestModel
+from controlpanel.lib import jsonlimits
 from controlpanel.models import Gateway, GatewayMemoryPolicy, PluginManifest, WorkloadSpec
 from controlpanel.policy.memory import sandbox_memory
 from controlpanel.policy.workload import parse_quantity
@@ -22,7 +21,9 @@ class MemoryInputError(ValueError):
 
 def _json_object(text: str, what: str) -> dict:
     try:
-        value = json.loads(text)
+        value = jsonlimits.loads(text)
+    except jsonlimits.JsonTooDeep as exc:
+        raise MemoryInputError(f"{what}: {exc}") from exc
     except ValueError as exc:
         raise MemoryInputError(f"{what}: not JSON ({exc})") from exc
     if not isinstance(value, dict):

@@ -31,9 +31,11 @@ def _fresh_probe():
     fastpath.reset()
 
 
-def daphne_send():
+def daphne_send(server_class=Server):
     """The ``send`` a consumer gets under daphne: Channels' session wrapper around daphne's reply."""
-    server = Server(application=None, endpoints=["tcp:port=0:interface=127.0.0.1"], signal_handlers=False)
+    server = server_class(
+        application=None, endpoints=["tcp:port=0:interface=127.0.0.1"], signal_handlers=False
+    )
     protocol = WebSocketFactory(server, server="daphne").buildProtocol(("127.0.0.1", 1))
     wrapper = InstanceSessionWrapper({"type": "websocket", "session": None, "cookies": {}}, None)
     wrapper.real_send = functools.partial(server.handle_reply, protocol)
@@ -41,7 +43,11 @@ def daphne_send():
 
 
 def test_the_protocol_is_found_under_daphnes_send_and_nowhere_else():
+    from controlpanel.serve import PanelServer
+
     send, protocol = daphne_send()
+    panel_send, panel_protocol = daphne_send(PanelServer)  # `make run` serves with daphne's subclass
+    assert daphne_wire(panel_send) is panel_protocol
     assert isinstance(protocol, WebSocketProtocol)
     assert daphne_wire(send) is protocol
     assert daphne_wire(send.__self__.real_send) is protocol  # without the session wrapper too

@@ -1,7 +1,7 @@
 """Alerts from runtime events: every write, by concern.
 
-- ``ingest``: ``ingest_events`` (a parsed batch) and ``alerts_tick`` (time-based rules) under the
-  gateway's rule-state lock;
+- ``ingest``: ``ingest_events`` (a parsed batch) and ``alerts_tick`` / ``alerts_tick_all`` (time-based
+  rules) under the gateway's rule-state lock;
 - ``batch``: what one ingest or tick does to the gateway's alerts, in memory, written back once;
 - ``lifecycle``: acknowledge, resolve, silence (by people, audited);
 - ``publish``: after commit, the doorbells that tell the workers' hubs.
@@ -13,7 +13,7 @@ missed one catches up from the table (``selectors.alert_backfill``). Group names
 """
 
 from .batch import IngestResult
-from .ingest import alerts_tick, ingest_events
+from .ingest import alerts_tick, alerts_tick_all, ingest_events
 from .lifecycle import AlertStateError, alert_acknowledge, alert_resolve, silence_create
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "alert_acknowledge",
     "alert_resolve",
     "alerts_tick",
+    "alerts_tick_all",
     "ingest_events",
     "silence_create",
 ]
