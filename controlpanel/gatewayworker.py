@@ -26,6 +26,7 @@ from django.db import close_old_connections, connection
 from controlpanel.gatewayclient import Connection, GatewayError, PairingRequired, backoff_delay, connect
 from controlpanel.gatewayclient.frames import ConnectionClosed
 from controlpanel.models import GatewayLink
+from controlpanel.services import config_live as live
 from controlpanel.services import gateway_links as links
 from controlpanel.services import gateway_mirror as mirror
 from controlpanel.services.approvals import requests_expire
@@ -106,6 +107,7 @@ class GatewaySession:
         self.health_every = health_every
         self.diag_every = diag_every
         self.diag_seq: int | None = None
+        self.config_stale = False  # a config.changed arrived: read the running config again
 
     async def run(self, stop: asyncio.Event) -> None:
         attempt = 0
@@ -166,6 +168,8 @@ class GatewaySession:
                         await self._on_event(queue.get_nowait())
                 await self._deliver(conn)
                 await self._push_config(conn)
+                if self.config_stale:
+                    await self._fetch_config(conn)
                 if time.monotonic() >= next_health:
                     next_health = time.monotonic() + self.health_every
                     if await self._credentials_changed(conn):
@@ -219,9 +223,14 @@ class GatewaySession:
                 gateway_id=self.gateway_id,
                 pending=[a for a in approvals if isinstance(a, dict)],
             )
+        await self._fetch_config(conn)
+
+    async def _fetch_config(self, conn: Connection) -> None:
+        """Read the running config (hash and redacted text): the panel compares it with its revisions."""
+        self.config_stale = False
         config = await self._call_quietly(conn, "config.get")
         if isinstance(config, dict) and config.get("hash"):
-            await self.db(links.link_record_config, gateway_id=self.gateway_id, config_hash=config["hash"])
+            await self.db(live.live_config_record, gateway_id=self.gateway_id, payload=config)
 
     async def _on_event(self, frame: dict[str, Any]) -> None:
         name = frame.get("event")
@@ -248,7 +257,8 @@ class GatewaySession:
                 by=str(payload.get("resolvedBy") or ""),
             )
         elif name == "config.changed" and payload.get("hash"):
-            await self.db(links.link_record_config, gateway_id=gid, config_hash=str(payload["hash"]))
+            # Read it again: the event carries the hash only, the drift check needs the text.
+            self.config_stale = True
         elif name == "shutdown":
             await self.db(
                 links.link_record_problem,
@@ -274,10 +284,16 @@ class GatewaySession:
                 await self.db(mirror.delivery_record, model=item.model, pk=item.pk, ok=True)
 
     async def _push_config(self, conn: Connection) -> None:
-        """Send queued config patches with their base hash: a concurrent edit makes the gateway refuse."""
-        for push_id, patch, base_hash in await self.db(links.config_pushes_pending, self.gateway_id):
+        """Send queued pushes with their base hash: a concurrent edit makes the gateway refuse.
+
+        A merge patch goes as ``config.patch``, a whole revision as ``config.apply``; when the
+        gateway says the change needs a restart, the restart is followed by the reconnect loop and
+        the running config is read again after it.
+        """
+        for push_id, text, base_hash, mode in await self.db(links.config_pushes_pending, self.gateway_id):
+            method = "config.apply" if mode == "apply" else "config.patch"
             try:
-                result = await conn.call("config.patch", {"raw": patch, "baseHash": base_hash})
+                result = await conn.call(method, {"raw": text, "baseHash": base_hash})
             except GatewayError as exc:
                 if exc.transient:
                     return  # sent again on the next round, with the same base hash
@@ -286,8 +302,16 @@ class GatewaySession:
                     links.config_push_record, push_id=push_id, ok=False, error=exc.message, issues=issues
                 )
             else:
-                new_hash = str((result or {}).get("hash") or "")
-                await self.db(links.config_push_record, push_id=push_id, ok=True, result_hash=new_hash)
+                result = result if isinstance(result, dict) else {}
+                stats = ((result.get("sentinel") or {}).get("payload") or {}).get("stats") or {}
+                await self.db(
+                    links.config_push_record,
+                    push_id=push_id,
+                    ok=True,
+                    result_hash=str(result.get("hash") or ""),
+                    restart_required=bool(stats.get("requiresRestart") or result.get("requiresRestart")),
+                )
+                self.config_stale = True
 
     async def _diagnostics(self, conn: Connection, *, since_ms: int) -> None:
         """Feed new memory diagnostics to the alerts service (each ``seq`` once per worker run)."""

@@ -48,3 +48,33 @@ def restore_secrets(submitted: str, stored: str) -> str:
 
 def _value(literal: str) -> str:
     return decode_string(literal, Token("string", 0, len(literal)))
+
+
+def restore_known_secrets(submitted: str, stored: str) -> tuple[str, list[str]]:
+    """Like ``restore_secrets``, but a marker with no stored secret stays (the gateway keeps that value).
+
+    Returns the text and the paths left redacted. Used to adopt a running config: ``config.get``
+    redacts every secret, and the gateway restores its own values when the marker comes back.
+    """
+    if SECRET_MARKER not in submitted:
+        return submitted, []
+    literals = {
+        site.path: stored[site.token.start : site.token.end]
+        for site in walk_values(stored)
+        if site.token.kind == "string"
+    }
+    out: list[str] = []
+    unknown: list[str] = []
+    last = 0
+    for site in walk_values(submitted):
+        if site.token.kind != "string" or decode_string(submitted, site.token) != SECRET_MARKER:
+            continue
+        original = literals.get(site.path)
+        if original is None or _value(original) == SECRET_MARKER:
+            unknown.append(".".join(site.path))
+            continue
+        out.append(submitted[last : site.token.start])
+        out.append(original)
+        last = site.token.end
+    out.append(submitted[last:])
+    return "".join(out), unknown

@@ -199,14 +199,23 @@ def config_push_create(*, gateway: Gateway, patch: str, base_hash: str, actor) -
     return push
 
 
-def config_pushes_pending(gateway_id: int) -> list[tuple[int, str, str]]:
-    """Return (id, patch, base_hash) of the pushes waiting to be sent, oldest first."""
+def config_pushes_pending(gateway_id: int) -> list[tuple[int, str, str, str]]:
+    """Return (id, text, base_hash, mode) of the pushes waiting to be sent, oldest first.
+
+    ``mode`` "patch": a merge patch for ``config.patch``; "apply": a whole revision for ``config.apply``.
+    """
     rows = GatewayConfigPush.objects.filter(gateway_id=gateway_id, status="pending").order_by("created_at")
-    return [(p.pk, p.patch, p.base_hash) for p in rows]
+    return [(p.pk, p.patch, p.base_hash, p.mode) for p in rows]
 
 
 def config_push_record(
-    *, push_id: int, ok: bool, result_hash: str = "", error: str = "", issues: list | None = None
+    *,
+    push_id: int,
+    ok: bool,
+    result_hash: str = "",
+    error: str = "",
+    issues: list | None = None,
+    restart_required: bool = False,
 ) -> GatewayConfigPush:
     """Record the gateway's answer to a push: applied (new hash) or refused (message, per-path issues)."""
     push = GatewayConfigPush.objects.select_related("gateway").get(pk=push_id)
@@ -219,13 +228,14 @@ def config_push_record(
         if isinstance(i, dict)
     ]
     push.sent_at = timezone.now()
+    push.restart_required = restart_required
     push.save()
     activity_record(
         action=f"config.push_{push.status}",
         gateway=push.gateway,
         target=f"config-push:{push.pk}",
-        detail={"error": error, "result_hash": result_hash},
+        detail={"error": error, "result_hash": result_hash, "restart_required": restart_required},
     )
-    if ok and result_hash:
+    if ok and result_hash and push.mode == GatewayConfigPush.Mode.PATCH:
         link_record_config(gateway_id=push.gateway_id, config_hash=result_hash)
     return push

@@ -71,6 +71,20 @@ CASES = [
         data={"config_text": MINIMAL_CONFIG, "env_text": "GW_TOKEN=" + "a" * 32},
     ),
     Case("gateway-export", min_role=Role.OWNER),
+    Case("config-history"),
+    Case("config-revision", extra=("revision",)),
+    Case("config-diff"),
+    Case("config-rollback", min_role=Role.OWNER, extra=("revision",)),
+    Case("config-edit", min_role=Role.OWNER),
+    Case("config-edit", "post", min_role=Role.OWNER, data={"text": "{}"}),
+    Case("config-validate", "post", min_role=Role.OWNER, data={"text": "{ gateway: {} }"}),
+    Case("config-form", min_role=Role.OWNER),
+    Case("config-form", "post", min_role=Role.OWNER, extra=("base_hash",)),
+    Case("config-review", "post", min_role=Role.OWNER, data={"text": MINIMAL_CONFIG}),
+    Case("config-save", "post", min_role=Role.OWNER, data={"text": "{}", "token": "x", "reason": "r"}),
+    Case("config-live"),
+    Case("config-push", "post", min_role=Role.OWNER, data={"revision": "1"}),
+    Case("config-adopt", min_role=Role.OWNER),
     Case("gateway-delete", min_role=Role.OWNER),
     Case("gateway-delete", "post", min_role=Role.OWNER, data={"confirm_name": "alpha"}),
     Case("device-revoke", "post", min_role=Role.ADMIN, extra=("device",)),
@@ -166,15 +180,20 @@ def _url(case: Case, gateway, vera) -> str:
         kwargs["pk"] = ingest_token_create(gateway=gateway, name="t", actor=None)[0].pk
     if "json" in case.extra:
         kwargs["fmt"] = "json"
+    if "revision" in case.extra:
+        kwargs["number"] = 1
     return reverse(case.name, kwargs=kwargs)
 
 
-def _request(client, case: Case, url: str):
+def _request(client, case: Case, url: str, gateway=None):
     if case.json_body is not None:
         return getattr(client, case.method)(
             url, data=json.dumps(case.json_body), content_type="application/json"
         )
-    return getattr(client, case.method)(url, data=case.data or None)
+    data = dict(case.data)
+    if "base_hash" in case.extra:
+        data["base_hash"] = gateway.config_hash
+    return getattr(client, case.method)(url, data=data or None)
 
 
 def _expected(case: Case, persona: str) -> int | str:
@@ -194,7 +213,7 @@ def _expected(case: Case, persona: str) -> int | str:
 def test_access(case: Case, persona: str, alpha, alice, bob, vera, charlie, bravo):
     user = {"anonymous": None, "outsider": charlie, "viewer": vera, "admin": bob, "owner": alice}[persona]
     url = _url(case, alpha, vera)
-    response = _request(client_for(user), case, url)
+    response = _request(client_for(user), case, url, alpha)
     expected = _expected(case, persona)
     if expected == "login":
         assert response.status_code == 302
