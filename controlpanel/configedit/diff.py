@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +58,14 @@ class KeyChange:
     kind: str  # "added", "removed", "changed"
     before: Any = None
     after: Any = None
+
+    @property
+    def before_text(self) -> str:
+        return json.dumps(self.before, ensure_ascii=False)
+
+    @property
+    def after_text(self) -> str:
+        return json.dumps(self.after, ensure_ascii=False)
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"path": self.path, "change": self.kind}
