@@ -126,6 +126,59 @@ def live_config_record(*, gateway_id: int, payload: dict[str, Any]) -> LiveState
     return LiveState(link, running, current, running is None and current is not None, live_text)
 
 
+def live_rematch(gateway: Gateway) -> None:
+    """After a save: the new revision may be what the gateway already runs (an adoption, say)."""
+    link = GatewayLink.objects.select_for_update().filter(gateway=gateway).first()
+    if link is None or not link.remote_config_hash:
+        return
+    running = match_revision(gateway, link.remote_config_hash, link.remote_config_text)
+    if running is not None and running.pk != link.live_revision_id:
+        link.live_revision, link.drift_alerted_hash = running, ""
+        link.save(update_fields=["live_revision", "drift_alerted_hash", "updated_at"])
+        _drift_resolve(gateway, running, timezone.now())
+
+
+def last_known_running(gateway: Gateway) -> ConfigRevision | None:
+    """The newest revision the gateway is known to have run (a confirmed push or an adoption)."""
+    push = (
+        GatewayConfigPush.objects.filter(gateway=gateway, revision__isnull=False, confirmed_at__isnull=False)
+        .select_related("revision")
+        .order_by("-confirmed_at")
+        .first()
+    )
+    adopted = gateway.revisions.filter(source=ConfigRevision.Source.PULLED).first()
+    candidates = [r for r in (push.revision if push else None, adopted) if r is not None]
+    return max(candidates, key=lambda r: r.number) if candidates else None
+
+
+def adopt_text(gateway: Gateway, link: GatewayLink) -> tuple[str, list[str]]:
+    """The running config as a revision text, and the secret paths left redacted.
+
+    ``config.get`` redacts every secret. Where the running config came from a revision the panel
+    pushed or adopted, that revision's secrets are put back; the others stay redacted: the gateway
+    keeps its own value when the marker comes back in a push.
+    """
+    from controlpanel.configedit.secrets import restore_known_secrets
+
+    source = last_known_running(gateway)
+    if source is None:
+        return link.remote_config_text, _marker_paths(link.remote_config_text)
+    return restore_known_secrets(link.remote_config_text, source.text)
+
+
+def _marker_paths(text: str) -> list[str]:
+    from controlpanel.openclaw.syntax import decode_string, walk_values
+
+    try:
+        return [
+            ".".join(site.path)
+            for site in walk_values(text)
+            if site.token.kind == "string" and decode_string(text, site.token) == SECRET_MARKER
+        ]
+    except ConfigSyntaxError:
+        return []
+
+
 def drift_whatif(current: ConfigRevision, live_text: str):
     """What the running config does that the panel's current revision does not (None if unreadable)."""
     live = loaded(live_text)

@@ -144,6 +144,9 @@ def config_revision_create(
                 **(detail or {}),
             },
         )
+        from .config_live import live_rematch  # the live side reads revisions; imported on use
+
+        live_rematch(gateway)
     return saved
 
 

@@ -428,8 +428,8 @@ def config_push(request, code: UUID) -> HttpResponse:
 @require_GET
 def config_adopt(request, code: UUID) -> HttpResponse:
     """The review of taking the running config as the panel's newest revision (source "pulled")."""
-    from controlpanel.configedit.secrets import restore_known_secrets
     from controlpanel.models import GatewayLink
+    from controlpanel.services.config_live import adopt_text
 
     access = get_gateway_for_user(request.user, code, need=Capability.CONFIG)
     if not has_recent_auth(request.session):
@@ -438,7 +438,7 @@ def config_adopt(request, code: UUID) -> HttpResponse:
     if link is None or not link.remote_config_text:
         messages.error(request, "The panel has not read this gateway's running config yet.")
         return redirect("config-live", code=code)
-    text, unknown = restore_known_secrets(link.remote_config_text, access.gateway.config_text or "")
+    text, unknown = adopt_text(access.gateway, link)
     return _render_review(
         request,
         access,

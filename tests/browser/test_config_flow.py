@@ -66,7 +66,11 @@ def test_a_per_agent_deny_from_the_form_is_reviewed_saved_and_keeps_comments(pag
     _shot(page, "config-revision")
     revision = gateway.revisions.first()
     assert revision.number == 2 and revision.source == "form"
-    for comment in ("// the lab gateway: keep this file readable", "// the one people talk to", "// writes code"):
+    for comment in (
+        "// the lab gateway: keep this file readable",
+        "// the one people talk to",
+        "// writes code",
+    ):
         assert comment in revision.text
     assert revision.text == COMMENTED.replace(
         'tools: { profile: "coding" } }', 'tools: { profile: "coding", deny: ["exec"] } }'
@@ -144,7 +148,9 @@ def test_the_second_of_two_owners_is_refused_with_the_three_way_view(browser, li
     second.click("#save-button")
     second.wait_for_selector("#revision-facts")
     latest = gateway.revisions.first()
-    assert latest.number == 3 and 'dmScope: "per-channel-peer"' in latest.text and 'mode: "all"' in latest.text
+    assert (
+        latest.number == 3 and 'dmScope: "per-channel-peer"' in latest.text and 'mode: "all"' in latest.text
+    )
     for p in pages:
         p.context.close()
 
