@@ -129,6 +129,8 @@ CASES = [
         data={"ws_url": "ws://127.0.0.1:18789", "kind": "token", "secret": "s3cret-token"},
     ),
     Case("gateway-config-push", "post", min_role=Role.OWNER, data={"patch": "{}", "base_hash": "h"}),
+    Case("fleet-change-new", min_role=None),
+    Case("fleet-change-new", "post", min_role=None, data={"kind": "baseline", "reason": "r"}),
     Case("account-tokens", min_role=None),
     Case("account-tokens", "post", min_role=None, data={"name": "script"}),
     Case("api-gateways", min_role=None),
@@ -142,6 +144,8 @@ EXEMPT = {
     "logout",
     "api-openapi",  # public: the API's description, no data (tests/security/test_api_schema.py)
     "account-token-revoke",  # per user, not per gateway: tests/security/test_api_tokens.py
+    "fleet-change",  # per user (its author), not per gateway: tests/services/test_config_fleet.py
+    "fleet-change-apply",
 }
 # Authenticated by an ingest token, not a session: tests/alerts/test_ingest_api.py covers its auth.
 EXEMPT |= {"api-ingest-events"}
