@@ -53,7 +53,7 @@ def fleet_change_new(request) -> HttpResponse:
                 context["error"] = str(exc)
             else:
                 return redirect("fleet-change", code=fleet.code)
-        return render(request, "fleet/new.html", context, status=400)
+        return render(request, "fleet/new.html", context)
     return render(request, "fleet/new.html", context)
 
 
