@@ -93,6 +93,19 @@ urlpatterns = [
     path("api/v1/gateways/new/", api.gateway_create, name="api-gateway-create"),
     path("api/v1/gateways/<uuid:code>/", api.gateway, name="api-gateway"),
     path("api/v1/gateways/<uuid:code>/config/", api.gateway_config, name="api-gateway-config"),
+    path("api/v1/gateways/<uuid:code>/config/revisions/", api.config_revisions, name="api-config-revisions"),
+    path(
+        "api/v1/gateways/<uuid:code>/config/revisions/<int:number>/",
+        api.config_revision,
+        name="api-config-revision",
+    ),
+    path(
+        "api/v1/gateways/<uuid:code>/config/revisions/<int:number>/rollback/",
+        api.config_rollback,
+        name="api-config-rollback",
+    ),
+    path("api/v1/gateways/<uuid:code>/config/diff/", api.config_diff, name="api-config-diff"),
+    path("api/v1/gateways/<uuid:code>/config/drift/", api.config_drift, name="api-config-drift"),
     path("api/v1/config/validate/", api.config_validate, name="api-config-validate"),
 ]
 

@@ -138,12 +138,29 @@ CASES = [
     Case("api-config-validate", "post", min_role=None, json_body=CONFIG_JSON),
     Case("api-gateway"),
     Case("api-gateway-config", "put", min_role=Role.OWNER, json_body=CONFIG_JSON),
+    Case("api-config-revisions"),
+    Case(
+        "api-config-revisions",
+        "post",
+        min_role=Role.OWNER,
+        json_body={"config": MINIMAL_CONFIG, "baseHash": "h", "dryRun": True},
+    ),
+    Case("api-config-revision", extra=("revision",)),
+    Case(
+        "api-config-rollback",
+        "post",
+        min_role=Role.OWNER,
+        extra=("revision",),
+        json_body={"baseHash": "h", "dryRun": True},
+    ),
+    Case("api-config-drift"),
 ]
 EXEMPT = {
     "login",  # the authentication pages themselves
     "logout",
     "api-openapi",  # public: the API's description, no data (tests/security/test_api_schema.py)
     "account-token-revoke",  # per user, not per gateway: tests/security/test_api_tokens.py
+    "api-config-diff",  # needs two revision numbers in the query: tests/views/test_config_api.py
     "fleet-change",  # per user (its author), not per gateway: tests/services/test_config_fleet.py
     "fleet-change-apply",
 }
