@@ -28,9 +28,21 @@ class Hunk:
 def text_diff(old: str, new: str, *, context: int = 3) -> list[Hunk]:
     """Return the changed regions of two texts with ``context`` lines around each, numbered."""
     a, b = old.splitlines(), new.splitlines()
+    # Edits are local: the common head and tail are compared cheaply, only the middle by difflib
+    # (quadratic in the worst case on a 2,000-line file).
+    head = 0
+    while head < min(len(a), len(b)) and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(a), len(b)) - head and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    keep = max(head - context, 0), max(tail - context, 0)
+    mid_a, mid_b = a[keep[0] : len(a) - keep[1]], b[keep[0] : len(b) - keep[1]]
     hunks = []
-    for group in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_grouped_opcodes(context):
+    matcher = difflib.SequenceMatcher(a=mid_a, b=mid_b, autojunk=False)
+    for group in matcher.get_grouped_opcodes(context):
         lines: list[Line] = []
+        group = [(op, i1 + keep[0], i2 + keep[0], j1 + keep[0], j2 + keep[0]) for op, i1, i2, j1, j2 in group]
         for op, i1, i2, j1, j2 in group:
             if op == "equal":
                 lines += [Line("same", i1 + k + 1, j1 + k + 1, a[i1 + k]) for k in range(i2 - i1)]
@@ -79,29 +91,28 @@ class KeyChange:
 def key_changes(old: Any, new: Any) -> list[KeyChange]:
     """Keys added, removed or changed between two parsed configs, deepest object keys first-class.
 
-    Arrays are compared whole. Secret values are redacted on both sides before comparing, so a
-    changed secret shows as changed with both sides redacted.
+    Arrays are compared whole. Secret values are redacted on both sides (a changed secret shows as
+    changed with both sides redacted).
     """
     out: list[KeyChange] = []
-    _walk(redact(old), redact(new), (), out, raw=(old, new))
+    _walk(old, new, (), out)
     return out
 
 
-def _walk(old: Any, new: Any, path: tuple[str, ...], out: list[KeyChange], raw: tuple[Any, Any]) -> None:
-    raw_old, raw_new = raw
-    if same(raw_old, raw_new):
+def _walk(old: Any, new: Any, path: tuple[str, ...], out: list[KeyChange]) -> None:
+    if same(old, new):
         return
     if isinstance(old, dict) and isinstance(new, dict):
         for key in dict.fromkeys([*old, *new]):
             where = (*path, str(key))
             if key not in new:
-                out.append(KeyChange(_dotted(where), "removed", before=old[key]))
+                out.append(KeyChange(_dotted(where), "removed", before=redact(old[key], where)))
             elif key not in old:
-                out.append(KeyChange(_dotted(where), "added", after=new[key]))
+                out.append(KeyChange(_dotted(where), "added", after=redact(new[key], where)))
             else:
-                _walk(old[key], new[key], where, out, (raw_old[key], raw_new[key]))
+                _walk(old[key], new[key], where, out)
         return
-    out.append(KeyChange(_dotted(path), "changed", before=old, after=new))
+    out.append(KeyChange(_dotted(path), "changed", before=redact(old, path), after=redact(new, path)))
 
 
 def _dotted(path: tuple[str, ...]) -> str:

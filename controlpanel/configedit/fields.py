@@ -12,6 +12,7 @@ import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from functools import lru_cache
 from typing import Any
 
 from controlpanel.audit import get_check
@@ -99,6 +100,7 @@ class Section:
     help: str = ""
 
 
+@lru_cache(maxsize=1024)
 def _schema_field(path: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
     """Return (kind, choices) of the schema field at ``path`` (``*`` segments cross dict entries)."""
     model: Any = OpenClawConfig
@@ -314,12 +316,15 @@ def parse_field(item: Field, posted: str) -> Any:
     return posted
 
 
-def apply_form(text: str, sections: list[Section], post: Mapping[str, str]) -> tuple[str, list[str]]:
+def apply_form(
+    text: str, sections: list[Section], post: Mapping[str, str], data: Any = None
+) -> tuple[str, list[str]]:
     """Return (the edited text, the dotted paths that changed). Fields absent from ``post`` stay.
 
+    ``data``: the parsed ``text`` when the caller has it (it is not changed: edits copy on write).
     Raises FormError with a message per field name when a value is not allowed.
     """
-    data = parse_json5(text)
+    data = parse_json5(text) if data is None else data
     errors: dict[str, str] = {}
     changed: list[str] = []
     for section in sections:

@@ -68,9 +68,9 @@ class Change:
 
 def change_text(text: str, change: Change) -> str:
     """Return ``text`` with ``change`` applied (unchanged when it does not apply)."""
-    raw = parse_json5(text)
+    result = loaded(text)
+    raw = result.raw if result.raw is not None else parse_json5(text)
     if change.kind == "fix":
-        result = loaded(text)
         findings = [f for f in run_audit(result.resolved or raw).findings if f.check_id == change.check_id]
         fixes = propose_fixes(raw, findings)
         return rewrite(text, apply_fixes(raw, fixes)) if fixes else text

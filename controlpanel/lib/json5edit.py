@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from functools import lru_cache
 from typing import Any
 
 from controlpanel.openclaw.syntax import ConfigSyntaxError, Token, decode_key, decode_string, tokenize
@@ -147,8 +148,11 @@ def _scalar(text: str, tok: Token) -> Any:
         raise _error(text, tok.start, f"Invalid value {raw[:20]!r}") from None
 
 
+@lru_cache(maxsize=16)
 def parse_tree(text: str) -> Node:
-    """Return the document's root node. Raises ConfigSyntaxError on text that is not one JSON5 value."""
+    """Return the document's root node. Raises ConfigSyntaxError on text that is not one JSON5 value.
+
+    Cached (edits start from the same current revision): treat the tree as read-only."""
     reader = _Reader(text)
     try:
         root = reader.value()

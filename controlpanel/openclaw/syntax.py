@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 import json5
@@ -196,7 +197,7 @@ def parse_json5(text: str) -> Any:
     except Exception:  # noqa: S110  (every refusal is re-read by the reference parser)
         pass
     else:
-        if _checked_by_our_pass(text):
+        if _checked_by_our_pass(text, _count_keys(value)):
             return value
     try:
         return json5.loads(text, allow_duplicate_keys=False)
@@ -214,21 +215,61 @@ _STRICT_WORD = re.compile(
 _DIGIT_ESCAPE = re.compile(r"\\[0-9]")
 
 
-def _checked_by_our_pass(text: str) -> bool:
-    """Our pass over a text pyjson5 accepted: False when a value is one the two parsers may read
-    differently (then the reference decides). Raises ConfigSyntaxError for a repeated key."""
+# One pass over a text pyjson5 accepted: every key (a string or word before a colon) and every bare value.
+_SCAN = re.compile(
+    r"(?P<string>\"(?:[^\"\\\n\r]|\\[\s\S])*\"|'(?:[^'\\\n\r]|\\[\s\S])*')(?P<skey>[" + _WS_CLASS + r"]*:)?"
+    r"|(?P<comment>//[^\n\r\u2028\u2029]*|/\*.*?\*/)"
+    r"|(?P<word>[^{}\[\]:,\"'/" + _WS_CLASS + r"]+)(?P<wkey>[" + _WS_CLASS + r"]*:)?",
+    re.DOTALL,
+)
+
+
+@lru_cache(maxsize=32)
+def _checked_by_our_pass(text: str, value_keys: int) -> bool:
+    """Our pass over a text pyjson5 accepted (``value_keys``: the keys its value holds): False when
+    a value is one the two parsers may read differently (then the reference decides). Raises
+    ConfigSyntaxError for a repeated key (a text with more keys than its value has one)."""
+    keys = 0
+    for match in _SCAN.finditer(text):
+        kind = match.lastgroup
+        if kind == "skey" or kind == "wkey":
+            keys += 1
+        elif kind == "word":
+            if not _STRICT_WORD.match(match.group("word")):
+                return False
+        elif kind == "string" and "\\" in match.group() and _DIGIT_ESCAPE.search(match.group()):
+            return False
+    if keys == value_keys:
+        return True
+    # Fewer keys in the value than in the text: a repeated key. Find it (and its path) the slow way.
     try:
-        for site in walk_values(text):
-            literal = text[site.token.start : site.token.end]
-            if site.token.kind == "word" and not _STRICT_WORD.match(literal):
-                return False
-            if site.token.kind == "string" and "\\" in literal and _DIGIT_ESCAPE.search(literal):
-                return False
+        for _ in walk_values(text):
+            pass
     except ConfigSyntaxError as exc:
         if exc.message.startswith("Duplicate key"):
             raise
-        return False
-    return True
+    return False
+
+
+def fast_value(text: str) -> Any:
+    """The value of ``text`` when pyjson5 and our pass agree it is plain and has no repeated key,
+    else None (callers then take their slow, exact path)."""
+    try:
+        value = pyjson5.decode(text)
+    except Exception:
+        return None
+    try:
+        return value if _checked_by_our_pass(text, _count_keys(value)) else None
+    except ConfigSyntaxError:
+        return None
+
+
+def _count_keys(value: Any) -> int:
+    if isinstance(value, dict):
+        return len(value) + sum(_count_keys(v) for v in value.values() if isinstance(v, dict | list))
+    if isinstance(value, list):
+        return sum(_count_keys(v) for v in value if isinstance(v, dict | list))
+    return 0
 
 
 def _translate(text: str, message: str) -> ConfigSyntaxError:

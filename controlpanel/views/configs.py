@@ -369,7 +369,8 @@ def config_form(request, code: UUID) -> HttpResponse:
             messages.error(request, "The config changed since you opened the form: here it is as it is now.")
             return render(request, "configs/form.html", context, status=409)
         try:
-            text, changed = apply_form(gateway.config_text or "{}\n", context["form_sections"], request.POST)
+            current = gateway.config_text or "{}\n"
+            text, changed = apply_form(current, context["form_sections"], request.POST, loaded(current).raw)
         except FormError as exc:
             context["form_errors"] = exc.errors
             return render(request, "configs/form.html", context, status=400)
