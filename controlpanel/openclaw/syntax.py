@@ -18,6 +18,8 @@ from typing import Any, NamedTuple
 import json5
 import pyjson5
 
+from controlpanel.lib.jsonlimits import JsonTooDeep, check_text_depth
+
 Path = tuple[str, ...]
 
 _PUNCT = "{}[]:,"
@@ -188,8 +190,16 @@ def _remember_key(text: str, tok: Token, frame: _Frame) -> str:
 def parse_json5(text: str) -> Any:
     """Parse JSON5 text and return the value; duplicate keys are rejected.
 
-    Raises ConfigSyntaxError(message, line, column) on any syntax problem.
+    Raises ConfigSyntaxError(message, line, column) on any syntax problem, and for a text nesting
+    deeper than ``jsonlimits.MAX_JSON_DEPTH`` (naming the path and position), before the recursive
+    parser sees it.
     """
+    try:
+        check_text_depth(text)
+    except JsonTooDeep as exc:
+        path = ".".join(str(part) for part in exc.parts)
+        message = f"Nested deeper than {exc.max_depth} levels at {path or '<root>'}"
+        raise ConfigSyntaxError(message, exc.line, exc.column, path=path) from None
     try:
         # pyjson5 (C) first: ~1000x faster than the json5 package on a large config. Duplicate keys
         # are refused by our own pass; any error is reported by the reference parser below.
@@ -203,7 +213,7 @@ def parse_json5(text: str) -> Any:
         return json5.loads(text, allow_duplicate_keys=False)
     except ValueError as exc:
         raise _translate(text, str(exc)) from None
-    except RecursionError:
+    except RecursionError:  # cannot happen after the depth check; kept as the last line of defence
         raise ConfigSyntaxError("Nesting too deep") from None
 
 

@@ -24,7 +24,7 @@ from controlpanel.configedit.review import blocking_issues, issue_lines, loaded,
 from controlpanel.configedit.secrets import SecretNotKept, restore_secrets
 from controlpanel.models import ConfigRevision
 from controlpanel.openclaw import ConfigSyntaxError, redact_text
-from controlpanel.permissions import Capability, get_gateway_for_user, has_recent_auth
+from controlpanel.permissions import Capability, auth_is_recent, get_gateway_for_user, require_recent_auth
 from controlpanel.services.config_revisions import (
     ConfigConflict,
     ConfigEditError,
@@ -54,6 +54,14 @@ def redacted(text: str) -> str:
         return redact_text(text)
     except ConfigSyntaxError:
         return ""
+
+
+def _edit_page(request, code: UUID, *args, **kwargs) -> str:
+    return reverse("config-edit", kwargs={"code": code})
+
+
+def _live_page(request, code: UUID, *args, **kwargs) -> str:
+    return reverse("config-live", kwargs={"code": code})
 
 
 def _reauth(code: UUID, where: str) -> HttpResponse:
@@ -196,11 +204,12 @@ def _revision(gateway, number: int) -> ConfigRevision:
 
 
 @login_required
+@require_recent_auth
 @require_http_methods(["GET", "POST"])
 def config_edit(request, code: UUID) -> HttpResponse:
     """The raw JSON5 editor (secrets redacted). POST with ``text`` reopens it with that text."""
     access = get_gateway_for_user(request.user, code, need=Capability.CONFIG)
-    if not has_recent_auth(request.session):
+    if not auth_is_recent(request):
         return _reauth(code, "edit/")
     gateway = access.gateway
     text = (
@@ -229,6 +238,7 @@ def config_validate(request, code: UUID) -> HttpResponse:
 
 
 @login_required
+@require_recent_auth(next_url=_edit_page)
 @require_POST
 def config_review(request, code: UUID) -> HttpResponse:
     """Review a text from the editor, the import page or the migration offer (nothing is saved here)."""
@@ -267,6 +277,7 @@ def _editor_again(request, access, *, submitted: str, error: str) -> HttpRespons
 
 
 @login_required
+@require_recent_auth(next_url=_edit_page)
 @require_POST
 def config_save(request, code: UUID) -> HttpResponse:
     """Save a reviewed change: the token must be for exactly this text against this base revision."""
@@ -293,7 +304,7 @@ def config_save(request, code: UUID) -> HttpResponse:
         )
     source = data["src"]
     back = reverse("config-edit", kwargs={"code": code})
-    if not has_recent_auth(request.session):
+    if not auth_is_recent(request):
         context = review_context(
             access, new_text=text, source=source, detail=data["d"], title="Confirm it is you", back=back
         )
@@ -339,7 +350,7 @@ def _conflict(request, access, *, yours: str, base_hash: str, source: str) -> Ht
 def config_rollback(request, code: UUID, number: int) -> HttpResponse:
     """The review of going back to revision ``number`` (saved as a new revision with its exact text)."""
     access = get_gateway_for_user(request.user, code, need=Capability.CONFIG)
-    if not has_recent_auth(request.session):
+    if not auth_is_recent(request):
         return redirect(f"/reauth/?next=/gateways/{code}/config/revisions/{number}/rollback/")
     revision = _revision(access.gateway, number)
     return _render_review(
@@ -354,13 +365,14 @@ def config_rollback(request, code: UUID, number: int) -> HttpResponse:
 
 
 @login_required
+@require_recent_auth
 @require_http_methods(["GET", "POST"])
 def config_form(request, code: UUID) -> HttpResponse:
     """The settings operators change most, as fields; POST reviews the edit they make."""
     from controlpanel.configedit.fields import FormError, apply_form
 
     access = get_gateway_for_user(request.user, code, need=Capability.CONFIG)
-    if not has_recent_auth(request.session):
+    if not auth_is_recent(request):
         return _reauth(code, "form/")
     gateway = access.gateway
     context = {"access": access, "gateway": gateway, **selectors.config_form(gateway=gateway)}
@@ -402,14 +414,13 @@ def config_live(request, code: UUID) -> HttpResponse:
 
 
 @login_required
+@require_recent_auth(next_url=_live_page)
 @require_POST
 def config_push(request, code: UUID) -> HttpResponse:
     """Queue a revision for the live gateway (owners, recent password): config.apply with the base hash."""
     from controlpanel.services.config_live import PushRefused, config_push_revision
 
     access = get_gateway_for_user(request.user, code, need=Capability.CONFIG)
-    if not has_recent_auth(request.session):
-        return redirect(f"/reauth/?next=/gateways/{code}/config/live/")
     try:
         revision = _revision(access.gateway, int(request.POST.get("revision", "0")))
     except ValueError:
@@ -433,7 +444,7 @@ def config_adopt(request, code: UUID) -> HttpResponse:
     from controlpanel.services.config_live import adopt_text
 
     access = get_gateway_for_user(request.user, code, need=Capability.CONFIG)
-    if not has_recent_auth(request.session):
+    if not auth_is_recent(request):
         return redirect(f"/reauth/?next=/gateways/{code}/config/live/adopt/")
     link = GatewayLink.objects.filter(gateway=access.gateway).first()
     if link is None or not link.remote_config_text:

@@ -8,12 +8,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from controlpanel.audit.fixes import fixable_check_ids
 from controlpanel.configedit.fleet import Change, ChangeError, baseline_text
 from controlpanel.models import FleetChange
-from controlpanel.permissions import has_recent_auth
+from controlpanel.permissions import require_recent_auth
 from controlpanel.services.config_fleet import fleet_change_apply, fleet_change_preview, owned_gateways
 from controlpanel.services.config_revisions import ConfigEditError
 
@@ -79,12 +80,15 @@ def fleet_change(request, code: UUID) -> HttpResponse:
     )
 
 
+def _fleet_page(request, code: UUID) -> str:
+    return reverse("fleet-change", kwargs={"code": code})
+
+
 @login_required
+@require_recent_auth(next_url=_fleet_page)
 @require_POST
 def fleet_change_apply_view(request, code: UUID) -> HttpResponse:
     fleet = _fleet_for(request.user, code)
-    if not has_recent_auth(request.session):
-        return redirect(f"/reauth/?next=/fleet/changes/{code}/")
     try:
         fleet = fleet_change_apply(fleet=fleet, actor=request.user)
     except ConfigEditError as exc:
