@@ -214,24 +214,6 @@ def agent_policy_view(*, gateway: Gateway, agent_id: str, session: str = "main")
     }
 
 
-def config_whatif(*, before: dict, after: dict, env: dict | None = None) -> dict:
-    """What a config change would alter, before it is saved: tools gained / lost per agent and audit
-    findings that appear / disappear (by check id and severity)."""
-    from controlpanel.audit import run_audit
-    from controlpanel.policy import diff_policies
-
-    def findings(config: dict) -> dict[tuple[str, str], dict]:
-        report = run_audit(config, env=env or {}).to_json()
-        return {(f["checkId"], f["severity"]): f for f in report["findings"]}
-
-    old, new = findings(before), findings(after)
-    return {
-        "tools": diff_policies(before, after),
-        "findings_new": [new[k] for k in new if k not in old],
-        "findings_gone": [old[k] for k in old if k not in new],
-    }
-
-
 # --- audits (issue 4) --------------------------------------------------------------------------------
 
 
