@@ -15,10 +15,12 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from controlpanel.background import enqueue_on_commit
 from controlpanel.configedit.review import loaded
 from controlpanel.configedit.whatif import whatif
 from controlpanel.models import Alert, AlertEvent, ConfigRevision, Gateway, GatewayConfigPush, GatewayLink
 from controlpanel.openclaw import SECRET_MARKER, ConfigSyntaxError, parse_json5, redact
+from controlpanel.tasks.gateways import config_push_send
 
 from .activity import activity_record
 
@@ -256,7 +258,9 @@ def _drift_resolve(gateway: Gateway, running: ConfigRevision, now) -> None:
 
 def config_push_revision(*, gateway: Gateway, revision: ConfigRevision, actor) -> GatewayConfigPush:
     """Queue ``revision`` for the live gateway as a whole config (``config.apply``), guarded by the
-    running hash the panel last saw: if someone changed the gateway since, the gateway refuses."""
+    running hash the panel last saw: if someone changed the gateway since, the gateway refuses.
+
+    Its task (``tasks.gateways.config_push_send``) runs on the gateway worker's connection."""
     link = GatewayLink.objects.filter(gateway=gateway).first()
     if link is None or not link.remote_config_hash:
         raise PushRefused("The panel has not read this gateway's running config yet: link it first.")
@@ -276,6 +280,10 @@ def config_push_revision(*, gateway: Gateway, revision: ConfigRevision, actor) -
             target=f"config:r{revision.number}",
             detail={"push": push.pk, "base_hash": link.remote_config_hash, "mode": "apply"},
         )
+        # Sent by the gateway worker holding the connection (queue "gateways"), after this commits.
+        if result := enqueue_on_commit(config_push_send, gateway_id=gateway.pk, push_id=push.pk):
+            push.task_id = result.id
+            push.save(update_fields=["task_id"])
     return push
 
 
