@@ -24,30 +24,10 @@ def restore_secrets(submitted: str, stored: str) -> str:
     so comments and layout stay. Raises SecretNotKept when the stored text has no string at that path,
     and ConfigSyntaxError when either text cannot be tokenized.
     """
-    if SECRET_MARKER not in submitted:
-        return submitted
-    literals = {
-        site.path: stored[site.token.start : site.token.end]
-        for site in walk_values(stored)
-        if site.token.kind == "string"
-    }
-    out: list[str] = []
-    last = 0
-    for site in walk_values(submitted):
-        if site.token.kind != "string" or decode_string(submitted, site.token) != SECRET_MARKER:
-            continue
-        original = literals.get(site.path)
-        if original is None or _value(original) == SECRET_MARKER:
-            raise SecretNotKept(".".join(site.path))
-        out.append(submitted[last : site.token.start])
-        out.append(original)
-        last = site.token.end
-    out.append(submitted[last:])
-    return "".join(out)
-
-
-def _value(literal: str) -> str:
-    return decode_string(literal, Token("string", 0, len(literal)))
+    text, unknown = _restore(submitted, stored)
+    if unknown:
+        raise SecretNotKept(unknown[0])
+    return text
 
 
 def restore_known_secrets(submitted: str, stored: str) -> tuple[str, list[str]]:
@@ -56,6 +36,10 @@ def restore_known_secrets(submitted: str, stored: str) -> tuple[str, list[str]]:
     Returns the text and the paths left redacted. Used to adopt a running config: ``config.get``
     redacts every secret, and the gateway restores its own values when the marker comes back.
     """
+    return _restore(submitted, stored)
+
+
+def _restore(submitted: str, stored: str) -> tuple[str, list[str]]:
     if SECRET_MARKER not in submitted:
         return submitted, []
     literals = {
@@ -78,3 +62,7 @@ def restore_known_secrets(submitted: str, stored: str) -> tuple[str, list[str]]:
         last = site.token.end
     out.append(submitted[last:])
     return "".join(out), unknown
+
+
+def _value(literal: str) -> str:
+    return decode_string(literal, Token("string", 0, len(literal)))
