@@ -10,6 +10,19 @@ from .base import choices_check
 from .gateways import Gateway
 
 
+class TextSha256(SHA256):
+    """sha256 of a text as lowercase hex. On PostgreSQL the built-in ``sha256()`` (Django's SHA256 needs
+    the pgcrypto extension); elsewhere Django's own."""
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler,
+            connection,
+            template="encode(sha256(convert_to(%(expressions)s, 'UTF8')), 'hex')",
+            **extra_context,
+        )
+
+
 class RevisionSource(models.TextChoices):
     """Where a revision came from (the history page filters and words it by this)."""
 
@@ -65,7 +78,7 @@ class ConfigRevision(models.Model):
             ),
             # The hash is the text's: a revision cannot claim to be something it is not.
             models.CheckConstraint(
-                condition=models.Q(sha256=SHA256("text")), name="cp_configrevision_sha256_of_text"
+                condition=models.Q(sha256=TextSha256("text")), name="cp_configrevision_sha256_of_text"
             ),
             # Every change says why; the services write one for the changes the panel makes itself.
             models.CheckConstraint(

@@ -17,7 +17,8 @@ from controlpanel.services.config_revisions import (
 )
 from tests.conftest import MINIMAL_CONFIG
 
-pytestmark = pytest.mark.django_db
+# postgres too: the sha256 constraint and the row locks are database features.
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 EDITED = MINIMAL_CONFIG.replace(
     'main: { name: "Main" },', 'main: { name: "Main", tools: { deny: ["exec"] } },'
