@@ -1,6 +1,6 @@
 """The panel's models, one module per area; import them from here."""
 
-from .accounts import ApiToken
+from .accounts import ApiToken, ExternalIdentity, Invitation
 from .activity import ActivityChainHead, ActivityEvent
 from .agents import Agent, ChannelAccount
 from .alerts import Alert, AlertEvent, DenialWindow, GatewayAlertState, MemorySample, Silence
@@ -31,6 +31,7 @@ __all__ = [
     "DenialWindow",
     "Device",
     "ExecApprovalRequest",
+    "ExternalIdentity",
     "FleetChange",
     "Gateway",
     "GatewayAlertState",
@@ -39,6 +40,7 @@ __all__ = [
     "GatewayMembership",
     "GatewayMemoryPolicy",
     "IngestToken",
+    "Invitation",
     "MemorySample",
     "PairingRequest",
     "PluginManifest",

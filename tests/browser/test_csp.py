@@ -38,6 +38,11 @@ def _pages(gateway, pairing, exe, run) -> list[str]:
         reverse("config-edit", kwargs=code),
         reverse("config-form", kwargs=code),
         reverse("config-live", kwargs=code),
+        reverse("account"),
+        reverse("account-password"),
+        reverse("account-two-factor"),
+        reverse("account-tokens"),
+        reverse("account-people"),
     ]
 
 

@@ -28,7 +28,7 @@ def first_revisions(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('controlpanel', '0010_background_tasks'),
+        ('controlpanel', '0011_identity_accounts'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
