@@ -15,6 +15,7 @@ NAV_SECTIONS = (
     ("audit-", "audits"),
     ("account", "account"),
     ("docs-", "gateways"),
+    ("fleet-", "fleet"),
     ("", "gateways"),
 )
 
