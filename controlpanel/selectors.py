@@ -21,6 +21,7 @@ from controlpanel.models import (
     Agent,
     Alert,
     AlertEvent,
+    Device,
     ExecApprovalRequest,
     Gateway,
     MemorySample,
@@ -123,8 +124,6 @@ def gateway_tab_context(
     if tab == "agents":
         return {"agents": list(gateway.agents.all()), "channels": list(gateway.channels.all())}
     if tab == "devices":
-        from controlpanel.services.devices import devices_stale
-
         # Paged: a gateway with hundreds of nodes would otherwise render them all on every visit.
         devices = gateway.devices.select_related("approved_by").order_by("name", "device_id")
         page_obj = Paginator(devices, DEVICES_PER_PAGE).get_page(page)
@@ -646,12 +645,36 @@ def exec_request_review(item: ExecApprovalRequest, *, configs: dict[int, dict] |
 
 # --- devices -------------------------------------------------------------------------------------------
 
+STALE_AFTER = timedelta(days=7)
+
+
+def device_group_key(device: Device) -> tuple[str, ...]:
+    """Devices with the same key are the same client paired again (e.g. an ephemeral CLI run that got
+    a new identity each time). Unnamed records without client details are never grouped."""
+    if not (device.name or device.client_id or device.host):
+        return ("device", device.device_id)
+    return (device.role, device.name, device.client_id or device.client_mode, device.platform, device.host)
+
+
+def devices_stale(*, gateway: Gateway, now: datetime | None = None) -> list[Device]:
+    """Records safe to clean up: revoked devices, and duplicates of a more recently active record of the
+    same client that have not been active for ``STALE_AFTER``. The newest record of a client stays."""
+    now = now or timezone.now()
+    groups: dict[tuple[str, ...], list[Device]] = {}
+    for device in gateway.devices.all():
+        groups.setdefault(device_group_key(device), []).append(device)
+    stale = []
+    for members in groups.values():
+        members.sort(key=lambda d: d.last_active_at, reverse=True)
+        for i, device in enumerate(members):
+            if device.revoked_at is not None or (i > 0 and now - device.last_active_at >= STALE_AFTER):
+                stale.append(device)
+    return sorted(stale, key=lambda d: (d.name, d.device_id))
+
 
 def device_groups(devices: list) -> list[dict]:
     """The devices of one page grouped by client: a client paired several times is one group whose
     newest record comes first and whose older records are its duplicates."""
-    from controlpanel.services.devices import device_group_key
-
     groups: dict[tuple[str, ...], list] = {}
     for device in devices:
         groups.setdefault(device_group_key(device), []).append(device)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
 
 from controlpanel.approvals.scopes import check_device_record, token_generate, token_verify
 from controlpanel.models import Device, Gateway
+from controlpanel.selectors import devices_stale
 
 from .activity import activity_record
 
@@ -81,32 +82,6 @@ def device_authenticate(*, gateway: Gateway, device_id: str, token: str, role: s
 
 
 # --- duplicates and stale records ------------------------------------------------------------------
-
-STALE_AFTER = timedelta(days=7)
-
-
-def device_group_key(device: Device) -> tuple[str, ...]:
-    """Devices with the same key are the same client paired again (e.g. an ephemeral CLI run that got
-    a new identity each time). Unnamed records without client details are never grouped."""
-    if not (device.name or device.client_id or device.host):
-        return ("device", device.device_id)
-    return (device.role, device.name, device.client_id or device.client_mode, device.platform, device.host)
-
-
-def devices_stale(*, gateway: Gateway, now: datetime | None = None) -> list[Device]:
-    """Records safe to clean up: revoked devices, and duplicates of a more recently active record of the
-    same client that have not been active for ``STALE_AFTER``. The newest record of a client stays."""
-    now = now or timezone.now()
-    groups: dict[tuple[str, ...], list[Device]] = {}
-    for device in gateway.devices.all():
-        groups.setdefault(device_group_key(device), []).append(device)
-    stale = []
-    for members in groups.values():
-        members.sort(key=lambda d: d.last_active_at, reverse=True)
-        for i, device in enumerate(members):
-            if device.revoked_at is not None or (i > 0 and now - device.last_active_at >= STALE_AFTER):
-                stale.append(device)
-    return sorted(stale, key=lambda d: (d.name, d.device_id))
 
 
 def devices_clean_up_stale(*, gateway: Gateway, actor, now: datetime | None = None) -> list[str]:

@@ -13,13 +13,13 @@ from django.views.decorators.http import require_POST
 
 from controlpanel.models import Device
 from controlpanel.permissions import Capability, get_gateway_for_user, require_recent_auth
+from controlpanel.selectors import devices_stale
 from controlpanel.services.devices import (
     DeviceRevoked,
     device_rename,
     device_revoke,
     device_rotate_token,
     devices_clean_up_stale,
-    devices_stale,
 )
 
 from .confirm import confirm_page, confirmed
