@@ -154,24 +154,31 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def _get(url: str, session: str) -> tuple[int, str, bytes]:
+def _get(url: str, session: str) -> tuple[int, str, bytes, str]:
+    """Status, content type, the body's start and the redirect's target of a GET (redirects not followed)."""
     opener = urllib.request.build_opener(_NoRedirect)
     request = urllib.request.Request(url, headers={"Cookie": f"sessionid={session}"})
     try:
         with opener.open(request, timeout=30) as response:
-            return response.status, response.headers.get("Content-Type", ""), response.read(2000)
+            return response.status, response.headers.get("Content-Type", ""), response.read(2000), ""
     except urllib.error.HTTPError as exc:
-        return exc.code, exc.headers.get("Content-Type", ""), b""
+        return exc.code, exc.headers.get("Content-Type", ""), b"", exc.headers.get("Location", "")
 
 
-def discover_pages(demo: Demo, base: str, session: str) -> list[tuple[str, str]]:
-    """(name, path) of every URL that answers a whole HTML page to a GET by its owner."""
+def discover_pages(
+    demo: Demo, base: str, session: str, behind_reauth: list[tuple[str, str]] | None = None
+) -> list[tuple[str, str]]:
+    """(name, path) of every URL that answers a whole HTML page to a GET by its owner. Pages that first
+    ask for the password again (recent authentication) go to ``behind_reauth``: the flows visit them."""
     pages = []
     for pattern, route in _patterns():
         if pattern.name in NOT_SWEPT:
             continue
         path = _url(demo, pattern, route)
-        status, content_type, body = _get(base + path, session)
+        status, content_type, body, location = _get(base + path, session)
+        if status == 302 and location.startswith("/reauth/") and behind_reauth is not None:
+            behind_reauth.append((pattern.name, path))
+            continue
         if "<int:pk>" in route and status != 405:
             raise UnfillableURL(
                 f"{pattern.name}: GET {route!r} is a page (answered {status}) but its <pk> was guessed; "
@@ -322,8 +329,10 @@ def _context(browser, server, width_name: str, session: str | None):
 @pytest.mark.browser
 def test_every_page_at_both_widths(browser, demo_server):
     server, demo, sessions = demo_server
-    pages = discover_pages(demo, server.url, sessions["owner"])
+    behind_reauth: list[tuple[str, str]] = []
+    pages = discover_pages(demo, server.url, sessions["owner"], behind_reauth)
     assert len(pages) >= 25, pages
+    assert {"config-edit", "config-form"} <= {name for name, _ in behind_reauth}, behind_reauth
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     failures: list[str] = []
     for width_name in WIDTHS:
@@ -346,12 +355,13 @@ def test_every_page_at_both_widths(browser, demo_server):
                 )
                 failures += [f"{role} {width_name} {name} {path}: {p}" for p in found]
             context.close()
-    failures += _flows(browser, server, demo, sessions["owner"])
+    failures += _flows(browser, server, demo, sessions["owner"], behind_reauth)
     assert not failures, "\n".join(failures)
 
 
-# Pages reached by doing something, not by a link: a new token's one-time page, an open confirmation
-# dialog, and the confirmation page a POST without confirm=yes answers with.
+# Pages reached by doing something, not by a link: a new token's one-time page, the pages behind the
+# password asked again (the config editor, the settings form), an open confirmation dialog, and the
+# confirmation page a POST without confirm=yes answers with.
 SUBMIT_WITHOUT_CONFIRM = """(action) => {
   const form = document.createElement("form");
   form.method = "post";
@@ -363,7 +373,7 @@ SUBMIT_WITHOUT_CONFIRM = """(action) => {
 }"""
 
 
-def _flows(browser, server, demo: Demo, session: str) -> list[str]:
+def _flows(browser, server, demo: Demo, session: str, behind_reauth: list[tuple[str, str]]) -> list[str]:
     failures = []
     for width_name in WIDTHS:
         context, visitor = _context(browser, server, width_name, session)
@@ -393,6 +403,11 @@ def _flows(browser, server, demo: Demo, session: str) -> list[str]:
             page.click("#token-form button[type=submit]")
         page.wait_for_url(f"{server.url}/once/")
         check("token-shown-once")
+        for name, path in behind_reauth:  # the password was just given again: these pages open now
+            response = page.goto(server.url + path)
+            if response is None or response.status != 200 or "/reauth/" in page.url:
+                failures.append(f"owner {width_name} {name} {path}: answered {response and response.status}")
+            check(_slug(name, path))
         page.goto(f"{server.url}/gateways/{demo.gateway}/devices/")
         page.locator("details.confirm > summary", has_text="Revoke").first.click()
         check("confirm-dialog")
