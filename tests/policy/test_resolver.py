@@ -136,15 +136,33 @@ def test_exec_mode_and_sources_for_an_agent_override():
     assert exec_policy.safe_bin_trusted_dirs == ("/bin", "/usr/bin", "/opt/bin")
 
 
-def test_host_approvals_only_tighten_exec():
+@pytest.mark.parametrize(
+    ("config", "agent", "expected"),
+    [
+        # A value OpenClaw's normalisers reject counts as not set: the next source applies.
+        ({"tools": {"exec": {"mode": "bogus"}}}, None, ("full", "off", "full", "OpenClaw default (full)")),
+        (
+            {"tools": {"exec": {"mode": "bogus", "security": "allowlist"}}},
+            None,
+            ("allowlist", "off", "allowlist", "tools.exec.security"),
+        ),
+        (
+            {
+                "tools": {"exec": {"security": "deny"}},
+                "agents": {"entries": {"a": {"tools": {"exec": {"security": None}}}}},
+            },
+            "a",
+            ("deny", "off", "deny", "tools.exec.security"),
+        ),
+        (
+            {"tools": {"exec": {"security": 3, "ask": "ALWAYS "}}},
+            None,
+            ("full", "always", "ask", "OpenClaw default (full)"),
+        ),
+    ],
+)
+def test_bad_exec_values_fall_back_to_the_next_source_and_never_raise(config, agent, expected):
     from controlpanel.policy.exec_policy import resolve_exec
 
-    tightened = resolve_exec({}, None, host_approvals={"security": "allowlist", "ask": "on-miss"})
-    assert (tightened.security, tightened.ask, tightened.mode, tightened.ask_fallback) == (
-        "allowlist",
-        "on-miss",
-        "ask",
-        "deny",
-    )
-    loosened = resolve_exec({"tools": {"exec": {"mode": "deny"}}}, None, host_approvals={"security": "full"})
-    assert loosened.security == "deny"
+    policy = resolve_exec(config, agent)
+    assert (policy.security, policy.ask, policy.mode, policy.security_source) == expected
