@@ -64,12 +64,6 @@ def holds(granted: Iterable[str], required: str) -> bool:
     return required == SESSIONS_READ and (READ in have or SESSIONS_WRITE in have)
 
 
-def holds_all(granted: Iterable[str], required: Iterable[str]) -> bool:
-    """Return True when every scope in ``required`` is held."""
-    have = _clean(granted)
-    return all(holds(have, r) for r in _clean(required))
-
-
 def expand(scopes: Iterable[str]) -> frozenset[str]:
     """Return the known operator scopes implied by ``scopes``, plus the given ones themselves.
 
@@ -138,22 +132,6 @@ def check_device_approval(
     return OK
 
 
-def check_token_rotation(
-    caller_scopes: Iterable[str],
-    approved_roles: Iterable[str],
-    role: str,
-    scopes: Iterable[str],
-) -> Verdict:
-    """Return whether a caller may rotate a device token into ``role`` with ``scopes``.
-
-    The new token stays inside the device's approved roles and the caller's own scopes; rotating into
-    a role the device was never approved for is rejected (OpenClaw 2026.4 fix).
-    """
-    if role not in set(approved_roles):
-        return refuse(f"device is not approved for role {role!r}")
-    return check_device_approval(caller_scopes, role, scopes)
-
-
 def node_approval_required_scopes(commands: Iterable[str]) -> frozenset[str]:
     """Return the scopes ``node.pair.approve`` needs for a node declaring ``commands``."""
     declared = set(_clean(commands))
@@ -171,27 +149,6 @@ def check_node_capability_approval(approver_scopes: Iterable[str], commands: Ite
     if missing:
         return refuse(f"missing scope: {missing[0]}", *missing)
     return OK
-
-
-def can_manage_pairing(
-    *,
-    caller_scopes: Iterable[str],
-    caller_device_id: str | None,
-    target_device_id: str,
-) -> Verdict:
-    """Return whether a caller may see or act on the pairing entry of ``target_device_id``.
-
-    Admins (and device-less shared-secret sessions, ``caller_device_id=None``) see everything; a
-    non-admin paired device may list, approve, reject, rotate, revoke or remove only its own entry.
-    """
-    have = _clean(caller_scopes)
-    if not holds(have, PAIRING):
-        return refuse(f"missing scope: {PAIRING}", PAIRING)
-    if holds(have, ADMIN) or caller_device_id is None:
-        return OK
-    if caller_device_id == target_device_id:
-        return OK
-    return refuse("a non-admin paired device may only manage its own pairing")
 
 
 def check_device_record(token_hashes: Iterable[str], approved_roles: Iterable[str], role: str) -> Verdict:

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from controlpanel.approvals import contract, dm, expiry, scopes
-from controlpanel.approvals.exec_policy import validate_decision
+from controlpanel.approvals.decisions import validate_decision
 from controlpanel.models import ChannelAccount, Device, ExecApprovalRequest, Gateway, PairingRequest, Role
 
 from .activity import activity_record

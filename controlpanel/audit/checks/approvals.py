@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from controlpanel.approvals.decisions import approval_flow_state
+
 from ..catalogue import check
 from ..facts import Facts, as_list, as_map, sub
 from ..schema import CheckClass, Finding, Severity
@@ -40,7 +42,7 @@ def _flows(f: Facts) -> list[tuple[str, bool, list]]:
 def empty_approvers(f: Facts) -> Iterator[Finding]:
     """An enabled approval flow nobody can approve: every exec request is denied."""
     for path, enabled, approvers in _flows(f):
-        if enabled and not [a for a in approvers if str(a).strip()]:
+        if approval_flow_state(approvers, enabled=enabled) == "fails_closed":
             yield empty_approvers.finding(
                 f"{path} is enabled but has no approvers: every exec request waits and is then "
                 "denied (fails closed)."
