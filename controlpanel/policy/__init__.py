@@ -7,7 +7,7 @@ The public API is listed in docs/architecture.md ("The policy engine").
 """
 
 from .catalogue import TOOL_CATALOGUE, TOOL_GROUPS, TOOL_PROFILES
-from .config_access import agent_entries, agent_ids, agent_paths, default_agent_id
+from .config_access import agent_entries, agent_ids, agent_paths, default_agent_id, key_as_written
 from .exec_policy import ExecPolicy, requested_exec, resolve_exec
 from .resolver import (
     AgentPolicy,
@@ -43,6 +43,7 @@ __all__ = [
     "diff_policies",
     "explain_json",
     "is_builtin",
+    "key_as_written",
     "requested_exec",
     "resolve_agent",
     "resolve_exec",

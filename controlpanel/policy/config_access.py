@@ -94,6 +94,20 @@ def agent_paths(config: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
+def key_as_written(key: str, agent_id: str | None, paths: Mapping[str, str]) -> str:
+    """Return a decision key with the agent's part spelled as the file spells it.
+
+    `agents.entries.<id>.tools.deny` (or the CLI's `agents.entries.*...` wildcard form) becomes
+    `agents.list[1].tools.deny` when the file uses the legacy list; keys of other sections stay.
+    """
+    if agent_id is None or agent_id not in paths:
+        return key
+    for prefix in (f"agents.entries.{agent_id}.", "agents.entries.*."):
+        if key.startswith(prefix):
+            return f"{paths[agent_id]}.{key[len(prefix) :]}"
+    return key
+
+
 def agent_ids(config: Mapping[str, Any]) -> list[str]:
     """Return the agent ids in config order; a config without agents has the implicit agent `main`."""
     ids = list(agent_entries(config))

@@ -37,3 +37,20 @@ def test_invalid_config_exits_1(tmp_path):
     with pytest.raises(SystemExit) as exc:
         call_command("explain", "--config", str(bad), stderr=err)
     assert exc.value.code == 1 and err.getvalue().startswith("tools.profile")
+
+
+def test_json_gives_the_tool_classes(config):
+    out = StringIO()
+    call_command("explain", "--config", str(config), "--agent", "main", "--json", stdout=out)
+    classes = json.loads(out.getvalue())["tools"]["classes"]
+    assert classes == {
+        "plugin": {"allowed": True, "source": "default", "key": "tools"},
+        "bundleMcp": {"allowed": True, "source": "default", "key": "tools"},
+    }
+
+
+def test_without_agent_a_roster_with_no_default_is_refused_like_the_cli(config):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="Multiple agents are configured.*main, coder"):
+        call_command("explain", "--config", str(config), "--json", stdout=StringIO())
