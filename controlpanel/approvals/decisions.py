@@ -8,26 +8,19 @@ rules the panel applies when someone answers a request.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from controlpanel.policy.exec_policy import DECISIONS
 
-
-@dataclass(frozen=True)
-class DecisionCheck:
-    """Whether a submitted decision may be recorded, and why not."""
-
-    ok: bool
-    reason: str = ""
+from .scopes import OK, Verdict, refuse
 
 
-def validate_decision(decision: str, allowed: Sequence[str]) -> DecisionCheck:
+def validate_decision(decision: str, allowed: Sequence[str]) -> Verdict:
     """Return whether ``decision`` is one of ``allowed`` (the request's own ``allowedDecisions``)."""
     if decision not in DECISIONS:
-        return DecisionCheck(False, f"unknown decision {decision!r}")
+        return refuse(f"unknown decision {decision!r}")
     if decision not in allowed:
-        return DecisionCheck(False, f"this request does not allow {decision!r}")
-    return DecisionCheck(True)
+        return refuse(f"this request does not allow {decision!r}")
+    return OK
 
 
 def approval_flow_state(approvers: Sequence[object] | None, *, enabled: bool = True) -> str:

@@ -52,5 +52,5 @@ def test_json_gives_the_tool_classes(config):
 def test_without_agent_a_roster_with_no_default_is_refused_like_the_cli(config):
     from django.core.management.base import CommandError
 
-    with pytest.raises(CommandError, match="Multiple agents are configured.*main, coder"):
+    with pytest.raises(CommandError, match=r"Multiple agents are configured.*main, coder"):
         call_command("explain", "--config", str(config), "--json", stdout=StringIO())
