@@ -14,6 +14,8 @@ from typing import Any
 
 import json5
 
+from controlpanel.lib.jsonlimits import JsonTooDeep, check_text_depth
+
 Path = tuple[str, ...]
 
 _PUNCT = "{}[]:,"
@@ -199,13 +201,20 @@ def _remember_key(text: str, tok: Token, frame: _Frame) -> str:
 def parse_json5(text: str) -> Any:
     """Parse JSON5 text and return the value; duplicate keys are rejected.
 
-    Raises ConfigSyntaxError(message, line, column) on any syntax problem.
+    Raises ConfigSyntaxError(message, line, column) on any syntax problem, and for a text nesting
+    deeper than ``jsonlimits.MAX_JSON_DEPTH`` (naming the path and position), before the recursive
+    parser sees it.
     """
     try:
+        check_text_depth(text)
         return json5.loads(text, allow_duplicate_keys=False)
+    except JsonTooDeep as exc:
+        path = ".".join(str(part) for part in exc.parts)
+        message = f"Nested deeper than {exc.max_depth} levels at {path or '<root>'}"
+        raise ConfigSyntaxError(message, exc.line, exc.column, path=path) from None
     except ValueError as exc:
         raise _translate(text, str(exc)) from None
-    except RecursionError:
+    except RecursionError:  # cannot happen after the depth check; kept as the last line of defence
         raise ConfigSyntaxError("Nesting too deep") from None
 
 
