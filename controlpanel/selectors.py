@@ -236,14 +236,13 @@ def agent_policy_view(*, gateway: Gateway, agent_id: str, session: str = "main")
     exec_policy = policy.exec
     warnings = []
     if policy.decisions["exec"].allowed and exec_policy.runs_anything_unasked:
+        sources = [exec_policy.security_source, exec_policy.ask_source]
+        keys = list(dict.fromkeys(key_as_written(k, agent_id, paths) for k in sources if "default" not in k))
         warnings.append(
             {
                 "id": "exec-unguarded",
-                "text": "Exec runs any command without asking anyone: security is full and ask is off.",
-                "keys": [
-                    key_as_written(exec_policy.security_source, agent_id, paths),
-                    key_as_written(exec_policy.ask_source, agent_id, paths),
-                ],
+                "text": "Exec runs any command without asking anyone: security is full and ask is off",
+                "keys": keys,
                 "fix": 'Set tools.exec.mode to "ask" (or "allowlist") for this agent, or deny exec.',
             }
         )

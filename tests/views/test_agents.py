@@ -132,5 +132,18 @@ def test_exec_that_asks_nobody_gets_a_warning(legacy, vera):
 
     ops = page("ops")  # nothing configures exec: OpenClaw's default is security=full, ask=off
     assert 'id="warning-exec-unguarded"' in ops
-    assert "<code>OpenClaw default (full)</code> and <code>OpenClaw default (off)</code>" in ops
+    assert "nothing configures exec for this agent, and these are OpenClaw's defaults" in ops
     assert 'id="warning-exec-unguarded"' not in page("alpha")  # mode "ask"
+
+
+def test_the_exec_warning_names_the_keys_that_set_it(alice):
+    from controlpanel.models import Role
+
+    text = LEGACY.replace(
+        '{ id: "alpha", tools: { exec: { mode: "ask" } } }',
+        '{ id: "alpha", tools: { exec: { mode: "full" } } }',
+    )
+    gateway = make_gateway("full", text=text, members={alice: Role.OWNER})
+    url = reverse("agent-detail", kwargs={"code": gateway.code, "agent_id": "alpha"})
+    body = " ".join(html.unescape(client_for(alice).get(url).content.decode()).split())
+    assert "security is full and ask is off, set by <code>agents.list[0].tools.exec.mode</code>." in body
