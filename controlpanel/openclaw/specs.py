@@ -6,11 +6,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from controlpanel.policy.config_access import default_agent_id, normalize_agent_id
+from controlpanel.policy.config_access import (
+    DEFAULT_AGENT_ID,
+    agent_entries,
+    default_agent_id,
+    dig,
+    normalize_agent_id,
+)
 
 from .roster import migrate_agent_list
-
-IMPLICIT_AGENT_ID = "main"  # the agent a gateway runs when agents.entries is empty or absent
 
 
 class AgentSpec(BaseModel):
@@ -54,11 +58,8 @@ def agents_of(resolved: dict[str, Any]) -> list[AgentSpec]:
     With no entries the gateway runs an implicit "main" agent, which is returned.
     """
     migrated, _, _ = migrate_agent_list(resolved)
-    agents = migrated.get("agents") if isinstance(migrated.get("agents"), dict) else {}
-    entries = agents.get("entries") if isinstance(agents.get("entries"), dict) else {}
-    defaults = agents.get("defaults") if isinstance(agents.get("defaults"), dict) else {}
-    if not entries:
-        entries = {IMPLICIT_AGENT_ID: {}}
+    entries = agent_entries(migrated) or {DEFAULT_AGENT_ID: {}}
+    defaults = dig(migrated, "agents", "defaults")
     default_id = default_agent_id(migrated, "roster")
     return [
         AgentSpec(
@@ -70,7 +71,6 @@ def agents_of(resolved: dict[str, Any]) -> list[AgentSpec]:
             raw=entry,
         )
         for agent_id, entry in entries.items()
-        if isinstance(entry, dict)
     ]
 
 
