@@ -27,7 +27,7 @@ Tools outside the built-in catalogue come in two classes the resolver answers fo
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal, NamedTuple
 
@@ -101,10 +101,6 @@ class Decision:
         """Return the `{"allowed", "source", "key"}` verdict of a tool class in explain_json."""
         return {"allowed": self.allowed, "source": self.source, "key": self.key}
 
-    def with_key(self, key: str) -> Decision:
-        """Return the same decision naming `key` (e.g. the path as the file spells it)."""
-        return replace(self, key=key)
-
 
 def is_builtin(tool: str) -> bool:
     """Return True when a name (aliases folded, any case) is a tool of the built-in catalogue."""
@@ -112,11 +108,6 @@ def is_builtin(tool: str) -> bool:
 
 
 _BUILTIN = frozenset(TOOL_CATALOGUE)
-
-
-def profile_layer(config: Mapping[str, Any], agent_id: str | None) -> Layer | None:
-    """Return the profile layer (profile list + alsoAllow), or None when no known profile is set."""
-    return _profile_layer(agent_tools(config, agent_id), global_tools(config), agent_id)
 
 
 def _profile_layer(own: Mapping[str, Any], glob: Mapping[str, Any], agent_id: str | None) -> Layer | None:
