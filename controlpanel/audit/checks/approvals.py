@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from controlpanel.approvals.decisions import approval_flow_state
+from controlpanel.policy.exec_policy import DEFAULT_SECURITY
 
 from ..catalogue import check
 from ..facts import Facts, as_list, as_map, sub
@@ -53,7 +54,7 @@ def _always(f: Facts) -> bool:
     settings = f.context.approvals if f.context is not None else None
     if settings is not None and settings.enabled and settings.policy == "always":
         return True
-    return sub(f.tools, "exec", "ask") == "always"
+    return f.requested_exec(None, DEFAULT_SECURITY).ask == "always"
 
 
 @check(
