@@ -261,8 +261,9 @@ def agent_policy_view(*, gateway: Gateway, agent_id: str, session: str = "main")
 def agent_tool_question(*, gateway: Gateway, agent_id: str, tool: str, session: str = "main") -> dict:
     """The "Can it use X?" answer: a built-in tool's verdict, a plugin tool's (for any other name),
     or the members of a group; always with the deciding layer and the rule as the file spells it."""
-    from controlpanel.policy import TOOL_GROUPS, can_use
+    from controlpanel.policy import TOOL_GROUPS, build_layers, can_use, key_as_written, resolve_sandbox
     from controlpanel.policy.matching import normalize_tool_name
+    from controlpanel.policy.tools import plugin_id_entries
 
     asked = tool.strip()[:100]
     group = TOOL_GROUPS.get(normalize_tool_name(asked))
@@ -271,7 +272,14 @@ def agent_tool_question(*, gateway: Gateway, agent_id: str, tool: str, session: 
     config, paths = gateway_policy_config(gateway=gateway)
     session_key = session_key_for(gateway=gateway, agent_id=agent_id, kind=session)
     decision = can_use(config, agent_id, asked, session_key=session_key)
-    return {"asked": asked, "as_plugin": decision.as_plugin, **_decision_view(decision, agent_id, paths)}
+    answer = {"asked": asked, "as_plugin": decision.as_plugin, **_decision_view(decision, agent_id, paths)}
+    if decision.as_plugin:
+        layers = build_layers(config, agent_id, resolve_sandbox(config, agent_id, session_key))
+        answer["plugin_ids"] = [
+            {"entry": entry, "key": key_as_written(key, agent_id, paths), "verb": verb}
+            for entry, key, verb in plugin_id_entries(layers, asked)
+        ]
+    return answer
 
 
 def config_whatif(*, before: dict, after: dict, env: dict | None = None) -> dict:

@@ -271,6 +271,43 @@ def allowed_subset(
     return tuple(t for t in tools if _decide(t, layers, view, not is_builtin(t)).allowed)
 
 
+def plugin_id_entries(layers: Iterable[Layer], tool: str) -> list[tuple[str, str, str]]:
+    """Return (entry, key, "allow" | "deny") for entries of the config's tool lists that may be
+    plugin ids.
+
+    OpenClaw's runtime expands a plugin id in an allow or deny list to that plugin's tools, so for
+    a tool that is not built in such an entry decides instead, if it names the plugin registering
+    the tool; the panel cannot know which plugin that is, so it names the candidates: entries that
+    are no built-in tool, group, glob or the tool itself, in the lists the config wrote (a profile's
+    alsoAllow, the global, agent and per-model lists; the sandbox lists mix in OpenClaw's defaults).
+    """
+    name = normalize_tool_name(tool)
+    out: dict[tuple[str, str, str], None] = {}
+    for layer in layers:
+        if layer.name == "sandbox":
+            continue
+        lists = (
+            [(layer.also_allow, layer.also_allow_key, "allow")]
+            if layer.name == "profile"
+            else [
+                (layer.policy.deny, layer.deny_key, "deny"),
+                (layer.policy.allow, layer.allow_key, "allow"),
+            ]
+        )
+        for entries, key, verb in lists:
+            for entry in entries or ():
+                folded = normalize_tool_name(entry)
+                if (
+                    folded
+                    and "*" not in folded
+                    and folded != name
+                    and ":" not in folded
+                    and not is_builtin(folded)
+                ):
+                    out[entry, key or "", verb] = None
+    return list(out)
+
+
 def tool_classes(layers: Iterable[Layer], view: View = "runtime") -> dict[str, Decision]:
     """Return the verdicts on the two classes of non-built-in tools (plugin, bundleMcp)."""
     layers = tuple(layers)

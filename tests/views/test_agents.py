@@ -147,3 +147,17 @@ def test_the_exec_warning_names_the_keys_that_set_it(alice):
     url = reverse("agent-detail", kwargs={"code": gateway.code, "agent_id": "alpha"})
     body = " ".join(html.unescape(client_for(alice).get(url).content.decode()).split())
     assert "security is full and ask is off, set by <code>agents.list[0].tools.exec.mode</code>." in body
+
+
+def test_can_box_names_plugin_ids_that_would_decide_instead(alice):
+    from controlpanel.models import Role
+
+    text = """{ gateway: { auth: { mode: "token", token: "${GW_TOKEN}" } },
+      tools: { allow: ["read", "jira"], deny: ["group:web", "slack-tools"] } }"""
+    gateway = make_gateway("ids", text=text, members={alice: Role.OWNER})
+    body = _ask(gateway, alice, "main", "jira_search")
+    assert "as a plugin tool it would be denied because it is not in an allow list" in body
+    assert "<code>jira</code> in <code>tools.allow</code> would allow it" in body
+    assert "<code>slack-tools</code> in <code>tools.deny</code> would deny it" in body
+    assert "group:web" not in body.split('id="can-plugin-ids"')[1]
+    assert 'id="can-plugin-ids"' not in _ask(gateway, alice, "main", "read")
