@@ -31,12 +31,17 @@ from tests.policy.generated import random_config  # noqa: E402
 OUT = ROOT / "tests" / "fixtures" / "policy" / "generated"
 
 
+def config_text(seed: int) -> str:
+    """Return the config of a seed as the text the CLI reads (keys in generated order)."""
+    return json.dumps(random_config(random.Random(seed)), indent=2) + "\n"
+
+
 def record(seed: int) -> bool:
     """Record one seed; returns False (and keeps nothing) when the real validator refuses it."""
-    config = random_config(random.Random(seed))
+    text = config_text(seed)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "openclaw.json"
-        path.write_text(json.dumps(config, indent=2))
+        path.write_text(text)
         validation = peer("validate", str(path))
         if not (isinstance(validation, dict) and validation.get("valid")):
             return False
@@ -44,7 +49,7 @@ def record(seed: int) -> bool:
         if target.exists():
             shutil.rmtree(target)
         target.mkdir(parents=True)
-        write(target / "config.json", config)
+        (target / "config.json").write_text(text)  # as the CLI read it: key order matters
         write(target / "validate.json", validation)
         write(target / "tools.json", peer("tools", str(path)))
         write(target / "tool-classes.json", peer_node(path, CLASSES_SCRIPT))

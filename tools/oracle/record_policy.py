@@ -43,13 +43,22 @@ GROUP_SESSION = "agent:{agent}:telegram:group:123"
 STATE_DIR = re.compile(r"/tmp/tmp\.[A-Za-z0-9]+")
 
 
+def json_document(text: str) -> object:
+    """Return the JSON document a command printed, skipping warning lines OpenClaw prints before it
+    (e.g. about a profile that no longer widens implicitly)."""
+    if not text.lstrip().startswith(("{", "[")):
+        starts = [i for i in (text.find("\n{"), text.find("\n[")) if i >= 0]
+        text = text[min(starts) + 1 :] if starts else text
+    return json.loads(text)
+
+
 def peer(*args: str) -> object:
     """Run one openclaw-peer command and return its stdout parsed as JSON (stderr is ignored)."""
     # The arguments are our own fixture paths and fixed sub-commands.
     proc = subprocess.run([str(PEER), *args], capture_output=True, text=True, timeout=120, check=False)
     text = STATE_DIR.sub("<state>", proc.stdout)
     try:
-        return json.loads(text)
+        return json_document(text)
     except json.JSONDecodeError as exc:
         raise SystemExit(
             f"openclaw-peer {' '.join(args)} gave no JSON:\n{proc.stdout}\n{proc.stderr}"
@@ -78,7 +87,7 @@ def peer_node(config: Path, script: Path) -> object:
             ["node", str(script)], capture_output=True, text=True, timeout=120, env=env, check=False
         )
     try:
-        return json.loads(proc.stdout)
+        return json_document(proc.stdout)
     except json.JSONDecodeError as exc:
         message = f"{script.name} on {config.name} gave no JSON:\n{proc.stdout}\n{proc.stderr}"
         raise SystemExit(message) from exc
