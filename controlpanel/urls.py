@@ -1,8 +1,8 @@
 """URL map. Names are ``<area>-<page>``; every pattern here is covered by tests/views/test_authz_matrix.py."""
 
-from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
+from controlpanel.authn import oidc, passkeys
 from controlpanel.views import (
     account,
     agents,
@@ -10,10 +10,14 @@ from controlpanel.views import (
     api,
     approvals,
     audits,
+    auth,
+    configs,
     connection,
     devices,
+    fleet,
     gateways,
     ingest,
+    invitations,
     members,
     memory,
 )
@@ -21,8 +25,15 @@ from controlpanel.views import (
 gw = "gateways/<uuid:code>/"
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/", auth.LoginView.as_view(), name="login"),
+    path("login/code/", auth.login_code, name="login-code"),
+    path("logout/", auth.logout_view, name="logout"),
+    # Single sign-on (mozilla-django-oidc's URL names; 404 unless CP_OIDC_ISSUER is set).
+    path("oidc/authenticate/", oidc.SignInView.as_view(), name="oidc_authentication_init"),
+    path("oidc/callback/", oidc.CallbackView.as_view(), name="oidc_authentication_callback"),
+    path("invitations/<str:token>/", invitations.accept, name="invitation-accept"),
+    # Passkeys: django-otp-webauthn's JSON ceremony endpoints (registration needs a signed-in user).
+    path("webauthn/", include((passkeys.urlpatterns, "otp_webauthn"))),
     path("", gateways.gateway_list, name="gateway-list"),
     path("import/", gateways.gateway_import, name="gateway-import"),
     path(gw, gateways.gateway_detail, name="gateway-detail"),
@@ -36,6 +47,18 @@ urlpatterns = [
     path(f"{gw}connection/credentials/", connection.gateway_credentials, name="gateway-credentials"),
     path(f"{gw}connection/config-push/", connection.gateway_config_push, name="gateway-config-push"),
     path(f"{gw}config/import/", gateways.gateway_reimport, name="gateway-reimport"),
+    path(f"{gw}config/history/", configs.config_history, name="config-history"),
+    path(f"{gw}config/revisions/<int:number>/", configs.config_revision, name="config-revision"),
+    path(f"{gw}config/revisions/<int:number>/rollback/", configs.config_rollback, name="config-rollback"),
+    path(f"{gw}config/diff/", configs.config_diff, name="config-diff"),
+    path(f"{gw}config/edit/", configs.config_edit, name="config-edit"),
+    path(f"{gw}config/edit/validate/", configs.config_validate, name="config-validate"),
+    path(f"{gw}config/form/", configs.config_form, name="config-form"),
+    path(f"{gw}config/review/", configs.config_review, name="config-review"),
+    path(f"{gw}config/save/", configs.config_save, name="config-save"),
+    path(f"{gw}config/live/", configs.config_live, name="config-live"),
+    path(f"{gw}config/live/push/", configs.config_push, name="config-push"),
+    path(f"{gw}config/live/adopt/", configs.config_adopt, name="config-adopt"),
     path(f"{gw}config/export/", gateways.gateway_export, name="gateway-export"),
     path(f"{gw}delete/", gateways.gateway_delete_view, name="gateway-delete"),
     path(f"{gw}devices/<uuid:device_code>/revoke/", devices.device_revoke_view, name="device-revoke"),
@@ -49,11 +72,19 @@ urlpatterns = [
     path(f"{gw}audit/suppressions/", audits.suppression_add, name="suppression-add"),
     path(f"{gw}audit/suppressions/<int:pk>/remove/", audits.suppression_remove, name="suppression-remove"),
     path("audits/", audits.audit_fleet, name="audit-fleet"),
+    path("fleet/changes/new/", fleet.fleet_change_new, name="fleet-change-new"),
+    path("fleet/changes/<uuid:code>/", fleet.fleet_change, name="fleet-change"),
+    path("fleet/changes/<uuid:code>/apply/", fleet.fleet_change_apply_view, name="fleet-change-apply"),
     path("audits/<uuid:code>/", audits.audit_run, name="audit-run"),
     path("audits/<uuid:code>/export.<str:fmt>", audits.audit_export, name="audit-export"),
     path("audits/<uuid:code>/fixes/", audits.audit_fixes, name="audit-fixes"),
     path(f"{gw}members/", members.member_list, name="member-list"),
     path(f"{gw}members/<int:pk>/remove/", members.member_remove, name="member-remove"),
+    path(f"{gw}members/invite/", members.member_invite, name="member-invite"),
+    path(
+        f"{gw}members/invitations/<int:pk>/revoke/", members.invitation_revoke_view, name="invitation-revoke"
+    ),
+    path(f"{gw}members/tags/", members.gateway_tags, name="gateway-tags"),
     path("approvals/", approvals.inbox, name="approvals-inbox"),
     path("approvals/badge/", approvals.badge, name="approvals-badge"),
     path("approvals/pairing/<uuid:code>/", approvals.pairing_detail, name="pairing-detail"),
@@ -69,6 +100,10 @@ urlpatterns = [
     path(f"{gw}alerts/tokens/", alerts.ingest_tokens, name="ingest-tokens"),
     path(f"{gw}alerts/tokens/<int:pk>/revoke/", alerts.ingest_token_revoke_view, name="ingest-token-revoke"),
     path("api/v1/gateways/<uuid:code>/events", ingest.ingest_events_view, name="api-ingest-events"),
+    path("account/", account.overview, name="account"),
+    path("account/password/", account.password_change, name="account-password"),
+    path("account/two-factor/", account.two_factor, name="account-two-factor"),
+    path("account/people/", account.people, name="account-people"),
     path("account/tokens/", account.api_tokens, name="account-tokens"),
     path("account/tokens/<int:pk>/revoke/", account.api_token_revoke_view, name="account-token-revoke"),
     path("api/v1/openapi.json", api.openapi, name="api-openapi"),
@@ -76,6 +111,19 @@ urlpatterns = [
     path("api/v1/gateways/new/", api.gateway_create, name="api-gateway-create"),
     path("api/v1/gateways/<uuid:code>/", api.gateway, name="api-gateway"),
     path("api/v1/gateways/<uuid:code>/config/", api.gateway_config, name="api-gateway-config"),
+    path("api/v1/gateways/<uuid:code>/config/revisions/", api.config_revisions, name="api-config-revisions"),
+    path(
+        "api/v1/gateways/<uuid:code>/config/revisions/<int:number>/",
+        api.config_revision,
+        name="api-config-revision",
+    ),
+    path(
+        "api/v1/gateways/<uuid:code>/config/revisions/<int:number>/rollback/",
+        api.config_rollback,
+        name="api-config-rollback",
+    ),
+    path("api/v1/gateways/<uuid:code>/config/diff/", api.config_diff, name="api-config-diff"),
+    path("api/v1/gateways/<uuid:code>/config/drift/", api.config_drift, name="api-config-drift"),
     path("api/v1/config/validate/", api.config_validate, name="api-config-validate"),
 ]
 

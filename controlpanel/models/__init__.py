@@ -1,12 +1,13 @@
 """The panel's models, one module per area; import them from here."""
 
-from .accounts import ApiToken
+from .accounts import ApiToken, ExternalIdentity, Invitation
 from .activity import ActivityChainHead, ActivityEvent
 from .agents import Agent, ChannelAccount
 from .alerts import Alert, AlertEvent, DenialWindow, GatewayAlertState, MemorySample, Silence
 from .approvals import ExecApprovalRequest
 from .audits import AuditFinding, AuditRun, AuditSuppression
 from .base import Role
+from .configs import ConfigRevision, FleetChange
 from .devices import Device
 from .gateways import Gateway, GatewayMembership
 from .ingest import IngestToken
@@ -26,9 +27,12 @@ __all__ = [
     "AuditRun",
     "AuditSuppression",
     "ChannelAccount",
+    "ConfigRevision",
     "DenialWindow",
     "Device",
     "ExecApprovalRequest",
+    "ExternalIdentity",
+    "FleetChange",
     "Gateway",
     "GatewayAlertState",
     "GatewayConfigPush",
@@ -36,6 +40,7 @@ __all__ = [
     "GatewayMembership",
     "GatewayMemoryPolicy",
     "IngestToken",
+    "Invitation",
     "MemorySample",
     "PairingRequest",
     "PluginManifest",

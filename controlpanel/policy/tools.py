@@ -220,7 +220,8 @@ def session_layers(
 
 @lru_cache(maxsize=1024)
 def _runtime_policy(policy: ToolPolicy) -> ToolPolicy:
-    """Return the policy with the runtime's shipped renames applied to both lists."""
+    """Return the policy with the runtime's shipped renames applied to both lists (cached: every tool
+    of an agent asks for the same layers)."""
     allow = tuple(expand_shipped_names(policy.allow)) if policy.allow is not None else None
     deny = tuple(expand_shipped_names(policy.deny)) if policy.deny is not None else None
     return ToolPolicy(allow, deny)

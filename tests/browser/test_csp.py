@@ -32,6 +32,17 @@ def _pages(gateway, pairing, exe, run) -> list[str]:
         reverse("audit-run", kwargs={"code": run.code}),
         reverse("audit-fixes", kwargs={"code": run.code}),
         reverse("reauth"),
+        reverse("config-history", kwargs=code),
+        reverse("config-revision", kwargs={**code, "number": 1}),
+        reverse("config-diff", kwargs=code),
+        reverse("config-edit", kwargs=code),
+        reverse("config-form", kwargs=code),
+        reverse("config-live", kwargs=code),
+        reverse("account"),
+        reverse("account-password"),
+        reverse("account-two-factor"),
+        reverse("account-tokens"),
+        reverse("account-people"),
     ]
 
 
