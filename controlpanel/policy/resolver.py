@@ -1,6 +1,6 @@
 """The effective policy of an agent: tools (with the rule behind each verdict), sandbox, elevated, exec.
 
-Public entry points: `resolve_agent`, `explain_json`, `can_use`, `diff_policies` (and
+Public entry points: `resolve_agent`, `explain_json`, `can_use` (and
 `default_agent_id`, `agent_paths` from config_access). All work on the resolved config dict (see
 config_access) and never raise on an unexpected shape: a missing or ill-typed section counts as
 "not configured", as it does in OpenClaw once its validator passed. The one exception: asking for
@@ -135,22 +135,3 @@ def can_use(
     agent = session_agent_id(config, agent_id)
     sandbox = resolve_sandbox(config, agent, session_key)
     return decide(tool, build_layers(config, agent, sandbox))
-
-
-def diff_policies(
-    before: Mapping[str, Any], after: Mapping[str, Any], *, session_key: str | None = None
-) -> dict[str, dict[str, list[str]]]:
-    """Return {agent_id: {"gained": [...], "lost": [...]}} for every agent whose tools change.
-
-    Agents only in `before` lose everything they had; agents only in `after` gain everything.
-    """
-    old_ids, new_ids = agent_ids(before), agent_ids(after)
-    result: dict[str, dict[str, list[str]]] = {}
-    for agent in list(dict.fromkeys([*old_ids, *new_ids])):
-        had = (
-            set(resolve_agent(before, agent, session_key=session_key).allowed) if agent in old_ids else set()
-        )
-        has = set(resolve_agent(after, agent, session_key=session_key).allowed) if agent in new_ids else set()
-        if had != has:
-            result[agent] = {"gained": sorted(has - had), "lost": sorted(had - has)}
-    return result

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from controlpanel.policy import TOOL_CATALOGUE, can_use, diff_policies, explain_json, resolve_agent
+from controlpanel.configedit.whatif import agent_changes
+from controlpanel.policy import TOOL_CATALOGUE, can_use, explain_json, resolve_agent
 
 TWO_AGENTS = {
     "tools": {"profile": "coding", "deny": ["group:web"]},
@@ -105,16 +106,21 @@ def test_elevated_agent_list_must_also_allow_the_channel():
     )
 
 
+def _tools_diff(before, after):
+    # The what-if (configedit.whatif) is built on resolve_agent: tools gained / lost per agent.
+    return {c.agent_id: {"gained": c.gained, "lost": c.lost} for c in agent_changes(before, after)}
+
+
 def test_what_if_diff_lists_gains_and_losses_per_agent():
     after = {**TWO_AGENTS, "tools": {"profile": "coding"}}
-    diff = diff_policies(TWO_AGENTS, after)
+    diff = _tools_diff(TWO_AGENTS, after)
     assert diff == {"main": {"gained": ["web_fetch", "web_search", "x_search"], "lost": []}}
-    assert diff_policies(TWO_AGENTS, TWO_AGENTS) == {}
+    assert _tools_diff(TWO_AGENTS, TWO_AGENTS) == {}
 
 
 def test_what_if_diff_for_added_and_removed_agents():
     after = {**TWO_AGENTS, "agents": {**TWO_AGENTS["agents"], "entries": {"main": {}}}}
-    assert diff_policies(TWO_AGENTS, after) == {"work": {"gained": [], "lost": ["read"]}}
+    assert _tools_diff(TWO_AGENTS, after) == {"work": {"gained": [], "lost": ["read"]}}
 
 
 def test_legacy_agents_list_is_read_like_entries():
