@@ -259,7 +259,8 @@ def agent_policy_view(*, gateway: Gateway, agent_id: str, session: str = "main")
                 "id": "exec-unguarded",
                 "text": "Exec runs any command without asking anyone: security is full and ask is off",
                 "keys": keys,
-                "fix": 'Set tools.exec.mode to "ask" (or "allowlist") for this agent, or deny exec.',
+                "fix": f"Set {key_as_written(f'agents.entries.{agent_id}.tools.exec.mode', agent_id, paths)} "
+                'to "ask" (or "allowlist"), or deny exec for this agent.',
             }
         )
     return {

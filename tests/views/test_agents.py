@@ -147,6 +147,7 @@ def test_the_exec_warning_names_the_keys_that_set_it(alice):
     url = reverse("agent-detail", kwargs={"code": gateway.code, "agent_id": "alpha"})
     body = " ".join(html.unescape(client_for(alice).get(url).content.decode()).split())
     assert "security is full and ask is off, set by <code>agents.list[0].tools.exec.mode</code>." in body
+    assert 'Set agents.list[0].tools.exec.mode to "ask" (or "allowlist"), or deny exec' in body
 
 
 def test_can_box_names_plugin_ids_that_would_decide_instead(alice):
