@@ -7,7 +7,8 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from controlpanel.approvals.scopes import check_device_record, token_generate, token_verify
+from controlpanel.approvals.scopes import check_device_record
+from controlpanel.lib.tokens import token_generate, token_verify
 from controlpanel.models import Device, Gateway
 from controlpanel.selectors import devices_stale
 
