@@ -645,7 +645,7 @@ def exec_request_review(item: ExecApprovalRequest, *, configs: dict[int, dict] |
     if configs is None:
         configs = {}
     if item.gateway_id not in configs:
-        configs[item.gateway_id] = gateway_resolved_config(gateway=item.gateway)
+        configs[item.gateway_id] = gateway_policy_config(gateway=item.gateway)[0]
     config = configs[item.gateway_id]
     analysis = item.analysis or {}
     policy = resolve_agent(config, item.agent_ref or None, session_key=item.session_key or None)
