@@ -339,3 +339,26 @@ LOGGING = {
 # generated once (mode 600): fine for `make run` and tests, not for a shared deployment.
 CP_FIELD_KEYS = [k.strip() for k in (envsecret("CP_FIELD_KEYS") or "").split(",") if k.strip()]
 CP_FIELD_KEY_FILE = Path(envstr("CP_FIELD_KEY_FILE", str(VAR_DIR / "field_key")))
+
+# --- notifications (docs/notifications.md) -------------------------------------------------------
+
+# The panel's own address, for the links in notifications ("open the request"): a link locates a
+# page, the page still asks for login and checks the role.
+CP_PUBLIC_URL = envstr("CP_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+# Webhook and Apprise receivers may reach public addresses only; list the private networks (CIDRs)
+# they may also reach, e.g. "10.0.0.0/8,192.168.1.20/32" for a LAN ntfy. Loopback, link-local (cloud
+# metadata) and the rest of the private ranges stay refused unless listed. See docs/security.md.
+CP_NOTIFY_ALLOWED_NETWORKS = [n.strip() for n in envstr("CP_NOTIFY_ALLOWED_NETWORKS").split(",") if n.strip()]
+CP_NOTIFY_TIMEOUT_SECONDS = envint("CP_NOTIFY_TIMEOUT_SECONDS", "10")
+# Email receivers and personal email go through Django's mail backend; SMTP from the environment.
+EMAIL_BACKEND = envstr("CP_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = envstr("CP_EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("CP_EMAIL_PORT", "25")
+EMAIL_HOST_USER = envstr("CP_EMAIL_USER")
+EMAIL_HOST_PASSWORD = envsecret("CP_EMAIL_PASSWORD") or ""
+EMAIL_USE_TLS = envbool("CP_EMAIL_STARTTLS", "False")
+EMAIL_USE_SSL = envbool("CP_EMAIL_TLS", "False")
+EMAIL_TIMEOUT = envint("CP_EMAIL_TIMEOUT_SECONDS", "10")
+DEFAULT_FROM_EMAIL = envstr("CP_EMAIL_FROM", "openclaw-panel@localhost")
+# Web Push: the contact the push services may write to about this panel's traffic (VAPID "sub").
+CP_VAPID_CONTACT = envstr("CP_VAPID_CONTACT", "mailto:admin@localhost")

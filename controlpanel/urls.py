@@ -62,6 +62,7 @@ urlpatterns = [
     path("approvals/exec/<uuid:code>/decide/", approvals.exec_decide, name="exec-decide"),
     path("reauth/", approvals.reauth, name="reauth"),
     path("alerts/", alerts.alert_list, name="alert-list"),
+    path(f"{gw}alerts/<int:pk>/", alerts.alert_detail, name="alert-detail"),
     path(f"{gw}alerts/<int:pk>/ack/", alerts.alert_ack, name="alert-ack"),
     path(f"{gw}alerts/<int:pk>/resolve/", alerts.alert_resolve_view, name="alert-resolve"),
     path(f"{gw}alerts/silence/", alerts.alert_silence, name="alert-silence"),

@@ -12,6 +12,18 @@ from .gateways import Gateway, GatewayMembership
 from .ingest import IngestToken
 from .links import GatewayConfigPush, GatewayLink
 from .memory import GatewayMemoryPolicy, PluginManifest, WorkloadSpec
+from .notify import (
+    DeliveryAttempt,
+    GroupItem,
+    Notification,
+    NotificationGroup,
+    NotifyProfile,
+    NotifySubscription,
+    PushKeys,
+    PushSubscription,
+    Receiver,
+    Route,
+)
 from .pairing import PairingRequest
 from .tasks import TaskSchedule, TaskWorker
 
@@ -26,6 +38,7 @@ __all__ = [
     "AuditRun",
     "AuditSuppression",
     "ChannelAccount",
+    "DeliveryAttempt",
     "DenialWindow",
     "Device",
     "ExecApprovalRequest",
@@ -35,11 +48,20 @@ __all__ = [
     "GatewayLink",
     "GatewayMembership",
     "GatewayMemoryPolicy",
+    "GroupItem",
     "IngestToken",
     "MemorySample",
+    "Notification",
+    "NotificationGroup",
+    "NotifyProfile",
+    "NotifySubscription",
     "PairingRequest",
     "PluginManifest",
+    "PushKeys",
+    "PushSubscription",
+    "Receiver",
     "Role",
+    "Route",
     "Silence",
     "TaskSchedule",
     "TaskWorker",

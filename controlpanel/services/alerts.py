@@ -42,6 +42,7 @@ from controlpanel.models import (
 )
 
 from .activity import activity_record
+from .notify.outbox import alert_events_notify
 from .rawsql import column, for_update, insert_returning_pks, loaded, pipeline, table, update_fields
 
 logger = logging.getLogger(__name__)
@@ -384,6 +385,7 @@ class _Batch:
         insert_returning_pks(AlertEvent, rows)
         self.result.event_ids = sorted(row.pk for row in rows)
         if rows:
+            alert_events_notify(rows)  # the notification outbox: in this transaction
             transaction.on_commit(lambda: alert_publish(rows))
         return self.result
 
@@ -705,6 +707,7 @@ def _lifecycle(alert: Alert, kind: str, actor, before: str) -> None:
         notify=False,
         payload={"alert": alert_snapshot(alert, alert.gateway)},
     )
+    alert_events_notify([event])
     activity_record(
         action=f"alert.{kind}",
         actor=actor,
