@@ -112,17 +112,23 @@ def labels(type_, subject, gateway="alpha"):
     return alert_labels(gateway=gateway, type_=type_, subject=subject, severity="warning")
 
 
+DOWN, STALE = labels("gateway.down", "gateway"), labels("gateway.stale", "gateway")
+OOM_ETL, KILL_ETL = labels("clw-memory-oom", "etl"), labels("clw-container-kill", "etl")
+PRESSURE_ETL, PRESSURE_API = labels("clw-memory-pressure", "etl"), labels("clw-memory-pressure", "api")
+DENIAL = labels("exec.denied", "main")
+
+
 @pytest.mark.parametrize(
     ("case", "target", "firing", "inhibited"),
     [
-        ("gateway down inhibits its other alerts", labels("exec.denied", "main"), [labels("gateway.down", "gateway")], True),
-        ("stale too", labels("clw-memory-oom", "etl"), [labels("gateway.stale", "gateway")], True),
-        ("not another gateway's", labels("exec.denied", "main"), [labels("gateway.down", "gateway", "bravo")], False),
-        ("not itself", labels("gateway.down", "gateway"), [labels("gateway.down", "gateway")], False),
-        ("OOM inhibits pressure of the workload", labels("clw-memory-pressure", "etl"), [labels("clw-memory-oom", "etl")], True),
-        ("container kill too", labels("clw-memory-pressure", "etl"), [labels("clw-container-kill", "etl")], True),
-        ("not another workload", labels("clw-memory-pressure", "api"), [labels("clw-memory-oom", "etl")], False),
-        ("OOM inhibits only pressure", labels("exec.denied", "etl"), [labels("clw-memory-oom", "etl")], False),
+        ("gateway down inhibits its other alerts", DENIAL, [DOWN], True),
+        ("stale too", OOM_ETL, [STALE], True),
+        ("not another gateway's", DENIAL, [labels("gateway.down", "gateway", "bravo")], False),
+        ("not itself", DOWN, [DOWN], False),
+        ("OOM inhibits pressure of the workload", PRESSURE_ETL, [OOM_ETL], True),
+        ("container kill too", PRESSURE_ETL, [KILL_ETL], True),
+        ("not another workload", PRESSURE_API, [OOM_ETL], False),
+        ("OOM inhibits only pressure", labels("exec.denied", "etl"), [OOM_ETL], False),
     ],
 )  # fmt: skip
 def test_inhibition(case, target, firing, inhibited):
