@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,6 +27,9 @@ class Recorder:
     received: list[Received] = field(default_factory=list)
     fail_first: int = 0
     fail_status: int = 500
+    hold_at: int | None = None  # the request with this number (1-based) waits for ``release``
+    release: threading.Event = field(default_factory=threading.Event)
+    delay: float = 0.0  # seconds before each answer
     lock: threading.Lock = field(default_factory=threading.Lock)
     arrived: threading.Condition = field(init=False)
 
@@ -60,6 +64,11 @@ class _Handler(BaseHTTPRequestHandler):
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 rec.received.append(Received(self.path, headers, body))
                 rec.arrived.notify_all()
+            hold = not failing and rec.hold_at == len(rec.received)
+        if hold:
+            rec.release.wait(60)
+        if rec.delay:
+            time.sleep(rec.delay)
         self.send_response(rec.fail_status if failing else 200)
         self.send_header("Content-Type", "application/json")
         self.end_headers()
