@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from controlpanel.background import TaskContext, TaskResult, last_error, periodic, task
+from controlpanel.background import TaskResult, last_error, periodic, task
 
 
 @task(max_attempts=5, retry_delay=2)
@@ -29,16 +29,29 @@ def notify_flush(*, group_id: int) -> str:
 def _gave_up(result: TaskResult) -> None:
     from controlpanel.services.notify.delivery import notification_give_up
 
-    notification_give_up(key=result.kwargs["key"], error=last_error(result))
+    for key in result.kwargs.get("keys") or [result.kwargs["key"]]:
+        notification_give_up(key=key, error=last_error(result))
 
 
-# 8 attempts, 5 s doubling: the last one about 10 minutes after the first.
-@task(takes_context=True, max_attempts=8, retry_delay=5, on_give_up=_gave_up)
-def notify_deliver(context: TaskContext, *, key: str) -> str:
-    """Deliver one notification; every attempt carries the same idempotency key."""
-    from controlpanel.services.notify.delivery import notification_deliver
+# A batch (``keys``: what one transaction wrote) is tried once each; a notification that failed in
+# it goes on alone (``key``): 7 more attempts, 5 s doubling, the last about 10 minutes later.
+@task(max_attempts=7, retry_delay=5, on_give_up=_gave_up)
+def notify_deliver(*, key: str = "", keys: list[str] | None = None) -> str:
+    """Deliver notifications; every attempt of one carries its same idempotency key."""
+    from controlpanel.services.notify.delivery import notification_deliver, notifications_deliver
 
-    return notification_deliver(key=key, attempt=context.attempt)
+    if keys:
+        return notifications_deliver(keys=keys)
+    return notification_deliver(key=key)
+
+
+@periodic(every=timedelta(seconds=10))
+@task(max_attempts=1)
+def notify_sweep() -> int:
+    """Flush groups whose time has come without a flush task of their own (repeats, muted groups)."""
+    from controlpanel.services.notify.routing import groups_sweep
+
+    return groups_sweep()
 
 
 @periodic(every=timedelta(seconds=15))

@@ -9,7 +9,7 @@ import pytest
 
 from controlpanel.models import Alert, Notification, NotificationGroup, Silence
 from controlpanel.notify.labels import alert_labels
-from controlpanel.services.notify.routing import Source, group_flush, route_sources
+from controlpanel.services.notify.routing import Source, groups_sweep, route_sources
 from tests.alerts.conftest import T0, at, make_alert
 from tests.notify.conftest import route, webhook
 
@@ -32,8 +32,7 @@ def source(alert, *, firing=True):
 
 def tick(now):
     """Run the flushes due at ``now`` (what the queued flush tasks do when their time comes)."""
-    for group in NotificationGroup.objects.filter(flush_at__lte=now):
-        group_flush(group_id=group.pk, now=now)
+    groups_sweep(now=now)
 
 
 def sent(receiver=None):

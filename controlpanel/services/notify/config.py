@@ -275,9 +275,10 @@ def receiver_delete(*, receiver: Receiver, actor) -> None:
 
 def receiver_test(*, receiver: Receiver, actor) -> Notification:
     """Queue a test notification to ``receiver`` (delivered, retried and logged like any other)."""
-    from .routing import notification_create
+    from .routing import Deliveries, notification_create
 
     now = timezone.now()
+    deliveries = Deliveries()
     with transaction.atomic():
         activity_record(
             action="notify.receiver_tested",
@@ -285,7 +286,7 @@ def receiver_test(*, receiver: Receiver, actor) -> Notification:
             gateway=receiver.gateway,
             target=f"receiver:{receiver.pk}",
         )
-        return notification_create(
+        notification = notification_create(
             source=f"test:{uuid.uuid4()}",
             channel=receiver.kind,
             receiver=receiver,
@@ -301,6 +302,9 @@ def receiver_test(*, receiver: Receiver, actor) -> Notification:
                 sent_at=now.isoformat(),
             ),
         )
+        deliveries.add(notification)
+        deliveries.enqueue()
+    return notification
 
 
 # --- routes -----------------------------------------------------------------------------------------

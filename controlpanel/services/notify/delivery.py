@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from datetime import datetime
+from functools import lru_cache
 
 from django.db import transaction
 from django.utils import timezone
@@ -20,7 +22,13 @@ from .push import vapid_private_pem
 
 def receiver_config(receiver) -> dict:
     """The decrypted settings of a receiver (URL, secret, recipients): for the sender only."""
-    return json.loads(fieldcrypto.decrypt(receiver.config_enc) or "{}")
+    return dict(_decrypted(receiver.config_enc))
+
+
+@lru_cache(maxsize=256)
+def _decrypted(token: str) -> tuple:
+    # Per process, by ciphertext: a changed receiver has a new token (Fernet's IV), so no stale entry.
+    return tuple(json.loads(fieldcrypto.decrypt(token) or "{}").items())
 
 
 def _send(notification: Notification) -> senders.Sent:
@@ -68,14 +76,40 @@ def _record(
     )
 
 
-def notification_deliver(*, key: str, attempt: int = 1) -> str:
+def notifications_deliver(*, keys: list[str]) -> str:
+    """Deliver a transaction's notifications, each tried once; one that may pass on a retry goes on in
+    a task of its own (after the first backoff). Already delivered ones are skipped (a batch run
+    again after its worker died sends only what was not recorded, with the same keys)."""
+    from controlpanel.background import enqueue_on_commit
+    from controlpanel.tasks.notify import notify_deliver
+
+    rows = Notification.objects.select_related("receiver", "push_subscription", "user").filter(key__in=keys)
+    outcomes = Counter()
+    for notification in sorted(rows, key=lambda n: n.pk):
+        try:
+            outcomes[_deliver(notification)] += 1
+        except senders.Retry:
+            retry_at = timezone.now() + notify_deliver.delay_after(1)
+            enqueue_on_commit(notify_deliver.using(run_after=retry_at), key=str(notification.key))
+            outcomes["retrying"] += 1
+    return ", ".join(f"{n} {what}" for what, n in sorted(outcomes.items()))
+
+
+def notification_deliver(*, key: str) -> str:
     """Try to deliver the notification ``key`` once. Returns its status; raises ``senders.Retry``
     (for the task to try again after its backoff) when the failure may pass."""
     notification = (
         Notification.objects.select_related("receiver", "push_subscription", "user").filter(key=key).first()
     )
-    if notification is None or notification.status != Notification.Status.PENDING:
-        return notification.status if notification else "gone"
+    if notification is None:
+        return "gone"
+    return _deliver(notification)
+
+
+def _deliver(notification: Notification) -> str:
+    if notification.status != Notification.Status.PENDING:
+        return notification.status
+    attempt = notification.attempts + 1
     if notification.receiver_id is not None and not notification.receiver.enabled:
         _finish(notification, ok=False, error="the receiver is disabled", attempt=attempt)
         return Notification.Status.DEAD

@@ -10,7 +10,6 @@ Personal channels: each of their browsers (Web Push), and their email address if
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -33,7 +32,7 @@ from controlpanel.notify.quiet import QuietHours
 from ..activity import activity_record
 
 if TYPE_CHECKING:
-    from .routing import Source
+    from .routing import Deliveries, Muter, Source
 
 
 def profile_of(user) -> NotifyProfile:
@@ -63,7 +62,7 @@ class Recipient:
     held: str | None  # why it is held back from them now (None: sent)
 
 
-def recipients(source: Source, *, now: datetime, muted: Callable) -> list[Recipient]:
+def recipients(source: Source, *, now: datetime, muter: Muter) -> list[Recipient]:
     """The people ``source`` concerns, each with why, and why it is held back from them (if it is)."""
     gateway = source.gateway
     members = {
@@ -83,7 +82,7 @@ def recipients(source: Source, *, now: datetime, muted: Callable) -> list[Recipi
     if not wanted:
         return []
     profiles = {p.user_id: p for p in NotifyProfile.objects.filter(user_id__in=wanted)}
-    mute = muted([(gateway.pk, source.fingerprint, source.labels)], now=now).get(source.fingerprint)
+    mute = muter.reasons([(gateway.pk, source.fingerprint, source.labels)]).get(source.fingerprint)
     out = []
     for uid in sorted(wanted):
         profile = profiles.get(uid) or NotifyProfile(user_id=uid)
@@ -96,7 +95,7 @@ def recipients(source: Source, *, now: datetime, muted: Callable) -> list[Recipi
     return out
 
 
-def notify_people(source: Source, *, now: datetime, muted: Callable) -> int:
+def notify_people(source: Source, *, now: datetime, muter: Muter, deliveries: Deliveries) -> int:
     """Write the personal notifications of ``source`` (once per browser / address, even if routed
     again); returns how many were written."""
     from .routing import notification_create
@@ -104,7 +103,7 @@ def notify_people(source: Source, *, now: datetime, muted: Callable) -> int:
     if not source.firing:
         return 0
     written = 0
-    for recipient in recipients(source, now=now, muted=muted):
+    for recipient in recipients(source, now=now, muter=muter):
         if recipient.held:
             continue
         user, profile = recipient.user, recipient.profile
@@ -129,7 +128,7 @@ def notify_people(source: Source, *, now: datetime, muted: Callable) -> int:
         for channel, key_source, sub in targets:
             if key_source in existing:
                 continue
-            notification_create(
+            notification = notification_create(
                 source=key_source,
                 channel=channel,
                 user=user,
@@ -147,6 +146,7 @@ def notify_people(source: Source, *, now: datetime, muted: Callable) -> int:
                     sent_at=now.isoformat(),
                 ),
             )
+            deliveries.add(notification)
             written += 1
     return written
 

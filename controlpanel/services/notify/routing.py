@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -184,32 +183,47 @@ def _state(group: NotificationGroup) -> grouping.GroupState:
     )
 
 
-def _group(match: RouteMatch, labels: dict[str, str], now: datetime) -> NotificationGroup:
+def _group(match: RouteMatch, receiver: Receiver, labels: dict[str, str], now: datetime) -> NotificationGroup:
+    """The group of ``labels`` under ``match``, created if new. A new group is held in memory with
+    its items (``fresh_items``): no other transaction can see it before this one commits. Two
+    routings creating the same group at once: one fails on the unique key and its task runs again."""
     timers = {
         "group_wait": match.timers.group_wait,
         "group_interval": match.timers.group_interval,
         "repeat_interval": match.timers.repeat_interval,
     }
-    group, created = NotificationGroup.objects.get_or_create(
-        route_id=match.route,
-        receiver_id=match.receiver,
-        key_hash=_key_hash(match, labels),
-        defaults={"labels": group_labels(labels, match.group_by), "created_at": now, **timers},
-    )
-    if not created and any(getattr(group, k) != v for k, v in timers.items()):
+    key = _key_hash(match, labels)
+    group = NotificationGroup.objects.filter(
+        route_id=match.route, receiver_id=match.receiver, key_hash=key
+    ).first()
+    if group is None:
+        group = NotificationGroup.objects.create(
+            route_id=match.route,
+            receiver=receiver,
+            key_hash=key,
+            labels=group_labels(labels, match.group_by),
+            created_at=now,
+            **timers,
+        )
+        group.fresh_items = []
+        return group
+    if any(getattr(group, k) != v for k, v in timers.items()):
         for k, v in timers.items():
             setattr(group, k, v)
         group.save(update_fields=list(timers))
     return group
 
 
-def _schedule(group: NotificationGroup, at: datetime) -> None:
-    """Queue a flush of ``group`` at ``at`` unless an earlier one is already waiting."""
+def _schedule(group: NotificationGroup, at: datetime, *, task: bool = True) -> None:
+    """Flush ``group`` at ``at`` unless an earlier flush is already set. ``task``: queue a flush task
+    for that moment (news waiting out group_wait or group_interval); else the periodic sweep
+    (``notify_sweep``, every 10 s) runs it: repeats and muted groups need no precision."""
     if group.flush_at is not None and group.flush_at <= at:
         return
     group.flush_at = at
     NotificationGroup.objects.filter(pk=group.pk).update(flush_at=at)
-    enqueue_on_commit(notify_flush.using(run_after=at), group_id=group.pk)
+    if task:
+        enqueue_on_commit(notify_flush.using(run_after=at), group_id=group.pk)
 
 
 def route_sources(sources: Iterable[Source], *, now: datetime | None = None) -> RouteResult:
@@ -220,6 +234,7 @@ def route_sources(sources: Iterable[Source], *, now: datetime | None = None) -> 
     if not sources:
         return result
     trees = trees_for({s.gateway.pk for s in sources})
+    muter, deliveries = Muter(now), Deliveries()
     with transaction.atomic():
         due: dict[int, NotificationGroup] = {}
         for source in sources:
@@ -236,15 +251,16 @@ def route_sources(sources: Iterable[Source], *, now: datetime | None = None) -> 
                         continue
                     if receiver.gateway_id not in (None, source.gateway.pk):
                         continue  # a gateway's receiver hears of that gateway only
-                    group = _group(match, source.labels, now)
+                    group = _group(match, receiver, source.labels, now)
                     news = _item_upsert(group, source)
                     result.groups += 1
                     if news:
                         _due_or_schedule(group, now, due)
-            result.personal += personal.notify_people(source, now=now, muted=mute_reasons)
+            result.personal += personal.notify_people(source, now=now, muter=muter, deliveries=deliveries)
         for group in sorted(due.values(), key=lambda g: g.pk):
-            if group_flush(group_id=group.pk, now=now) == "sent":
+            if _flush(group.pk, now, muter, deliveries, fresh=group) == "sent":
                 result.flushed += 1
+        deliveries.enqueue()
     return result
 
 
@@ -258,9 +274,14 @@ def _due_or_schedule(group: NotificationGroup, now: datetime, due: dict[int, Not
 
 def _item_upsert(group: NotificationGroup, source: Source) -> bool:
     """Add or refresh the source's item in ``group``; returns whether that is news for the group."""
-    item = GroupItem.objects.filter(group=group, fingerprint=source.fingerprint).first()
+    fresh = getattr(group, "fresh_items", None)
+    item = (
+        None
+        if fresh is not None
+        else GroupItem.objects.filter(group=group, fingerprint=source.fingerprint).first()
+    )
     if item is None:
-        GroupItem.objects.create(
+        item = GroupItem.objects.create(
             group=group,
             fingerprint=source.fingerprint,
             gateway=source.gateway,
@@ -270,6 +291,8 @@ def _item_upsert(group: NotificationGroup, source: Source) -> bool:
             firing=True,
             starts_at=source.starts_at,
         )
+        if fresh is not None:
+            fresh.append(item)
         return True
     escalated = item.labels.get("severity") != source.labels.get("severity")
     item.labels, item.annotations = source.labels, source.annotations
@@ -299,47 +322,101 @@ def _silence_matches(silence: Silence, labels: dict[str, str]) -> bool:
     )
 
 
-def mute_reasons(items: Sequence[tuple[int, str, dict[str, str]]], *, now: datetime) -> dict[str, str]:
-    """Why each alert of ``items`` (gateway id, fingerprint, labels) is muted now, by fingerprint:
-    an active silence of its gateway, or an inhibiting alert firing on its gateway. Approvals are
-    never muted."""
-    alerts = [(gid, fp, labels) for gid, fp, labels in items if labels.get("kind", "alert") == "alert"]
-    if not alerts:
-        return {}
-    gateway_ids = {gid for gid, _, _ in alerts}
-    silences: dict[int, list[Silence]] = defaultdict(list)
-    for silence in Silence.objects.filter(gateway_id__in=gateway_ids, expires_at__gt=now):
-        silences[silence.gateway_id].append(silence)
-    sources: dict[int, list[tuple[str, dict[str, str]]]] = defaultdict(list)
-    open_sources = (
-        Alert.objects.filter(gateway_id__in=gateway_ids, type__in=inhibit.source_types())
-        .exclude(state=Alert.State.RESOLVED)
-        .select_related("gateway")
-    )
-    for alert in open_sources:
-        labels = alert_labels(
-            gateway=alert.gateway.name, type_=alert.type, subject=alert.subject, severity=alert.severity
+class Muter:
+    """Why alerts are muted now (silenced, or inhibited by a firing alert of their gateway), reading
+    each gateway's silences and inhibiting alerts once per transaction."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self._silences: dict[int, list[Silence]] = {}
+        self._sources: dict[int, list[tuple[str, dict[str, str]]]] = {}
+
+    def _load(self, gateway_ids: set[int]) -> None:
+        missing = gateway_ids - self._silences.keys()
+        if not missing:
+            return
+        for gid in missing:
+            self._silences[gid], self._sources[gid] = [], []
+        for silence in Silence.objects.filter(gateway_id__in=missing, expires_at__gt=self.now):
+            self._silences[silence.gateway_id].append(silence)
+        open_sources = (
+            Alert.objects.filter(gateway_id__in=missing, type__in=inhibit.source_types())
+            .exclude(state=Alert.State.RESOLVED)
+            .select_related("gateway")
         )
-        sources[alert.gateway_id].append((f"alert:{alert.pk}", labels))
-    reasons = {}
-    for gid, fp, labels in alerts:
-        silence = next((s for s in silences[gid] if _silence_matches(s, labels)), None)
-        if silence is not None:
-            reasons[fp] = f"silenced until {silence.expires_at:%Y-%m-%d %H:%M} UTC: {silence.comment[:100]}"
-            continue
-        why = inhibit.inhibited_by(labels, [src for src_fp, src in sources[gid] if src_fp != fp])
-        if why:
-            reasons[fp] = why
-    return reasons
+        for alert in open_sources:
+            labels = alert_labels(
+                gateway=alert.gateway.name, type_=alert.type, subject=alert.subject, severity=alert.severity
+            )
+            self._sources[alert.gateway_id].append((f"alert:{alert.pk}", labels))
+
+    def reasons(self, items: Sequence[tuple[int, str, dict[str, str]]]) -> dict[str, str]:
+        """Why each of ``items`` (gateway id, fingerprint, labels) is muted, by fingerprint. Approval
+        requests are never muted."""
+        alerts = [(gid, fp, labels) for gid, fp, labels in items if labels.get("kind", "alert") == "alert"]
+        if not alerts:
+            return {}
+        self._load({gid for gid, _, _ in alerts})
+        reasons = {}
+        for gid, fp, labels in alerts:
+            silence = next((s for s in self._silences[gid] if _silence_matches(s, labels)), None)
+            if silence is not None:
+                reasons[fp] = (
+                    f"silenced until {silence.expires_at:%Y-%m-%d %H:%M} UTC: {silence.comment[:100]}"
+                )
+                continue
+            why = inhibit.inhibited_by(labels, [src for src_fp, src in self._sources[gid] if src_fp != fp])
+            if why:
+                reasons[fp] = why
+        return reasons
+
+
+class Deliveries:
+    """The notifications a transaction wrote: one delivery task carries them all (fewer task rows
+    on the hot path; each is still delivered, retried and logged on its own)."""
+
+    def __init__(self) -> None:
+        self.keys: list[str] = []
+
+    def add(self, notification: Notification) -> None:
+        self.keys.append(str(notification.key))
+
+    def enqueue(self) -> None:
+        if not self.keys:
+            return
+        result = enqueue_on_commit(notify_deliver, keys=self.keys)
+        if result is not None:
+            Notification.objects.filter(key__in=self.keys).update(task_id=str(result.id))
+        self.keys = []
 
 
 # --- flushing ---------------------------------------------------------------------------------------
 
 
-def group_flush(*, group_id: int, now: datetime | None = None) -> str:
+def group_flush(
+    *,
+    group_id: int,
+    now: datetime | None = None,
+    muter: Muter | None = None,
+    deliveries: Deliveries | None = None,
+) -> str:
     """Send what the group has to say now, if anything; returns "sent", "waiting", "finished", ..."""
     now = now or timezone.now()
+    own = deliveries is None
+    muter, deliveries = muter or Muter(now), deliveries or Deliveries()
     with transaction.atomic():
+        outcome = _flush(group_id, now, muter, deliveries)
+        if own:
+            deliveries.enqueue()
+    return outcome
+
+
+def _flush(
+    group_id: int, now: datetime, muter: Muter, deliveries: Deliveries, fresh: NotificationGroup | None = None
+) -> str:
+    if fresh is not None and getattr(fresh, "fresh_items", None) is not None:
+        group, items = fresh, fresh.fresh_items  # created by this transaction: nobody else sees it
+    else:
         group = (
             NotificationGroup.objects.select_for_update(of=("self",))
             .select_related("receiver")
@@ -348,44 +425,44 @@ def group_flush(*, group_id: int, now: datetime | None = None) -> str:
         )
         if group is None:
             return "gone"
-        if group.flush_at is not None and group.flush_at <= now:
-            group.flush_at = None
         items = list(group.items.all())
-        muted = mute_reasons([(i.gateway_id, i.fingerprint, i.labels) for i in items], now=now)
-        state = _state(group)
-        receiver = group.receiver
-        plan = grouping.plan(
-            state,
-            [grouping.Item(i.fingerprint, i.firing, i.fingerprint in muted) for i in items],
-            _timers(group),
-            now,
-            send_resolved=receiver.send_resolved,
-        )
-        outcome = "waiting"
-        if plan.send and receiver.enabled:
-            _notification_for_group(group, receiver, items, plan, now)
-            state = grouping.after_send(state, plan, now)
-            group.flushes += 1
-            group.flushed_at = state.flushed_at
-            group.sent_firing = sorted(state.sent_firing)
-            outcome = "sent"
-        if plan.finished:
-            group.delete()
-            return "finished" if outcome != "sent" else "sent"
-        # Resolved alerts that are no news any more (told, or never told as firing) leave the group.
-        keep_resolved = state.sent_firing
-        gone = [
-            i.pk
-            for i in items
-            if not i.firing and (i.fingerprint in state.sent_resolved or i.fingerprint not in keep_resolved)
-        ]
-        if plan.send or not plan.next_at:
-            GroupItem.objects.filter(pk__in=gone).delete()
-        group.sent_resolved = sorted(state.sent_resolved & {i.fingerprint for i in items if i.pk not in gone})
-        group.save(update_fields=["flush_at", "flushes", "flushed_at", "sent_firing", "sent_resolved"])
-        if plan.next_at is not None:
-            _schedule(group, plan.next_at)
-        return outcome
+    if group.flush_at is not None and group.flush_at <= now:
+        group.flush_at = None
+    muted = muter.reasons([(i.gateway_id, i.fingerprint, i.labels) for i in items])
+    state = _state(group)
+    receiver = group.receiver
+    plan = grouping.plan(
+        state,
+        [grouping.Item(i.fingerprint, i.firing, i.fingerprint in muted) for i in items],
+        _timers(group),
+        now,
+        send_resolved=receiver.send_resolved,
+    )
+    outcome = "waiting"
+    if plan.send and receiver.enabled:
+        deliveries.add(_notification_for_group(group, receiver, items, plan, now))
+        state = grouping.after_send(state, plan, now)
+        group.flushes += 1
+        group.flushed_at = state.flushed_at
+        group.sent_firing = sorted(state.sent_firing)
+        outcome = "sent"
+    if plan.finished:
+        group.delete()
+        return "finished" if outcome != "sent" else "sent"
+    # Resolved alerts that are no news any more (told, or never told as firing) leave the group.
+    keep_resolved = state.sent_firing
+    gone = [
+        i.pk
+        for i in items
+        if not i.firing and (i.fingerprint in state.sent_resolved or i.fingerprint not in keep_resolved)
+    ]
+    if gone and (plan.send or not plan.next_at):
+        GroupItem.objects.filter(pk__in=gone).delete()
+    group.sent_resolved = sorted(state.sent_resolved & {i.fingerprint for i in items if i.pk not in gone})
+    if plan.next_at is not None and (group.flush_at is None or plan.next_at < group.flush_at):
+        group.flush_at = plan.next_at  # the sweep (notify_sweep) flushes it then
+    group.save(update_fields=["flush_at", "flushes", "flushed_at", "sent_firing", "sent_resolved"])
+    return outcome
 
 
 def _notification_for_group(
@@ -438,7 +515,8 @@ def notification_create(
     reason: str = "",
     alert_ids: Sequence[int] = (),
 ) -> Notification:
-    """Write a notification and its delivery task in the caller's transaction (the outbox row)."""
+    """Write a notification in the caller's transaction; the caller queues its delivery
+    (``Deliveries``) in the same transaction."""
     notification = Notification(
         source=source[:200],
         channel=channel,
@@ -450,9 +528,24 @@ def notification_create(
         reason=reason[:200],
     )
     notification.payload = build(str(notification.key))
-    result = enqueue_on_commit(notify_deliver, key=str(notification.key))
-    notification.task_id = str(result.id) if result is not None else ""
     notification.save()
     if alert_ids:
-        notification.alerts.add(*set(alert_ids))
+        through = Notification.alerts.through
+        through.objects.bulk_create(
+            [
+                through(notification_id=notification.pk, alert_id=alert_id)
+                for alert_id in sorted(set(alert_ids))
+            ]
+        )
     return notification
+
+
+def groups_sweep(*, now: datetime | None = None) -> int:
+    """Flush the groups whose time has come (repeats; muted groups looking again; any flush task
+    lost). Returns how many sent something."""
+    now = now or timezone.now()
+    due = (
+        NotificationGroup.objects.filter(flush_at__lte=now).order_by("flush_at").values_list("pk", flat=True)
+    )
+    muter = Muter(now)
+    return sum(group_flush(group_id=pk, now=now, muter=muter) == "sent" for pk in list(due[:500]))
