@@ -230,3 +230,35 @@ def push_keys_of(subscription: PushSubscription) -> dict[str, str]:
     import json
 
     return json.loads(fieldcrypto.decrypt(subscription.keys_enc))
+
+
+def push_test(*, subscription: PushSubscription, user) -> Notification:
+    """Queue a test push to one browser (delivered and logged like any other notification)."""
+    import uuid
+
+    from django.utils import timezone
+
+    from .routing import Deliveries, notification_create
+
+    now = timezone.now()
+    deliveries = Deliveries()
+    with transaction.atomic():
+        notification = notification_create(
+            source=f"test:{uuid.uuid4()}",
+            channel="webpush",
+            user=user,
+            push_subscription=subscription,
+            reason="test",
+            build=lambda key: payload.body(
+                key=key,
+                receiver=user.get_username(),
+                reason="test",
+                group_key="test",
+                group_labels={},
+                alerts=[],
+                sent_at=now.isoformat(),
+            ),
+        )
+        deliveries.add(notification)
+        deliveries.enqueue()
+    return notification
