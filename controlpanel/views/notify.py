@@ -58,10 +58,9 @@ def _scope(request: HttpRequest, code: UUID | None, *, edit: bool = False) -> Sc
     return Scope(access.gateway, access, access.can(Capability.CONFIG))
 
 
-def _page(request, scope: Scope, template: str, **context) -> HttpResponse:
-    return render(
-        request, template, {"scope": scope, "gateway": scope.gateway, "access": scope.access, **context}
-    )
+def _page(request, scope: Scope, template: str, *, status: int = 200, **context) -> HttpResponse:
+    context = {"scope": scope, "gateway": scope.gateway, "access": scope.access, **context}
+    return render(request, template, context, status=status)
 
 
 @login_required
