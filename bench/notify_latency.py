@@ -162,13 +162,14 @@ def main() -> None:
         setup = SETUP.replace("URL", url).replace("GLOBAL_RECEIVERS", str(GLOBAL_RECEIVERS))
         assert "SETUP-OK" in manage("shell", "-c", setup.replace("GATEWAYS", str(GATEWAYS)))
         worker = subprocess.Popen(
-            [sys.executable, "manage.py", "db_worker", "--no-reload", "--no-startup-delay", "--interval", interval,
-             "--worker-id", "bench"],
+            [sys.executable, "manage.py", "db_worker", "--no-reload", "--no-startup-delay",
+             "--interval", interval, "--worker-id", "bench"],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(var / "worker.log", "wb"),  # noqa: SIM115
             start_new_session=True,
         )  # fmt: skip
+        receivers = GATEWAYS * 2 + GLOBAL_RECEIVERS
         print(f"storing {per_minute} alerts/minute for {seconds:.0f} s over {GATEWAYS} gateways, "
-              f"{GATEWAYS * 2 + GLOBAL_RECEIVERS} receivers ({PER_ALERT} per alert), one worker", flush=True)  # fmt: skip
+              f"{receivers} receivers ({PER_ALERT} per alert), one worker", flush=True)  # fmt: skip
         loader = subprocess.run(
             [sys.executable, __file__, "--load", str(seconds), str(per_minute)],
             cwd=ROOT, env=env, capture_output=True, text=True, check=True,
