@@ -20,6 +20,7 @@ from tests.notify.conftest import route
 
 from .conftest import login
 
+SHOWN = "navigator.serviceWorker.ready.then(r => r.getNotifications()).then(ns => ns.map(n => n.title))"
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -134,9 +135,7 @@ def test_the_service_worker_shows_a_push(browser, live_server):
         titles = []
         deadline = time.monotonic() + 10
         while not titles and time.monotonic() < deadline:
-            titles = page.evaluate(
-                "navigator.serviceWorker.ready.then(r => r.getNotifications()).then(ns => ns.map(n => n.title))"
-            )
+            titles = page.evaluate(SHOWN)
             page.wait_for_timeout(100)
         assert titles == [data["title"]]
     finally:
