@@ -17,8 +17,12 @@ received; duplicated: pairs received under two keys, or a key received twice.
 
 The last line: ``notify: p99 N ms over M notifications, K lost, D duplicated``.
 
-Figures on the 2-core development machine (SQLite, 60 s, 1,000 alerts/minute, 3,000 notifications),
-see docs/notifications.md: recorded there.
+Lost counts what never arrived (the bench waits while the backlog drains, until 30 s pass without a
+request). Figures on the shared 2-core development machine (SQLite, load average 13-22 from other
+work, so the worker had a fraction of a core): 60 s at 1,000 alerts/minute: 939 of 3,000 received
+within 60 s of the end, p50 44 s, p99 103 s, 0 duplicated: the worker could not keep up (about 47 ms
+of CPU per alert routed to 3 receivers: routing, grouping, 3 deliveries, ~55 statements). The target
+(p99 under 2 s) was not met there.
 """
 
 from __future__ import annotations
@@ -176,9 +180,12 @@ def main() -> None:
         )  # fmt: skip
         stored = {agent: float(ts) for agent, ts in (line.split() for line in loader.stdout.splitlines())}
         expected = len(stored) * PER_ALERT
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and len({r[2] for r in arrivals.rows}) < expected:
-            time.sleep(0.2)
+        # Wait for the backlog while it drains; stop after 30 s without progress.
+        seen, idle_since = -1, time.monotonic()
+        while len({r[2] for r in arrivals.rows}) < expected and time.monotonic() - idle_since < 30:
+            if (now_seen := len(arrivals.rows)) != seen:
+                seen, idle_since = now_seen, time.monotonic()
+            time.sleep(0.5)
         time.sleep(1.0)  # late duplicates, if any
     finally:
         if worker is not None:
