@@ -1,6 +1,6 @@
 """The panel's models, one module per area; import them from here."""
 
-from .accounts import ApiToken
+from .accounts import ApiToken, ExternalIdentity, Invitation
 from .activity import ActivityChainHead, ActivityEvent
 from .agents import Agent, ChannelAccount
 from .alerts import Alert, AlertEvent, DenialWindow, GatewayAlertState, MemorySample, Silence
@@ -42,6 +42,7 @@ __all__ = [
     "DenialWindow",
     "Device",
     "ExecApprovalRequest",
+    "ExternalIdentity",
     "Gateway",
     "GatewayAlertState",
     "GatewayConfigPush",
@@ -50,6 +51,7 @@ __all__ = [
     "GatewayMemoryPolicy",
     "GroupItem",
     "IngestToken",
+    "Invitation",
     "MemorySample",
     "Notification",
     "NotificationGroup",

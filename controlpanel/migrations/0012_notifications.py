@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('controlpanel', '0010_background_tasks'),
+        ('controlpanel', '0011_identity_accounts'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
