@@ -43,3 +43,21 @@ def http_receiver():
 
 def later(now, seconds: float):
     return now + timedelta(seconds=seconds)
+
+
+def off_loop(fn, /, *args, **kwargs):
+    """Run ``fn`` on a thread of its own: alert publishing uses async_to_sync, which refuses a thread
+    where an event loop runs (Playwright's sync API leaves one marked running in the main thread
+    after the browser tests)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    def run():
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(run).result()

@@ -9,7 +9,7 @@ from controlpanel.background.testing import run_queued_tasks
 from controlpanel.models import DeliveryAttempt, Notification
 from controlpanel.services.alerts import ingest_events
 from tests.alerts.conftest import MI, ev
-from tests.notify.conftest import route, webhook
+from tests.notify.conftest import off_loop, route, webhook
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -21,7 +21,7 @@ def oom(workload: str = "etl"):
 def test_an_ingested_alert_reaches_the_webhook_signed(alpha, http_receiver):
     receiver, secret = webhook(None, http_receiver.url + "/hook")
     route(None, receiver)
-    ingest_events(gateway=alpha, events=[oom()])
+    off_loop(ingest_events, gateway=alpha, events=[oom()])
     run_queued_tasks()
     [got] = http_receiver.recorder.wait_for(1)
     # Verified by the Standard Webhooks reference implementation, not by the panel's own code.

@@ -24,7 +24,7 @@ from controlpanel.services.notify.config import receiver_create, receiver_test
 from controlpanel.services.notify.personal import profile_update, push_subscribe, subscription_add
 from controlpanel.services.notify.push import vapid_public_key
 from tests.alerts.conftest import MI, ev
-from tests.notify.conftest import route, webhook
+from tests.notify.conftest import off_loop, route, webhook
 from tests.notify.servers import HttpReceiver
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -43,7 +43,8 @@ def run_everything():
 def oom_alert(gateway):
     from controlpanel.services.alerts import ingest_events
 
-    ingest_events(
+    off_loop(
+        ingest_events,
         gateway=gateway,
         events=[ev(type="clw-memory-oom", workload="etl", usage_bytes=2048 * MI, limit_bytes=2048 * MI)],
     )
@@ -73,6 +74,7 @@ def test_email_reaches_a_real_smtp_server(alpha):
             EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
             EMAIL_HOST="127.0.0.1",
             EMAIL_PORT=port,
+            EMAIL_USE_TLS=False,
         ):
             receiver, _ = receiver_create(
                 gateway=alpha, name="ops mail", kind="email", to="ops@example.com", actor=None
