@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from controlpanel.models import Alert, AlertEvent, Gateway, GatewayAlertState
 from controlpanel.models.gateways import STATUS_FRESH_FOR
-
-from .outbox import alert_events_notify
+from controlpanel.selectors import alert_snapshot
+from controlpanel.services.alerts.publish import alert_events_emit
 
 DOWN_TYPE = "gateway.down"
 SUBJECT = "gateway"
@@ -50,8 +50,6 @@ def gateway_health_check(*, now: datetime | None = None) -> int:
 
 def gateway_health_apply(*, gateway: Gateway, reason: str | None, now: datetime) -> int:
     """Open ``gateway.down`` with ``reason``, or resolve it when ``reason`` is None. 1 if changed."""
-    from controlpanel.services.alerts import alert_snapshot
-
     with transaction.atomic():
         # The gateway's rule-state lock: the same one ingest holds, so a batch never races this.
         GatewayAlertState.objects.get_or_create(gateway=gateway)
@@ -82,12 +80,5 @@ def gateway_health_apply(*, gateway: Gateway, reason: str | None, now: datetime)
             notify=True,
             payload={"alert": alert_snapshot(alert, gateway)},
         )
-        alert_events_notify([event])
-        transaction.on_commit(lambda: _publish(event))
+        alert_events_emit([event])
     return 1
-
-
-def _publish(event: AlertEvent) -> None:
-    from controlpanel.services.alerts import alert_publish
-
-    alert_publish([event])
