@@ -132,6 +132,25 @@ def test_a_new_request_notifies_admins_and_routes_with_a_link_that_only_locates(
     assert 'id="no-longer-pending"' in page and "rejected" in page
 
 
+@pytest.mark.django_db
+def test_the_request_page_says_when_a_request_expired_or_the_gateway_refused_the_decision(alpha, alice):
+    """What a notification's link opens: expired (even before the expiry sweep ran) and refused by
+    the gateway are said, not shown as pending or as done."""
+    from controlpanel.services.gateway_mirror import delivery_record
+
+    past = timezone.now() - timedelta(minutes=5)
+    expired = make_pairing(alpha, requested_at=past - timedelta(minutes=60), expires_at=past)
+    page = client_for(alice).get(reverse("pairing-detail", kwargs={"code": expired.code})).content.decode()
+    assert 'id="no-longer-pending"' in page and "<strong>expired</strong>" in page
+    fresh = make_pairing(alpha, pairing_code="WXYZ6789", sender_id="556")
+    page = client_for(alice).get(reverse("pairing-detail", kwargs={"code": fresh.code})).content.decode()
+    assert 'id="no-longer-pending"' not in page
+    pairing_request_reject(request=fresh, actor=alice)
+    delivery_record(model="pairing", pk=fresh.pk, ok=False, error="unknown request")
+    page = client_for(alice).get(reverse("pairing-detail", kwargs={"code": fresh.code})).content.decode()
+    assert "the gateway refused that decision" in page
+
+
 @pytest.mark.django_db(transaction=True)
 def test_approvals_reach_admins_personally_not_viewers(alpha, alice, bob, vera):
     from controlpanel.services.notify.personal import push_subscribe
