@@ -13,6 +13,7 @@ NAV_SECTIONS = (
     ("reauth", "approvals"),
     ("alert-list", "alerts"),
     ("audit-", "audits"),
+    ("account-notifications", "notifications"),
     ("account", "account"),
     ("docs-", "gateways"),
     ("fleet-", "fleet"),
