@@ -47,8 +47,11 @@ VARIANTS: dict[str, list[str]] = {
 }
 # Pages of one user's own objects (another user, even of the same gateways, gets 404).
 OWN_ONLY = {"fleet-change"}
-# Not swept: logout (a POST); the login page is swept logged out.
-NOT_SWEPT = {"logout", "login"}
+# Not swept: logout (a POST); the login page is swept logged out; the global notification pages are
+# superusers' only and render the same templates as a gateway's (swept).
+NOT_SWEPT = {"logout", "login"} | {
+    f"notify-global-{page}" for page in ("home", "receiver-new", "receiver", "route-new", "route")
+}
 
 # Demo data plus an owner and a viewer of every demo gateway, made in the server's own database.
 PASSWORD = "pw-sweep-long-enough"
@@ -61,12 +64,19 @@ from controlpanel.configedit.fleet import Change
 from controlpanel.models import Gateway, GatewayMembership, Role
 from controlpanel.services.config_fleet import fleet_change_preview
 from controlpanel.services.invitations import invitation_create
+from controlpanel.services.notify.config import receiver_create, route_create
 users = {}
 for role in ("owner", "viewer"):
     user = users[role] = get_user_model().objects.create_user(f"sweep-{role}", password=PASSWORD)
     for gateway in Gateway.objects.all():
         GatewayMembership.objects.create(user=user, gateway=gateway, role=role)
 gateway = Gateway.objects.get(name="team-prod")
+receiver = receiver_create(gateway=gateway, name="ops", kind="email", to="ops@example.com", actor=None)[0]
+route = route_create(
+    gateway=gateway, actor=None, name="critical to ops", matchers="severity=critical", receiver=receiver,
+    parent=None, continue_matching=False, group_by="", group_wait="30s", group_interval="5m",
+    repeat_interval="4h",
+)
 print("DEMO" + json.dumps({
     "gateway": str(gateway.code),
     "run": str(gateway.audit_runs.order_by("-created_at").first().code),
@@ -75,6 +85,9 @@ print("DEMO" + json.dumps({
     "agent": gateway.exec_requests.first().agent_ref,
     "device": str(gateway.devices.first().code),
     "invitation": invitation_create(gateway=gateway, role=Role.VIEWER, actor=None)[1],
+    "alert": gateway.alerts.first().pk,
+    "receiver": receiver.pk,
+    "route": route.pk,
     "fleet": str(fleet_change_preview(
         user=users["owner"], change=Change(kind="baseline"), gateways=Gateway.objects.all(), reason="sweep"
     ).code),
@@ -99,6 +112,9 @@ class Demo:
     agent: str
     device: str
     invitation: str
+    alert: int
+    receiver: int
+    route: int
     fleet: str
 
     def fill(self, name: str, route: str, kwarg: str) -> str:
@@ -127,6 +143,13 @@ class Demo:
         if kwarg == "number" and "/config/revisions/" in route:
             return "1"  # the first revision: the demo's import
         if kwarg == "pk":
+            for part, value in (
+                ("/alerts/", self.alert),
+                ("/receivers/", self.receiver),
+                ("/routes/", self.route),
+            ):
+                if route.startswith("gateways/") and part in route:
+                    return str(value)
             return GUESSED  # fine for a POST-only action (405 to the probe); a page must be taught
         raise UnfillableURL(
             f"{name}: the page sweep does not know how to fill <{kwarg}> in {route!r}; "
