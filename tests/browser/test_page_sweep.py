@@ -100,7 +100,7 @@ class UnfillableURL(AssertionError):
     pass
 
 
-GUESSED = "1"  # a value for a kwarg of POST-only actions; a GET page with it fails the sweep loudly
+GUESSED = "987654321"  # for a kwarg of POST-only actions (never a real pk); a GET page with it fails loudly
 
 
 @dataclass
@@ -202,7 +202,7 @@ def discover_pages(
         if status == 302 and location.startswith("/reauth/") and behind_reauth is not None:
             behind_reauth.append((pattern.name, path))
             continue
-        if "<int:pk>" in route and status != 405:
+        if "<int:pk>" in route and demo.fill(pattern.name, route, "pk") == GUESSED and status != 405:
             raise UnfillableURL(
                 f"{pattern.name}: GET {route!r} is a page (answered {status}) but its <pk> was guessed; "
                 "teach Demo.fill in tests/browser/test_page_sweep.py a real one"
