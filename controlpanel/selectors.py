@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from controlpanel.models import (
     ActivityEvent,
@@ -12,6 +16,8 @@ from controlpanel.models import (
     Alert,
     ExecApprovalRequest,
     Gateway,
+    GatewayLease,
+    GatewayWorkerProcess,
     PairingRequest,
 )
 
@@ -404,3 +410,28 @@ def gateway_memory_view(*, gateway: Gateway, check: dict | None = None) -> dict:
         "memory_check_error": check_error,
         "operations": ["read", "write", "execute", "allocate", "map"],
     }
+
+
+def gateway_lease_view(*, gateway: Gateway, now: datetime | None = None) -> dict:
+    """Which gateway worker holds the gateway's connection (host, pid, since), for the Connection page.
+
+    ``state``: ``held`` (renewed in time), ``lapsed`` (its worker stopped renewing: another live
+    worker takes it over shortly) or ``free`` (no worker holds it); ``workers`` counts the live ones.
+    """
+    now = now or timezone.now()
+    horizon = now - timedelta(seconds=settings.CP_GATEWAY_LEASE_SECONDS)
+    lease = GatewayLease.objects.filter(gateway=gateway).select_related("holder").first()
+    view: dict = {
+        "state": "free",
+        "workers": GatewayWorkerProcess.objects.filter(seen_at__gt=horizon).count(),
+    }
+    if lease is not None and lease.holder is not None:
+        view.update(
+            state="held" if lease.expires_at > now else "lapsed",
+            hostname=lease.holder.hostname,
+            pid=lease.holder.pid,
+            since=lease.acquired_at,
+            expires_at=lease.expires_at,
+            generation=lease.generation,
+        )
+    return view

@@ -10,6 +10,7 @@ from .base import Role
 from .devices import Device
 from .gateways import Gateway, GatewayMembership
 from .ingest import IngestToken
+from .leases import GatewayLease, GatewayWorkerProcess
 from .links import GatewayConfigPush, GatewayLink
 from .memory import GatewayMemoryPolicy, PluginManifest, WorkloadSpec
 from .pairing import PairingRequest
@@ -31,9 +32,11 @@ __all__ = [
     "Gateway",
     "GatewayAlertState",
     "GatewayConfigPush",
+    "GatewayLease",
     "GatewayLink",
     "GatewayMembership",
     "GatewayMemoryPolicy",
+    "GatewayWorkerProcess",
     "IngestToken",
     "MemorySample",
     "PairingRequest",

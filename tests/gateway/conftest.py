@@ -123,7 +123,7 @@ def running_worker(**session_options) -> Iterator[None]:
     loop = asyncio.new_event_loop()
     stop = asyncio.Event()
     opts = {"poll": 0.2, "health_every": 3.0, "diag_every": 5.0, **session_options}
-    worker = GatewayWorker(rescan=0.5, **opts)
+    worker = GatewayWorker(renew_every=0.5, **opts)
     thread = threading.Thread(target=lambda: loop.run_until_complete(worker.run(stop)), daemon=True)
     thread.start()
     try:
