@@ -258,6 +258,7 @@ class GatewaySession:
         try:
             await self._backfill(conn)
             while not stop.is_set() and not conn.closed:
+                self._may_send()  # e.g. after a pause past the lease: drop it before anything else
                 with contextlib.suppress(TimeoutError):
                     frame = await asyncio.wait_for(queue.get(), timeout=self.poll)
                     await self._on_event(frame)

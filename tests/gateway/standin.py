@@ -3,7 +3,8 @@
 ``StandIn`` speaks enough of protocol 4 for the gateway worker: the connect challenge, hello-ok,
 ``health``, ``config.get``, ``diagnostics.stability``, the device/node pairing and exec approval
 lists, and their approve/reject/resolve calls (answered like the real gateway: the request leaves
-the list, a ``*.resolved`` event goes to every connection, an unknown id is refused). It counts its
+the list, a ``*.resolved`` event goes to every connection, an unknown id is refused), and in its
+restart window (``unavailable``) answers UNAVAILABLE as the real one does. It counts its
 own WebSocket connections (open now, most ever open at once, every connect) and every call it
 receives. ``Relay`` sits in front of a real gateway and counts the connections passing through it.
 
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import json
 import threading
 import time
@@ -57,14 +57,14 @@ class StandIn(Counted):
         self.calls: Counter[tuple[str, str]] = Counter()  # (method, request or approval id)
         self.log: list[tuple[int, str, str]] = []  # (connection number, method, id), in order
         self.clients: set[Any] = set()
-        self.ids = itertools.count(1)
+        self.unavailable = ""  # set: in its restart window, it answers UNAVAILABLE with this message
 
     @property
     def url(self) -> str:
         return f"ws://127.0.0.1:{self.port}"
 
-    async def start(self) -> StandIn:
-        self.server = await websockets.serve(self.handler, "127.0.0.1", 0, compression=None)
+    async def start(self, port: int = 0) -> StandIn:
+        self.server = await websockets.serve(self.handler, "127.0.0.1", port, compression=None)
         self.port = self.server.sockets[0].getsockname()[1]
         return self
 
@@ -128,6 +128,12 @@ class StandIn(Counted):
             )
             request = json.loads(await ws.recv())
             params = request.get("params") or {}
+            if self.unavailable:
+                error = {"code": "UNAVAILABLE", "message": self.unavailable, "retryable": True}
+                await ws.send(
+                    json.dumps({"type": "res", "id": request.get("id"), "ok": False, "error": error})
+                )
+                return
             if request.get("method") != "connect" or (params.get("auth") or {}).get("token") != self.token:
                 error = {
                     "code": "INVALID_REQUEST",
@@ -164,6 +170,8 @@ class StandIn(Counted):
         key = str(params.get("id") or params.get("requestId") or "")
         self.calls[(method, key)] += 1
         self.log.append((number, method, key))
+        if self.unavailable:
+            return False, {"code": "UNAVAILABLE", "message": self.unavailable, "retryable": True}
         if method == "health":
             return True, {"ok": True, "ts": int(time.time() * 1000)}
         if method == "config.get":
