@@ -9,14 +9,16 @@ panel connections, and never gets a decision twice.
 
 Per gateway (``GatewaySession``): connect (or explain in words why not), backfill pending pairing
 and exec requests and the config hash, then follow events; every second send the decisions taken
-in the panel and the queued config pushes; poll ``health`` and memory diagnostics now and then.
+in the panel and run the gateway's queued tasks (queue "gateways": config pushes); poll ``health``
+and memory diagnostics now and then.
 A restart announced by the gateway (``shutdown`` event, close 1012, or an ``UNAVAILABLE`` answer
 while it restarts) is recorded as *restarting*, and connections refused during the restart too;
 reconnects are quick then. Otherwise back off with jitter up to 30 s.
 
 Database work is plain synchronous Django code run on dedicated threads (``Db``): one for the
 sessions, one for the leases (so a renewal never waits behind the sessions' work); the event loop
-never blocks on the ORM.
+never blocks on the ORM. The worker also beats a task-worker heartbeat (as ``db_worker`` does), so
+a gateway task it held when it died is taken back and run by the next holder of the gateway.
 """
 
 from __future__ import annotations
@@ -27,23 +29,25 @@ import logging
 import os
 import socket
 import time
+import traceback
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from inspect import iscoroutinefunction
 from typing import Any
 
 import websockets
 from django.conf import settings
 from django.db import close_old_connections, connection
 
+from controlpanel.background.worker import GATEWAY_QUEUE, Heartbeat, any_ready, claim_next, task_failed
 from controlpanel.gatewayclient import Connection, GatewayError, PairingRequired, backoff_delay, connect
 from controlpanel.gatewayclient.frames import ConnectionClosed
 from controlpanel.models import GatewayLink
 from controlpanel.services import gateway_leases as leases
 from controlpanel.services import gateway_links as links
 from controlpanel.services import gateway_mirror as mirror
-from controlpanel.services.approvals import requests_expire
 from controlpanel.services.gateway_leases import Lease, LeaseLost
 
 logger = logging.getLogger(__name__)
@@ -101,6 +105,17 @@ class LeaseKeeper:
         return self.held.get(lease.gateway_id) == lease.generation and self.fresh
 
 
+@dataclass(frozen=True)
+class GatewayContext:
+    """What a task of the "gateways" queue is called with (controlpanel/tasks/gateways.py)."""
+
+    conn: Connection
+    # ``await gw.db(fn, *args)`` runs synchronous ORM code on the worker's database thread, fenced
+    # by the gateway's lease.
+    db: Callable[..., Any]
+    gateway_id: int
+
+
 def describe_error(exc: BaseException, url: str) -> tuple[str, str]:
     """Return (link state, the reason in words) for a failed connect."""
     if isinstance(exc, PairingRequired):
@@ -152,9 +167,11 @@ class GatewaySession:
         poll: float = 1.0,
         health_every: float = 20.0,
         diag_every: float = 60.0,
+        worker_id: str = "",
     ) -> None:
         self.gateway_id = gateway_id
         self._db = db
+        self.worker_id = worker_id
         self.lease = lease
         self.keeper = keeper
         self.poll = poll
@@ -265,7 +282,7 @@ class GatewaySession:
                     while not queue.empty():
                         await self._on_event(queue.get_nowait())
                 await self._deliver(conn)
-                await self._push_config(conn)
+                await self._run_tasks(conn)
                 if time.monotonic() >= next_health:
                     next_health = time.monotonic() + self.health_every
                     if await self._credentials_changed(conn):
@@ -393,7 +410,12 @@ class GatewaySession:
         only if the gateway still lists it as pending here; if it does not, the decision took effect
         (or the request closed there) and it is recorded without a second send.
         """
-        for item in await self.db(mirror.deliveries_pending, self.gateway_id):
+        for item in await self.read(mirror.deliveries_pending, self.gateway_id):
+            if item.invalid:
+                await self.db(
+                    mirror.delivery_record, model=item.model, pk=item.pk, ok=False, error=item.invalid
+                )
+                continue
             if item.sent:
                 pending_there = self.remote_pending.get(item.kind)
                 if pending_there is None:
@@ -423,22 +445,44 @@ class GatewaySession:
             else:
                 await self.db(mirror.delivery_record, model=item.model, pk=item.pk, ok=True)
 
-    async def _push_config(self, conn: Connection) -> None:
-        """Send queued config patches with their base hash: a concurrent edit makes the gateway refuse."""
-        for push_id, patch, base_hash in await self.read(links.config_pushes_pending, self.gateway_id):
-            self._may_send()
+    async def _run_tasks(self, conn: Connection) -> None:
+        """Run this gateway's queued tasks (queue "gateways") on this connection, one at a time.
+
+        The claim is fenced by the lease (only the holder runs them); the task's own writes go
+        through ``GatewayContext.db``, fenced too. Its outcome is recorded on the task row
+        unfenced: it is this worker's claim, and the next holder must be able to run it again.
+        """
+        context = GatewayContext(conn=conn, db=self.db, gateway_id=self.gateway_id)
+        match = {"gateway_id": self.gateway_id}
+        while await self.read(any_ready, queue_name=GATEWAY_QUEUE, match=match):  # polled: no lock
+            row = await self.db(
+                claim_next,
+                worker_id=self.worker_id,
+                queue_name=GATEWAY_QUEUE,
+                match=match,
+            )
+            if row is None:
+                return
+            args, kwargs = row.args_kwargs["args"], row.args_kwargs["kwargs"]
             try:
-                result = await conn.call("config.patch", {"raw": patch, "baseHash": base_hash})
-            except GatewayError as exc:
-                if exc.transient:
-                    return  # sent again on the next round, with the same base hash
-                issues = exc.details.get("issues") if isinstance(exc.details.get("issues"), list) else []
-                await self.db(
-                    links.config_push_record, push_id=push_id, ok=False, error=exc.message, issues=issues
-                )
+                self._may_send()
+                func = row.task.func
+                if iscoroutinefunction(func):
+                    value = await func(context, *args, **kwargs)
+                else:
+                    value = await self.db(func, context, *args, **kwargs)
+            except BaseException as exc:  # recorded as a failed attempt: retried or given up
+                error_class = f"{type(exc).__module__}.{type(exc).__qualname__}"
+                text = "".join(traceback.format_exception(exc))
+                # The lease is gone: due again at once, for the next holder.
+                backoff = not isinstance(exc, LeaseLost)
+                await self._db(task_failed, row, error_class=error_class, error=text, backoff=backoff)
+                if not isinstance(exc, Exception) or isinstance(exc, LeaseLost):
+                    raise  # cancelled (the worker is stopping or lost the lease), or the lease is lost
+                if isinstance(exc, ConnectionClosed | GatewayError | TimeoutError):
+                    return  # the connection is in trouble: later, maybe on a fresh one
             else:
-                new_hash = str((result or {}).get("hash") or "")
-                await self.db(links.config_push_record, push_id=push_id, ok=True, result_hash=new_hash)
+                await self._db(row.set_successful, value)
 
     async def _diagnostics(self, conn: Connection, *, since_ms: int) -> None:
         """Feed new memory diagnostics to the alerts service (each ``seq`` once per worker run)."""
@@ -493,7 +537,7 @@ class GatewayWorker:
         self.session_options = session_options
         host = socket.gethostname()
         self.identity = leases.WorkerIdentity(
-            worker_id=f"{host[:40]}-{os.getpid()}-{uuid.uuid4().hex[:8]}",
+            worker_id=f"gateway-{host[:30]}-{os.getpid()}-{uuid.uuid4().hex[:8]}",
             hostname=host,
             pid=os.getpid(),
             fleet=only is None,
@@ -503,12 +547,15 @@ class GatewayWorker:
         self.keeper = LeaseKeeper(self.lease_seconds)
         self.sessions: dict[int, _Running] = {}
         self.handing_back: dict[int, asyncio.Task] = {}
+        # The task-worker heartbeat: the gateway tasks this process claims are its (one id for both).
+        self.heartbeat = Heartbeat(self.worker_id, schedule=False)
 
     @property
     def worker_id(self) -> str:
         return self.identity.worker_id
 
     async def run(self, stop: asyncio.Event) -> None:
+        await self.lease_db(self.heartbeat.start)
         watchdog = asyncio.create_task(self._watchdog(stop), name="lease-watchdog")
         try:
             while not stop.is_set():
@@ -527,8 +574,6 @@ class GatewayWorker:
                     continue
                 self.keeper.renewed(started, round_.held)
                 self._apply(round_, stop)
-                # Pending requests past their deadline count as denied; mark them so everywhere.
-                await self.db(requests_expire)
                 await _sleep(stop, self._pause(round_))
         finally:
             stop.set()
@@ -538,6 +583,8 @@ class GatewayWorker:
             await asyncio.gather(*closing, *self.handing_back.values(), return_exceptions=True)
             with contextlib.suppress(Exception):
                 await self.lease_db(leases.worker_retire, worker_id=self.worker_id)
+            with contextlib.suppress(Exception):
+                await self.lease_db(self.heartbeat.stop)
             loop = asyncio.get_running_loop()
             await loop.run_in_executor(None, self.db.close)
             await loop.run_in_executor(None, self.lease_db.close)
@@ -570,7 +617,12 @@ class GatewayWorker:
                 continue
             lease = round_.lease(gateway_id, self.worker_id)
             session = GatewaySession(
-                gateway_id, self.db, lease=lease, keeper=self.keeper, **self.session_options
+                gateway_id,
+                self.db,
+                lease=lease,
+                keeper=self.keeper,
+                worker_id=self.worker_id,
+                **self.session_options,
             )
             task = asyncio.create_task(session.run(stop), name=f"gateway-{gateway_id}")
             self.sessions[gateway_id] = _Running(session, task, time.monotonic())

@@ -1,6 +1,6 @@
 """The panel's models, one module per area; import them from here."""
 
-from .accounts import ApiToken
+from .accounts import ApiToken, ExternalIdentity, Invitation
 from .activity import ActivityChainHead, ActivityEvent
 from .agents import Agent, ChannelAccount
 from .alerts import Alert, AlertEvent, DenialWindow, GatewayAlertState, MemorySample, Silence
@@ -14,6 +14,7 @@ from .leases import GatewayLease, GatewayWorkerProcess
 from .links import GatewayConfigPush, GatewayLink
 from .memory import GatewayMemoryPolicy, PluginManifest, WorkloadSpec
 from .pairing import PairingRequest
+from .tasks import TaskSchedule, TaskWorker
 
 __all__ = [
     "ActivityChainHead",
@@ -29,6 +30,7 @@ __all__ = [
     "DenialWindow",
     "Device",
     "ExecApprovalRequest",
+    "ExternalIdentity",
     "Gateway",
     "GatewayAlertState",
     "GatewayConfigPush",
@@ -38,10 +40,13 @@ __all__ = [
     "GatewayMemoryPolicy",
     "GatewayWorkerProcess",
     "IngestToken",
+    "Invitation",
     "MemorySample",
     "PairingRequest",
     "PluginManifest",
     "Role",
     "Silence",
+    "TaskSchedule",
+    "TaskWorker",
     "WorkloadSpec",
 ]

@@ -216,13 +216,14 @@ class Delivery:
     kind: str = ""  # what the gateway lists it under: "exec", "device" or "node"
     external_id: str = ""
     sent: bool = False
+    invalid: str = ""  # why it must not be sent (recorded as refused instead)
 
 
 OUTSTANDING = ("pending", "sending")
 
 
 def deliveries_pending(gateway_id: int) -> list[Delivery]:
-    """Return the decisions taken in the panel that the gateway has not answered yet."""
+    """Return the decisions taken in the panel that the gateway has not answered yet (a read)."""
     out: list[Delivery] = []
     for row in PairingRequest.objects.filter(gateway_id=gateway_id, delivery__in=OUTSTANDING).exclude(
         external_id=""
@@ -242,7 +243,7 @@ def deliveries_pending(gateway_id: int) -> list[Delivery]:
             )
         else:
             # Never send a decision the gateway did not offer (or none at all, e.g. expired here).
-            delivery_record(model="exec", pk=row.pk, ok=False, error="Not a decision this request allows.")
+            out.append(Delivery("exec", row.pk, "", {}, invalid="Not a decision this request allows."))
     return out
 
 

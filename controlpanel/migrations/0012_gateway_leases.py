@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('controlpanel', '0009_denial_windows'),
+        ('controlpanel', '0011_identity_accounts'),
     ]
 
     operations = [
