@@ -17,12 +17,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import threading
 import time
 from collections import Counter
 from typing import Any
 
 import websockets
+
+QUIET = logging.getLogger("tests.standin")  # not websockets' INFO line per connection
+QUIET.setLevel(logging.WARNING)
 
 
 class Counted:
@@ -64,7 +68,7 @@ class StandIn(Counted):
         return f"ws://127.0.0.1:{self.port}"
 
     async def start(self, port: int = 0) -> StandIn:
-        self.server = await websockets.serve(self.handler, "127.0.0.1", port, compression=None)
+        self.server = await websockets.serve(self.handler, "127.0.0.1", port, compression=None, logger=QUIET)
         self.port = self.server.sockets[0].getsockname()[1]
         return self
 

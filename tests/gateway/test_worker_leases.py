@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from controlpanel.models import ExecApprovalRequest, GatewayLease, GatewayLink
+from controlpanel.models import ActivityEvent, ExecApprovalRequest, GatewayLease, GatewayLink
 from controlpanel.services.approvals import exec_request_decide
 from controlpanel.services.gateway_links import gateway_credentials_set
 from tests.conftest import make_gateway
@@ -117,3 +117,37 @@ def test_an_unavailable_health_answer_in_the_restart_window_is_a_restart(loop, a
         wait_for(lambda: states[-1] == "connected", timeout=20, what="the reconnect")
     first_restart = states.index("restarting")
     assert "unreachable" not in states[first_restart:], states
+
+
+def test_a_decision_whose_answer_was_lost_is_sent_again_only_if_still_pending(loop, alice):
+    """Sent, then the worker died before recording the answer ("sending"): the next connection
+    sends it again only if the gateway still lists the request; never a second resolve."""
+    stand_in = loop.call(StandIn("tok").start())
+    gateway = linked_to(stand_in, "lost-answers", alice)
+    applied, not_applied = str(uuid.uuid4()), str(uuid.uuid4())
+    loop.call(stand_in.add_exec(applied))
+    loop.call(stand_in.add_exec(not_applied))
+    with running_worker(**FAST):
+        wait_for(
+            lambda: ExecApprovalRequest.objects.filter(gateway=gateway).count() == 2,
+            what="both approvals mirrored",
+        )
+    for row in ExecApprovalRequest.objects.filter(gateway=gateway):
+        assert exec_request_decide(request=row, actor=alice, decision="deny").won
+    # A worker sent both and died before recording either answer; the gateway applied only one.
+    ExecApprovalRequest.objects.filter(gateway=gateway).update(delivery="sending")
+
+    async def apply_one() -> None:
+        stand_in.exec_pending.pop(applied)
+
+    loop.call(apply_one())
+    with running_worker(**FAST):
+        wait_for(
+            lambda: (
+                not ExecApprovalRequest.objects.filter(gateway=gateway).exclude(delivery="delivered").exists()
+            ),
+            what="both decisions settled",
+        )
+    assert stand_in.decisions() == {not_applied: 1}, stand_in.log
+    note = ActivityEvent.objects.filter(action="exec.decision_delivered").values_list("detail", flat=True)
+    assert sum("no longer lists" in str(d.get("note", "")) for d in note) == 1
