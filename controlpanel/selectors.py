@@ -416,17 +416,17 @@ def gateway_lease_view(*, gateway: Gateway, now: datetime | None = None) -> dict
     """Which gateway worker holds the gateway's connection (host, pid, since), for the Connection page.
 
     ``state``: ``held`` (renewed in time), ``lapsed`` (its worker stopped renewing: another live
-    worker takes it over shortly) or ``free`` (no worker holds it); ``workers`` counts the live ones.
+    worker takes it over shortly) or ``free`` (no worker holds it); ``workers`` counts the live
+    workers, ``others`` those besides the holder.
     """
     now = now or timezone.now()
     horizon = now - timedelta(seconds=settings.CP_GATEWAY_LEASE_SECONDS)
     lease = GatewayLease.objects.filter(gateway=gateway).select_related("holder").first()
-    view: dict = {
-        "state": "free",
-        "workers": GatewayWorkerProcess.objects.filter(seen_at__gt=horizon).count(),
-    }
+    live = GatewayWorkerProcess.objects.filter(seen_at__gt=horizon)
+    view: dict = {"state": "free", "workers": live.count()}
     if lease is not None and lease.holder is not None:
         view.update(
+            others=live.exclude(pk=lease.holder_id).count(),  # who could take a lapsed lease over
             state="held" if lease.expires_at > now else "lapsed",
             hostname=lease.holder.hostname,
             pid=lease.holder.pid,
