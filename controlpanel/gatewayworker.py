@@ -45,6 +45,7 @@ from controlpanel.background.worker import GATEWAY_QUEUE, Heartbeat, any_ready, 
 from controlpanel.gatewayclient import Connection, GatewayError, PairingRequired, backoff_delay, connect
 from controlpanel.gatewayclient.frames import ConnectionClosed
 from controlpanel.models import GatewayLink
+from controlpanel.services import config_live as live
 from controlpanel.services import gateway_leases as leases
 from controlpanel.services import gateway_links as links
 from controlpanel.services import gateway_mirror as mirror
@@ -178,6 +179,7 @@ class GatewaySession:
         self.health_every = health_every
         self.diag_every = diag_every
         self.diag_seq: int | None = None
+        self.config_stale = False  # a config.changed arrived: read the running config again
         self.connected = False
         self.restart_until = 0.0  # monotonic: the gateway announced a restart; expect refusals until then
         # What the gateway lists as pending on this connection, per kind (None: could not tell).
@@ -283,6 +285,8 @@ class GatewaySession:
                         await self._on_event(queue.get_nowait())
                 await self._deliver(conn)
                 await self._run_tasks(conn)
+                if self.config_stale:
+                    await self._fetch_config(conn)
                 if time.monotonic() >= next_health:
                     next_health = time.monotonic() + self.health_every
                     if await self._credentials_changed(conn):
@@ -350,9 +354,14 @@ class GatewaySession:
             pending = [a for a in approvals if isinstance(a, dict)]
             self.remote_pending["exec"] = {str(a.get("id") or "") for a in pending}
             await self.db(mirror.exec_reconcile, gateway_id=self.gateway_id, pending=pending)
+        await self._fetch_config(conn)
+
+    async def _fetch_config(self, conn: Connection) -> None:
+        """Read the running config (hash and redacted text): the panel compares it with its revisions."""
+        self.config_stale = False
         config = await self._call_quietly(conn, "config.get")
         if isinstance(config, dict) and config.get("hash"):
-            await self.db(links.link_record_config, gateway_id=self.gateway_id, config_hash=config["hash"])
+            await self.db(live.live_config_record, gateway_id=self.gateway_id, payload=config)
 
     def _seen_pending(self, kind: str, external_id: str, pending: bool) -> None:
         known = self.remote_pending.get(kind)
@@ -391,7 +400,8 @@ class GatewaySession:
                 by=str(payload.get("resolvedBy") or ""),
             )
         elif name == "config.changed" and payload.get("hash"):
-            await self.db(links.link_record_config, gateway_id=gid, config_hash=str(payload["hash"]))
+            # Read it again: the event carries the hash only, the drift check needs the text.
+            self.config_stale = True
         elif name == "shutdown":
             self._restart_announced()
             await self.db(
