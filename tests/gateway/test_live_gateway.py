@@ -111,7 +111,9 @@ def test_a_device_approved_in_the_panel_can_connect(real_gateway, operator_ident
 def test_a_decision_the_gateway_refuses_is_shown_as_refused(real_gateway, operator_identity, alpha, alice):
     link_paired(alpha, real_gateway, operator_identity, alice)
     with running_worker():
-        wait_for(lambda: _link(alpha).state == "connected", what="the worker to connect")
+        # Connected and backfilled (its last step records the config hash): a backfill running after
+        # the request below is created would expire it as "no longer pending on the gateway".
+        wait_for(lambda: _link(alpha).remote_config_hash, what="the worker to connect and backfill")
         # A request the gateway does not know (gone, or never existed): it must refuse the approval.
         request = make_pairing(
             alpha,
@@ -261,11 +263,18 @@ def test_the_worker_rides_out_an_in_process_restart(real_gateway, operator_ident
             actor=alice,
         )
         wait_for(lambda: "restarting" in states[mark:], timeout=180, what="the restart to be noticed")
-        wait_for(
-            lambda: _link(alpha).state == "connected" and _link(alpha).connected_at > first,
-            timeout=180,
-            what="a reconnect",
-        )
+        try:
+            wait_for(
+                lambda: _link(alpha).state == "connected" and _link(alpha).connected_at > first,
+                timeout=180,
+                what="a reconnect",
+            )
+        except BaseException:
+            # What to look at when it does not come back: the states seen, the last error, the gateway.
+            link = _link(alpha)
+            alive = real_gateway.proc.poll() is None
+            print(f"states {states[mark:]}; last error {link.last_error!r}; gateway process alive: {alive}")
+            raise
     push.refresh_from_db()
     assert push.status == "applied"
     during = states[mark:]

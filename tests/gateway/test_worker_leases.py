@@ -22,6 +22,9 @@ from .standin import Loop, StandIn
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
 FAST = {"lease_seconds": 3.0, "renew_every": 0.5}  # short leases: the tests wait for expiries
+# Sharing waits for no expiry: the default lease. With FAST a round has 1.5 s (the lease less the
+# watchdog's margin); one slowed past that by a loaded machine drops connections this test counts.
+SHARING = {"lease_seconds": 9.0, "renew_every": 0.5}
 
 
 @pytest.fixture
@@ -46,10 +49,10 @@ def holders() -> dict[int, str]:
 def test_two_workers_share_the_gateways_and_a_newcomer_takes_only_its_share(loop, alice):
     stand_ins = [loop.call(StandIn(f"tok-{i}").start()) for i in range(4)]
     gateways = [linked_to(s, f"gw{i}", alice) for i, s in enumerate(stand_ins)]
-    with running_worker(**FAST) as first:
+    with running_worker(**SHARING) as first:
         wait_for(lambda: all(s.open == 1 for s in stand_ins), what="the first worker to connect to all four")
         assert set(holders().values()) == {first.worker.worker_id}
-        with running_worker(**FAST) as second:
+        with running_worker(**SHARING) as second:
             wait_for(
                 lambda: (
                     sorted(holders().values()).count(second.worker.worker_id) == 2
