@@ -14,6 +14,18 @@ from .ingest import IngestToken
 from .leases import GatewayLease, GatewayWorkerProcess
 from .links import GatewayConfigPush, GatewayLink
 from .memory import GatewayMemoryPolicy, PluginManifest, WorkloadSpec
+from .notify import (
+    DeliveryAttempt,
+    GroupItem,
+    Notification,
+    NotificationGroup,
+    NotifyProfile,
+    NotifySubscription,
+    PushKeys,
+    PushSubscription,
+    Receiver,
+    Route,
+)
 from .pairing import PairingRequest
 from .tasks import TaskSchedule, TaskWorker
 
@@ -29,6 +41,7 @@ __all__ = [
     "AuditSuppression",
     "ChannelAccount",
     "ConfigRevision",
+    "DeliveryAttempt",
     "DenialWindow",
     "Device",
     "ExecApprovalRequest",
@@ -42,12 +55,21 @@ __all__ = [
     "GatewayMembership",
     "GatewayMemoryPolicy",
     "GatewayWorkerProcess",
+    "GroupItem",
     "IngestToken",
     "Invitation",
     "MemorySample",
+    "Notification",
+    "NotificationGroup",
+    "NotifyProfile",
+    "NotifySubscription",
     "PairingRequest",
     "PluginManifest",
+    "PushKeys",
+    "PushSubscription",
+    "Receiver",
     "Role",
+    "Route",
     "Silence",
     "TaskSchedule",
     "TaskWorker",

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('controlpanel', '0012_config_revisions'),
+        ('controlpanel', '0013_notifications'),
     ]
 
     operations = [
