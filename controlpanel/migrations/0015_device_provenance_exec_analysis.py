@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('controlpanel', '0013_notifications'),
+        ('controlpanel', '0014_gateway_leases'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
