@@ -18,6 +18,7 @@ from django.utils import timezone
 from controlpanel.background import enqueue_on_commit
 from controlpanel.configedit.review import loaded
 from controlpanel.configedit.whatif import whatif
+from controlpanel.lib.safetext import escape_unstorable, fit
 from controlpanel.models import Alert, AlertEvent, ConfigRevision, Gateway, GatewayConfigPush, GatewayLink
 from controlpanel.openclaw import SECRET_MARKER, ConfigSyntaxError, parse_json5, redact
 from controlpanel.tasks.gateways import config_push_send
@@ -90,8 +91,10 @@ def match_revision(gateway: Gateway, live_hash: str, live_text: str) -> ConfigRe
 
 def live_config_record(*, gateway_id: int, payload: dict[str, Any]) -> LiveState:
     """Record a ``config.get`` answer: the running hash and text, the revision it is, drift and alert."""
-    live_hash = str(payload.get("hash") or "")
-    live_text = payload.get("raw") if isinstance(payload.get("raw"), str) else ""
+    # The gateway's file may hold text no database can store: kept escaped (inside a string the
+    # escape means the same; adopting it is then refused by the validator, naming the path).
+    live_hash = fit(escape_unstorable(str(payload.get("hash") or "")), 200)
+    live_text = escape_unstorable(payload["raw"]) if isinstance(payload.get("raw"), str) else ""
     now = timezone.now()
     with transaction.atomic():
         link = GatewayLink.objects.select_for_update().select_related("gateway").get(gateway_id=gateway_id)
@@ -191,7 +194,9 @@ def drift_whatif(current: ConfigRevision, live_text: str):
 
 
 def _drift_alert(gateway: Gateway, current: ConfigRevision, live_text: str, now) -> None:
-    from .alerts import alert_publish, alert_snapshot
+    from controlpanel.selectors import alert_snapshot
+
+    from .alerts.publish import alert_publish
 
     effect = drift_whatif(current, live_text)
     loosens = effect is not None and effect.loosens
@@ -233,7 +238,9 @@ def _drift_alert(gateway: Gateway, current: ConfigRevision, live_text: str, now)
 
 
 def _drift_resolve(gateway: Gateway, running: ConfigRevision, now) -> None:
-    from .alerts import alert_publish, alert_snapshot
+    from controlpanel.selectors import alert_snapshot
+
+    from .alerts.publish import alert_publish
 
     alert = (
         Alert.objects.select_for_update()

@@ -16,7 +16,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from controlpanel.lib.safetext import fit
+from controlpanel.lib.safetext import fit, refusal
 from controlpanel.models import Agent, ChannelAccount, ConfigRevision, Gateway
 from controlpanel.openclaw import LoadResult, agents_of, channels_of, load_config, redact
 
@@ -105,6 +105,8 @@ def config_revision_create(
     reason = (reason or "").strip()
     if not reason:
         raise ConfigEditError("Say why you make this change (reason).", path="reason")
+    if (message := refusal(reason, "the reason")) is not None:
+        raise ConfigEditError(message, path="reason")
     result = config_validate(text, env)
     with transaction.atomic():
         gateway = Gateway.objects.select_for_update().get(pk=gateway.pk)
