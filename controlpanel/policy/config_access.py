@@ -40,11 +40,16 @@ def agent_entry(config: Mapping[str, Any], agent_id: str | None) -> Mapping[str,
     """Return one agent's entry (empty mapping for an unknown or implicit agent)."""
     if agent_id is None:
         return {}
+    # Looked up, not rebuilt: the resolver asks several times per agent, and building every entry
+    # per question made a what-if over N agents cost N² (issue 19, finding 9).
+    written = as_dict(config.get("agents")).get("entries")
+    if isinstance(written, Mapping) and isinstance(written.get(agent_id), Mapping):
+        return written[agent_id]
     entries = agent_entries(config)
     if agent_id in entries:
         return entries[agent_id]
-    lowered = {k.lower(): v for k, v in entries.items()}
-    return lowered.get(agent_id.lower(), {})
+    lowered = agent_id.lower()
+    return next((v for k, v in entries.items() if k.lower() == lowered), {})
 
 
 def agent_tools(config: Mapping[str, Any], agent_id: str | None) -> Mapping[str, Any]:

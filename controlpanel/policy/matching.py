@@ -85,6 +85,12 @@ class ToolPolicy:
 
         `entry` is the config entry as written (e.g. `group:web`, `web_*`) that matched.
         """
+        try:
+            return _cached_verdict(self, tool)
+        except TypeError:  # an entry that cannot be hashed (not a string): worked out each time
+            return self._verdict(tool)
+
+    def _verdict(self, tool: str) -> tuple[bool, str, str | None]:
         name = normalize_tool_name(tool)
         hit = _matching_entry(name, self.deny or ())
         if hit is not None:
@@ -104,6 +110,13 @@ class ToolPolicy:
     def allows(self, tool: str) -> bool:
         """Return True when this layer lets the tool through."""
         return self.verdict(tool)[0]
+
+
+@lru_cache(maxsize=65536)
+def _cached_verdict(policy: ToolPolicy, tool: str) -> tuple[bool, str, str | None]:
+    """A layer's verdict, cached: most agents of a big config share their layers (global, profile,
+    sandbox), so a what-if over N agents asks the same questions N times (issue 19, finding 9)."""
+    return policy._verdict(tool)
 
 
 def _matching_entry(name: str, entries: Iterable[str]) -> str | None:

@@ -65,14 +65,17 @@ def test_every_config_write_path_refuses_it_as_a_validation_issue_naming_the_pat
     before = row_counts()
     answers = {
         "import form": owner.post(
-            reverse("gateway-import"), {"name": "hostile", "config_text": text, "env_text": "GW_TOKEN=" + "x" * 32}
+            reverse("gateway-import"),
+            {"name": "hostile", "config_text": text, "env_text": "GW_TOKEN=" + "x" * 40},
         ),
         "import form, validate only": owner.post(
             reverse("gateway-import"), {"name": "hostile", "config_text": text, "validate": "1"}
         ),
         "re-import": owner.post(reverse("gateway-reimport", kwargs={"code": code}), {"config_text": text}),
         "editor review": owner.post(reverse("config-review", kwargs={"code": code}), {"text": text}),
-        "editor live validation": owner.post(reverse("config-validate", kwargs={"code": code}), {"text": text}),
+        "editor live validation": owner.post(
+            reverse("config-validate", kwargs={"code": code}), {"text": text}
+        ),
         "api create": api("post", reverse("api-gateway-create"), {"name": "hostile", "config": text}),
         "api replace": api("put", reverse("api-gateway-config", kwargs={"code": code}), {"config": text}),
         "api validate": api("post", reverse("api-config-validate"), {"config": text}),
@@ -153,7 +156,11 @@ def test_a_reason_with_a_nul_is_refused_naming_the_field(alpha, alice):
 
     with pytest.raises(ConfigEditError) as refused:
         config_revision_create(
-            gateway=alpha, text=MINIMAL_CONFIG.replace("Coder", "C"), source="editor", reason="a\x00", actor=alice
+            gateway=alpha,
+            text=MINIMAL_CONFIG.replace("Coder", "C"),
+            source="editor",
+            reason="a\x00",
+            actor=alice,
         )
     assert refused.value.path == "reason"
 
