@@ -218,7 +218,7 @@ def _apply(gateway: Gateway, revision: ConfigRevision, result: LoadResult, saved
     gateway.config_imported_at = revision.created_at
     gateway.save()
 
-    agents = agents_of(written, result.default_agent_id)
+    agents = agents_of(written)
     existing = set(gateway.agents.values_list("agent_id", flat=True))
     wanted = {a.id for a in agents}
     saved.agents_added = sorted(wanted - existing)

@@ -33,15 +33,28 @@ logger = logging.getLogger(__name__)
 _PLAUSIBLE = timedelta(days=366)
 
 
-def _from_ms(value: Any, default: datetime) -> datetime:
+def _ms(value: Any) -> float | None:
+    """Return a positive epoch-milliseconds value from a gateway payload, else None."""
     if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
-        try:
-            when = datetime.fromtimestamp(value / 1000, tz=UTC)
-        except (OverflowError, OSError, ValueError):
-            return default
-        if abs(when - default) <= _PLAUSIBLE:
-            return when
-    return default
+        return value
+    return None
+
+
+def _plausible_ms(value: Any, around: datetime) -> float | None:
+    """``_ms`` of a time within a year of ``around``, else None (a hostile or broken clock)."""
+    ms = _ms(value)
+    if ms is None:
+        return None
+    try:
+        when = datetime.fromtimestamp(ms / 1000, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return ms if abs(when - around) <= _PLAUSIBLE else None
+
+
+def _from_ms(value: Any, default: datetime) -> datetime:
+    ms = _plausible_ms(value, default)
+    return default if ms is None else datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
 def _stored_id(value: Any) -> str:
@@ -87,8 +100,9 @@ def pairing_mirror(
         requested_scopes=[str(s) for s in record.get("scopes") or []],
         commands=[str(c) for c in record.get("commands") or []],
         requested_at=requested_at,
-        # The gateway keeps device requests a few minutes; the panel shows the same horizon.
-        expires_at=max(requested_at, now) + expiry.DEVICE_PAIRING_TTL,
+        # The gateway keeps device requests a few minutes after their last refresh; the panel
+        # counts its first sight of the request as the latest refresh it knows of.
+        expires_at=expiry.device_pairing_expires_at(requested_at, max(requested_at, now)),
         requested_by=fit(f"device:{device_id}", 300),
     )
     activity_record(
@@ -143,7 +157,9 @@ def exec_mirror(*, gateway_id: int, payload: dict[str, Any], now: datetime | Non
     if ExecApprovalRequest.objects.filter(gateway_id=gateway_id, external_id=approval_id).exists():
         return False
     requested_at = _from_ms(payload.get("createdAtMs"), now)
-    expires_at = _from_ms(payload.get("expiresAtMs"), requested_at + expiry.EXEC_APPROVAL_DEFAULT_TTL)
+    expires_at = expiry.exec_approval_expires_at(
+        requested_at, _plausible_ms(payload.get("expiresAtMs"), requested_at)
+    )
     agent = str(request.get("agentId") or "")
     command = str(request.get("command") or request.get("commandPreview") or "")
     row = ExecApprovalRequest.objects.create(

@@ -225,6 +225,10 @@ def test_mirrored_requests_keep_hostile_text_escaped(alpha):
     assert pairing.device_name == "Phone\\u0000" and pairing.requested_scopes == ["operator.read\\u0000"]
     # The same request again is recognised (its id fitted the same way), not mirrored twice.
     assert not exec_mirror(gateway_id=alpha.pk, payload={"id": long, "request": {"command": "x"}})
+    # A deadline no datetime can hold is not believed (the default applies).
+    assert exec_mirror(
+        gateway_id=alpha.pk, payload={"id": "far", "request": {"command": "x"}, "expiresAtMs": 1e20}
+    )
 
 
 def test_the_env_of_an_import_may_hold_anything(alice):
