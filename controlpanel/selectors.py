@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.db.models import Count, F, IntegerField, Max, OuterRef, QuerySet, Subquery, Value
@@ -26,7 +27,9 @@ from controlpanel.models import (
     ConfigRevision,
     ExecApprovalRequest,
     Gateway,
+    GatewayLease,
     GatewayLink,
+    GatewayWorkerProcess,
     MemorySample,
     PairingRequest,
     Silence,
@@ -565,6 +568,51 @@ def gateway_memory_view(*, gateway: Gateway, check: dict | None = None) -> dict:
         "memory_check_error": check_error,
         "operations": ["read", "write", "execute", "allocate", "map"],
     }
+
+
+def gateway_lease_view(*, gateway: Gateway, now: datetime | None = None) -> dict:
+    """Which gateway worker holds the gateway's connection (host, pid, since), for the Connection page.
+
+    ``state``: ``held`` (renewed in time), ``lapsed`` (its worker stopped renewing: another live
+    worker takes it over shortly) or ``free`` (no worker holds it); ``workers`` counts the live
+    workers, ``others`` those besides the holder.
+    """
+    now = now or timezone.now()
+    horizon = now - timedelta(seconds=settings.CP_GATEWAY_LEASE_SECONDS)
+    lease = GatewayLease.objects.filter(gateway=gateway).select_related("holder").first()
+    live = GatewayWorkerProcess.objects.filter(seen_at__gt=horizon)
+    view: dict = {"state": "free", "workers": live.count()}
+    if lease is not None and lease.holder is not None:
+        view.update(
+            others=live.exclude(pk=lease.holder_id).count(),  # who could take a lapsed lease over
+            state="held" if lease.expires_at > now else "lapsed",
+            hostname=lease.holder.hostname,
+            pid=lease.holder.pid,
+            since=lease.acquired_at,
+            expires_at=lease.expires_at,
+            generation=lease.generation,
+        )
+    return view
+
+
+# --- notifications ----------------------------------------------------------------------------------
+
+
+def alert_deliveries(*, alert) -> list:
+    """The notifications sent about ``alert`` (newest first), each with its attempts: the delivery log."""
+    from controlpanel.models import Notification
+
+    return list(
+        Notification.objects.filter(alerts=alert)
+        .select_related("receiver", "user", "push_subscription")
+        .prefetch_related("attempts_log")
+        .order_by("-id")[:50]
+    )
+
+
+def receiver_deliveries(*, receiver, limit: int = 50) -> list:
+    """The latest notifications to ``receiver`` with their attempts: its delivery log."""
+    return list(receiver.notifications.prefetch_related("attempts_log").order_by("-id")[:limit])
 
 
 # --- config history and changes (issue 18) ------------------------------------------------------------

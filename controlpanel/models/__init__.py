@@ -11,8 +11,21 @@ from .configs import ConfigRevision, FleetChange
 from .devices import Device
 from .gateways import Gateway, GatewayMembership
 from .ingest import IngestToken
+from .leases import GatewayLease, GatewayWorkerProcess
 from .links import GatewayConfigPush, GatewayLink
 from .memory import GatewayMemoryPolicy, PluginManifest, WorkloadSpec
+from .notify import (
+    DeliveryAttempt,
+    GroupItem,
+    Notification,
+    NotificationGroup,
+    NotifyProfile,
+    NotifySubscription,
+    PushKeys,
+    PushSubscription,
+    Receiver,
+    Route,
+)
 from .pairing import PairingRequest
 from .tasks import TaskSchedule, TaskWorker
 
@@ -28,6 +41,7 @@ __all__ = [
     "AuditSuppression",
     "ChannelAccount",
     "ConfigRevision",
+    "DeliveryAttempt",
     "DenialWindow",
     "Device",
     "ExecApprovalRequest",
@@ -36,15 +50,26 @@ __all__ = [
     "Gateway",
     "GatewayAlertState",
     "GatewayConfigPush",
+    "GatewayLease",
     "GatewayLink",
     "GatewayMembership",
     "GatewayMemoryPolicy",
+    "GatewayWorkerProcess",
+    "GroupItem",
     "IngestToken",
     "Invitation",
     "MemorySample",
+    "Notification",
+    "NotificationGroup",
+    "NotifyProfile",
+    "NotifySubscription",
     "PairingRequest",
     "PluginManifest",
+    "PushKeys",
+    "PushSubscription",
+    "Receiver",
     "Role",
+    "Route",
     "Silence",
     "TaskSchedule",
     "TaskWorker",

@@ -3,7 +3,10 @@
 Called by the gateway worker with what the gateway sent (event payloads, list answers). Requests
 mirrored from a gateway carry its id in ``external_id``; decisions taken on them in the panel get
 ``delivery = pending`` (services.approvals) and the worker sends them, then records the gateway's
-answer here: delivered, or refused with the gateway's words.
+answer here: delivered, or refused with the gateway's words. A decision is marked ``sending``
+before it goes out; if its answer is lost (the connection or the worker died), the next connection
+sends it again only when the gateway still lists the request as pending, else records it as
+delivered: each decision reaches the gateway once.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from controlpanel.lib.safetext import escape_unstorable_json, fit
 from controlpanel.models import ExecApprovalRequest, Gateway, GatewayLink, PairingRequest
 
 from .activity import activity_record
+from .notify.outbox import approval_requested
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +109,7 @@ def pairing_mirror(
         expires_at=expiry.device_pairing_expires_at(requested_at, max(requested_at, now)),
         requested_by=fit(f"device:{device_id}", 300),
     )
+    approval_requested(request)
     activity_record(
         action="pairing.requested",
         gateway=gateway,
@@ -179,6 +184,7 @@ def exec_mirror(*, gateway_id: int, payload: dict[str, Any], now: datetime | Non
         expires_at=max(expires_at, requested_at + timedelta(seconds=1)),
         requested_by=fit(f"agent:{agent}", 300),
     )
+    approval_requested(row)
     activity_record(
         action="exec.requested",
         gateway=row.gateway,
@@ -235,49 +241,90 @@ def exec_reconcile(*, gateway_id: int, pending: list[dict[str, Any]]) -> None:
 
 @dataclass(frozen=True)
 class Delivery:
-    """One decision to send: which row, and the RPC that carries it."""
+    """One decision to send: which row, and the RPC that carries it.
+
+    ``sent`` means an earlier connection sent it and its answer was lost (connection or worker
+    gone): it is sent again only if the gateway still lists the request as pending.
+    """
 
     model: str  # "pairing" | "exec"
     pk: int
     method: str
     params: dict[str, Any]
+    kind: str = ""  # what the gateway lists it under: "exec", "device" or "node"
+    external_id: str = ""
+    sent: bool = False
+    invalid: str = ""  # why it must not be sent (recorded as refused instead)
+
+
+OUTSTANDING = ("pending", "sending")
 
 
 def deliveries_pending(gateway_id: int) -> list[Delivery]:
-    """Return the decisions taken in the panel that the gateway has not answered yet."""
+    """Return the decisions taken in the panel that the gateway has not answered yet (a read)."""
     out: list[Delivery] = []
-    for row in PairingRequest.objects.filter(gateway_id=gateway_id, delivery="pending").exclude(
+    for row in PairingRequest.objects.filter(gateway_id=gateway_id, delivery__in=OUTSTANDING).exclude(
         external_id=""
     ):
         verb = "approve" if row.status == "approved" else "reject"
-        out.append(Delivery("pairing", row.pk, f"{row.kind}.pair.{verb}", {"requestId": row.external_id}))
-    for row in ExecApprovalRequest.objects.filter(gateway_id=gateway_id, delivery="pending").exclude(
+        method, params = f"{row.kind}.pair.{verb}", {"requestId": row.external_id}
+        sent = row.delivery == "sending"
+        out.append(Delivery("pairing", row.pk, method, params, row.kind, row.external_id, sent))
+    for row in ExecApprovalRequest.objects.filter(gateway_id=gateway_id, delivery__in=OUTSTANDING).exclude(
         external_id=""
     ):
         if row.decision and row.decision in (row.allowed_decisions or []):
             params = {"id": row.external_id, "decision": row.decision}
-            out.append(Delivery("exec", row.pk, "exec.approval.resolve", params))
+            sent = row.delivery == "sending"
+            out.append(
+                Delivery("exec", row.pk, "exec.approval.resolve", params, "exec", row.external_id, sent)
+            )
         else:
             # Never send a decision the gateway did not offer (or none at all, e.g. expired here).
-            delivery_record(model="exec", pk=row.pk, ok=False, error="Not a decision this request allows.")
+            out.append(Delivery("exec", row.pk, "", {}, invalid="Not a decision this request allows."))
     return out
 
 
-def delivery_record(*, model: str, pk: int, ok: bool, error: str = "") -> None:
-    """Record the gateway's answer to a decision: delivered, or refused with its message."""
-    cls = ExecApprovalRequest if model == "exec" else PairingRequest
+def _model(model: str):
+    return ExecApprovalRequest if model == "exec" else PairingRequest
+
+
+def delivery_sending(*, model: str, pk: int) -> bool:
+    """Mark a decision as sent before it goes out, so a lost answer is never taken for "not sent"."""
+    return bool(
+        _model(model)
+        .objects.filter(pk=pk, delivery__in=OUTSTANDING)
+        .update(delivery="sending", updated_at=timezone.now())
+    )
+
+
+def delivery_unsent(*, model: str, pk: int) -> None:
+    """The gateway could not take it now (e.g. restarting): it did not take effect; send it again."""
+    _model(model).objects.filter(pk=pk, delivery="sending").update(
+        delivery="pending", updated_at=timezone.now()
+    )
+
+
+def delivery_record(*, model: str, pk: int, ok: bool, error: str = "", note: str = "") -> None:
+    """Record the gateway's answer to a decision: delivered, or refused with its message.
+
+    ``note`` says how a delivery was confirmed when not by the answer itself.
+    """
     now = timezone.now()
     with transaction.atomic():
-        row = cls.objects.select_related("gateway").get(pk=pk)
+        row = _model(model).objects.select_related("gateway").get(pk=pk)
         row.delivery = "delivered" if ok else "refused"
         row.delivery_error = "" if ok else error
         row.delivered_at = now
         row.save(update_fields=["delivery", "delivery_error", "delivered_at", "updated_at"])
+        detail = {"status": row.status, "error": error}
+        if note:
+            detail["note"] = note
         activity_record(
             action=f"{model}.decision_{row.delivery}",
             gateway=row.gateway,
             target=f"{model}:{row.code}",
-            detail={"status": row.status, "error": error},
+            detail=detail,
         )
 
 
