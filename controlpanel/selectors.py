@@ -15,6 +15,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, F, IntegerField, Max, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from controlpanel.events.silences import silence_matches
 from controlpanel.live.frames import socket_message
@@ -73,6 +74,26 @@ def pending_counts(*, user) -> dict[str, int]:
         "pairing": PairingRequest.objects.pending().filter(gateway__in=visible).count(),
         "exec": ExecApprovalRequest.objects.pending().filter(gateway__in=visible).count(),
     }
+
+
+# --- config hashes as they leave the server (issue 19, finding 7) -------------------------------------
+
+
+def config_hash_shown(digest: str) -> str:
+    """A config hash (``Gateway.config_hash``, a revision's or the gateway's running one) as shown.
+
+    The stored hash is the plain SHA-256 of the exact text: with the redacted text beside it, it would
+    let a viewer confirm a guessed secret offline. Every surface (API, pages, activity log) shows this
+    keyed hash instead (HMAC with the panel's SECRET_KEY): it tells versions apart and proves nothing.
+    """
+    if not digest:
+        return ""
+    return salted_hmac("controlpanel.config-hash", digest, algorithm="sha256").hexdigest()
+
+
+def config_base_hash(*, gateway: Gateway, given: str) -> str:
+    """The stored hash a client's ``baseHash`` stands for (the shown one of the current config)."""
+    return gateway.config_hash if given and given == config_hash_shown(gateway.config_hash) else given
 
 
 def gateway_config_view(*, gateway: Gateway) -> dict:

@@ -23,13 +23,18 @@ from controlpanel.approvals import expiry
 from controlpanel.events.errors import EventValidationError
 from controlpanel.events.jsonparse import parse_json_event
 from controlpanel.events.models import RawEvent
-from controlpanel.lib.safetext import escape_unstorable_json
+from controlpanel.lib.safetext import escape_unstorable_json, fit
 from controlpanel.models import ExecApprovalRequest, Gateway, GatewayLink, PairingRequest
 
 from .activity import activity_record
 from .notify.outbox import approval_requested
 
 logger = logging.getLogger(__name__)
+
+
+# A time a gateway sends further than this from the default is not believed (hostile or broken
+# clocks: the year 10000 would not even fit a datetime).
+_PLAUSIBLE = timedelta(days=366)
 
 
 def _ms(value: Any) -> float | None:
@@ -39,9 +44,26 @@ def _ms(value: Any) -> float | None:
     return None
 
 
-def _from_ms(value: Any, default: datetime) -> datetime:
+def _plausible_ms(value: Any, around: datetime) -> float | None:
+    """``_ms`` of a time within a year of ``around``, else None (a hostile or broken clock)."""
     ms = _ms(value)
+    if ms is None:
+        return None
+    try:
+        when = datetime.fromtimestamp(ms / 1000, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return ms if abs(when - around) <= _PLAUSIBLE else None
+
+
+def _from_ms(value: Any, default: datetime) -> datetime:
+    ms = _plausible_ms(value, default)
     return default if ms is None else datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+def _stored_id(value: Any) -> str:
+    """A gateway's request id as the mirror stores it (escaped, fitted to the column)."""
+    return fit(escape_unstorable_json(str(value or ""))[0], 200)
 
 
 # --- pairing ------------------------------------------------------------------------------------
@@ -56,7 +78,8 @@ def pairing_mirror(
     approve itself, an operator on the gateway host does (see the Connection page).
     """
     now = now or timezone.now()
-    request_id = str(record.get("requestId") or "")
+    record, _ = escape_unstorable_json(record)  # hostile text kept escaped, as the ingest API does
+    request_id = fit(str(record.get("requestId") or ""), 200)
     if not request_id:
         return False
     gateway = Gateway.objects.get(pk=gateway_id)
@@ -86,7 +109,7 @@ def pairing_mirror(
         # The gateway keeps device requests a few minutes after their last refresh; the panel
         # counts its first sight of the request as the latest refresh it knows of.
         expires_at=expiry.device_pairing_expires_at(requested_at, max(requested_at, now)),
-        requested_by=f"device:{device_id}",
+        requested_by=fit(f"device:{device_id}", 300),
     )
     approval_requested(request)
     activity_record(
@@ -103,7 +126,7 @@ def pairing_resolved_elsewhere(*, gateway_id: int, kind: str, request_id: str, d
     now = timezone.now()
     status = "approved" if decision == "approved" else "rejected"
     PairingRequest.objects.filter(
-        gateway_id=gateway_id, kind=kind, external_id=request_id, status="pending"
+        gateway_id=gateway_id, kind=kind, external_id=_stored_id(request_id), status="pending"
     ).update(
         status=status,
         decided_at=now,
@@ -118,7 +141,7 @@ def pairing_reconcile(*, gateway_id: int, kind: str, pending: list[dict[str, Any
     ids = set()
     for record in pending:
         pairing_mirror(gateway_id=gateway_id, kind=kind, record=record)
-        ids.add(str(record.get("requestId") or ""))
+        ids.add(_stored_id(record.get("requestId")))
     now = timezone.now()
     PairingRequest.objects.filter(gateway_id=gateway_id, kind=kind, status="pending").exclude(
         external_id=""
@@ -133,14 +156,17 @@ def pairing_reconcile(*, gateway_id: int, kind: str, pending: list[dict[str, Any
 def exec_mirror(*, gateway_id: int, payload: dict[str, Any], now: datetime | None = None) -> bool:
     """Create the ExecApprovalRequest for an ``exec.approval.requested`` payload (once per id)."""
     now = now or timezone.now()
-    approval_id = str(payload.get("id") or "")
+    payload, _ = escape_unstorable_json(payload)  # hostile text kept escaped, as the ingest API does
+    approval_id = fit(str(payload.get("id") or ""), 200)
     request = payload.get("request") or {}
     if not approval_id or not isinstance(request, dict):
         return False
     if ExecApprovalRequest.objects.filter(gateway_id=gateway_id, external_id=approval_id).exists():
         return False
     requested_at = _from_ms(payload.get("createdAtMs"), now)
-    expires_at = expiry.exec_approval_expires_at(requested_at, _ms(payload.get("expiresAtMs")))
+    expires_at = expiry.exec_approval_expires_at(
+        requested_at, _plausible_ms(payload.get("expiresAtMs"), requested_at)
+    )
     agent = str(request.get("agentId") or "")
     command = str(request.get("command") or request.get("commandPreview") or "")
     row = ExecApprovalRequest.objects.create(
@@ -159,7 +185,7 @@ def exec_mirror(*, gateway_id: int, payload: dict[str, Any], now: datetime | Non
         analysis=_exec_analysis(request),
         requested_at=requested_at,
         expires_at=max(expires_at, requested_at + timedelta(seconds=1)),
-        requested_by=f"agent:{agent}",
+        requested_by=fit(f"agent:{agent}", 300),
     )
     approval_requested(row)
     activity_record(
@@ -188,8 +214,9 @@ def exec_resolved_elsewhere(*, gateway_id: int, approval_id: str, decision: str,
     """An approval was resolved on the gateway (another client, or expiry): close our pending copy."""
     now = timezone.now()
     rows = ExecApprovalRequest.objects.filter(
-        gateway_id=gateway_id, external_id=approval_id, status="pending"
+        gateway_id=gateway_id, external_id=_stored_id(approval_id), status="pending"
     )
+    by = escape_unstorable_json(str(by or ""))[0][:200]
     if decision in ("allow-once", "allow-always", "deny"):
         rows.update(
             status="allowed" if decision != "deny" else "denied",
@@ -210,7 +237,7 @@ def exec_reconcile(*, gateway_id: int, pending: list[dict[str, Any]]) -> None:
     ids = set()
     for item in pending:
         exec_mirror(gateway_id=gateway_id, payload=item)
-        ids.add(str(item.get("id") or ""))
+        ids.add(_stored_id(item.get("id")))
     now = timezone.now()
     stale = ExecApprovalRequest.objects.filter(gateway_id=gateway_id, status="pending").exclude(
         external_id=""

@@ -142,6 +142,8 @@ class Demo:
             return self.invitation
         if kwarg == "number" and "/config/revisions/" in route:
             return "1"  # the first revision: the demo's import
+        if kwarg == "action" and route.endswith("/<str:action>/"):
+            return "test"  # a POST-only action (test, up, remove, ...): 405 to the probe
         if kwarg == "pk":
             for part, value in (
                 ("/alerts/", self.alert),
