@@ -8,18 +8,18 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from .config_warnings import dm_policy_warnings, heartbeat_warnings
 from .dump import dump_config
 from .envsubst import EnvRef, config_env_vars, substitute
-from .issues import ROOT_PATH, ConfigIssue, dotted, from_validation_error, js_type
+from .issues import ROOT_PATH, ConfigIssue, js_type
 from .legacy import apply_fixes, find_legacy
-from .roster import migrate_agent_list, roster_issues
+from .plugin_checks import plugin_problems
+from .roster import migrate_agent_list, with_implicit_main
 from .rules import rule_issues
-from .schema import OpenClawConfig, channel_issues, unmodeled_keys
-from .schema.known_keys import CHANNEL_KEYS
-from .syntax import ConfigSyntaxError, parse_json5
+from .schema import channel_keys, core_issues, unmodeled_keys
+from .syntax import ConfigSyntaxError, duplicate_keys, parse_json5
 
 
 class Migration(BaseModel):
@@ -41,7 +41,6 @@ class LoadResult(BaseModel):
     warnings: list[ConfigIssue] = []
     raw: dict[str, Any] | None = None
     resolved: dict[str, Any] | None = None
-    config: Any = None  # OpenClawConfig instance (a generated pydantic model)
     unmodeled: list[str] = []  # dotted paths kept verbatim, untyped: "models", "gateway.remote"
     env_refs: list[EnvRef] = []
     migration: Migration | None = None
@@ -51,12 +50,11 @@ class LoadResult(BaseModel):
         """Return the shape of `openclaw config validate --json` (without the file path).
 
         Like the CLI: a valid config gets "warnings" (possibly empty), an invalid one gets "issues" only.
+        What only the panel says (a repeated key) is left out.
         """
         if self.valid:
-            return {
-                "valid": True,
-                "warnings": [{"path": w.path, "message": w.message} for w in self.warnings],
-            }
+            said = [w for w in self.warnings if not w.panel_only]
+            return {"valid": True, "warnings": [{"path": w.path, "message": w.message} for w in said]}
         return {"valid": False, "issues": [{"path": i.path, "message": i.message} for i in self.issues]}
 
 
@@ -76,7 +74,19 @@ def load_config(text: str, *, env: Mapping[str, str] | None = None) -> LoadResul
         found = js_type(raw)
         issue = ConfigIssue(path=ROOT_PATH, message=f"Invalid input: expected object, received {found}")
         return LoadResult(valid=False, issues=[issue])
-    return _validate(raw, dict(os.environ) if env is None else dict(env))
+    result = _validate(raw, dict(os.environ) if env is None else dict(env))
+    repeated = [
+        ConfigIssue(
+            path=dup.path,
+            message=f'Duplicate key "{dup.key}" (line {dup.line}, column {dup.column}): OpenClaw keeps the '
+            "last value, the earlier one is ignored",
+            panel_only=True,
+        )
+        for dup in duplicate_keys(text)
+    ]
+    if repeated:
+        result.warnings = repeated + result.warnings
+    return result
 
 
 def _js_wording(message: str) -> str:
@@ -103,10 +113,7 @@ def _validate(raw: dict[str, Any], env: dict[str, str]) -> LoadResult:
     ]
     resolved, moved, default_id = migrate_agent_list(substitution.value)
     warnings = [ConfigIssue(path="agents.entries", message=message) for message in moved]
-    issues = _schema_issues(resolved)
-    issues += [issue for issue in roster_issues(resolved) if issue not in issues]
-    if not issues:
-        issues = rule_issues(resolved)
+    issues, found_warnings = _problems(resolved)
     legacy = find_legacy(raw)
     issues = _with_hints(issues, legacy)
     unmodeled = unmodeled_keys(raw)
@@ -116,29 +123,20 @@ def _validate(raw: dict[str, Any], env: dict[str, str]) -> LoadResult:
         return LoadResult(
             valid=False, issues=issues, migration=migration, warnings=warnings + env_warnings, **base
         )
-    warnings += heartbeat_warnings(resolved, default_id) + dm_policy_warnings(resolved) + env_warnings
-    config = OpenClawConfig.model_validate(resolved)
-    return LoadResult(
-        valid=True, resolved=resolved, config=config, default_agent_id=default_id, warnings=warnings, **base
-    )
+    warnings += heartbeat_warnings(resolved, default_id) + dm_policy_warnings(resolved)
+    warnings += found_warnings + env_warnings
+    return LoadResult(valid=True, resolved=resolved, default_agent_id=default_id, warnings=warnings, **base)
 
 
-def _schema_issues(resolved: dict[str, Any]) -> list[ConfigIssue]:
-    """Return core-schema issues, or (only when those pass, like the CLI) per-channel issues."""
+def _problems(resolved: dict[str, Any]) -> tuple[list[ConfigIssue], list[ConfigIssue]]:
+    """Return (issues, warnings) in OpenClaw's order: the core schema, then (only when it passed) the
+    rules of its validation core, then (only when those passed) what the plugins check."""
     if _has_non_finite(resolved):
-        return [ConfigIssue(path=ROOT_PATH, message="Invalid input: numbers must be finite")]
-    try:
-        OpenClawConfig.model_validate(resolved)
-    except ValidationError as exc:
-        return from_validation_error(exc)
-    channels = resolved.get("channels")
-    if not isinstance(channels, dict):
-        return []
-    return [
-        ConfigIssue(path=dotted(["channels", name, *filter(None, [rel])]), message=message)
-        for name, data in channels.items()
-        for rel, message in channel_issues(name, data)
-    ]
+        return [ConfigIssue(path=ROOT_PATH, message="Invalid input: numbers must be finite")], []
+    issues = core_issues(with_implicit_main(resolved)) or rule_issues(resolved)
+    if issues:
+        return issues, []
+    return plugin_problems(resolved)
 
 
 def _has_non_finite(value: Any) -> bool:
@@ -171,8 +169,7 @@ def _misplaced_hint(issue: ConfigIssue) -> str:
     if issue.path != ROOT_PATH or not issue.message.startswith("Unrecognized key"):
         return ""
     keys = re.findall(r'"([^"]+)"', issue.message)
-    channel_keys = {key for known in CHANNEL_KEYS.values() for key in known}
-    if not keys or not all(key in channel_keys for key in keys):
+    if not keys or not all(key in channel_keys() for key in keys):
         return ""
     names = ", ".join(keys)
     return f"{names} are settings of one channel: move them under channels.<channel> (e.g. channels.whatsapp)"

@@ -68,7 +68,8 @@ def redact(data: Any, path: Path = ()) -> Any:
 def redact_text(text: str) -> str:
     """Return the JSON5 text with secret string literals replaced, comments and layout kept.
 
-    Raises ConfigSyntaxError for text the tokenizer cannot follow (unterminated string, duplicate key).
+    Every value of a repeated key is redacted (OpenClaw keeps the last, but the text holds them all).
+    Raises ConfigSyntaxError for text the tokenizer cannot follow (unterminated string).
     """
     out: list[str] = []
     last = 0

@@ -1,8 +1,9 @@
 """JSON5 text in: a small tokenizer that knows the key path of every value, and the parser.
 
 The authoritative value parser is the ``json5`` package (the same grammar as the ``json5`` npm package
-that OpenClaw uses). Our own tokenizer exists for two jobs the package cannot do: name the path of a
-duplicated key, and rewrite string literals in place (``redact_text``) while keeping comments and layout.
+that OpenClaw uses). A repeated key is accepted as OpenClaw accepts it: the last value wins. Our own
+tokenizer exists for two jobs the package cannot do: name the path of each repeated key (the loader warns
+about it), and rewrite string literals in place (``redact_text``) while keeping comments and layout.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ _LINE_COL = re.compile(r"<string>:(\d+) (.*) at column (\d+)$", re.DOTALL)
 
 
 class ConfigSyntaxError(ValueError):
-    """The text is not JSON5 (or has a duplicate key); carries a 1-based line and column."""
+    """The text is not JSON5; carries a 1-based line and column."""
 
     def __init__(self, message: str, line: int = 0, column: int = 0, path: str = "") -> None:
         super().__init__(message)
@@ -155,10 +156,21 @@ class _Frame:
         return (*self.path, self.key if self.kind == "{" else str(self.index))
 
 
-def walk_values(text: str) -> Iterator[ValueSite]:
+@dataclass(frozen=True)
+class DuplicateKey:
+    """A key an object repeats: where (dotted path) and the position of the repetition."""
+
+    path: str
+    key: str
+    line: int
+    column: int
+
+
+def walk_values(text: str, duplicates: list[DuplicateKey] | None = None) -> Iterator[ValueSite]:
     """Yield every scalar value of a JSON5 text with its key path (array items get their index).
 
-    Raises ConfigSyntaxError naming the path when an object repeats a key.
+    A repeated key's values are all yielded (each sits in the text); the repetitions are appended to
+    ``duplicates`` when given.
     """
     stack: list[_Frame] = []
     for tok in tokenize(text):
@@ -179,45 +191,50 @@ def walk_values(text: str) -> Iterator[ValueSite]:
         elif tok.kind == ":":
             frame.expecting_key = False
         elif frame.kind == "{" and frame.expecting_key:
-            frame.key = _remember_key(text, tok, frame)
+            frame.key = _remember_key(text, tok, frame, duplicates)
         else:
             yield ValueSite(frame.child_path(), tok)
 
 
-def _remember_key(text: str, tok: Token, frame: _Frame) -> str:
-    """Return the key of tok, recorded in frame; raises ConfigSyntaxError on a repeated key."""
+def _remember_key(text: str, tok: Token, frame: _Frame, duplicates: list[DuplicateKey] | None) -> str:
+    """Return the key of tok, recorded in frame; a repetition is noted in duplicates."""
     key = decode_key(text, tok)
-    if key in frame.keys:
-        dotted = ".".join((*frame.path, key))
-        err = _syntax_error_at(text, tok.start, f'Duplicate key "{key}" at {dotted or "<root>"}')
-        err.path = dotted
-        raise err
+    if key in frame.keys and duplicates is not None:
+        located = _syntax_error_at(text, tok.start, "")
+        duplicates.append(DuplicateKey(".".join((*frame.path, key)), key, located.line, located.column))
     frame.keys.add(key)
     return key
 
 
 def parse_json5(text: str) -> Any:
-    """Parse JSON5 text and return the value; duplicate keys are rejected.
+    """Parse JSON5 text and return the value; a repeated key keeps its last value, as in OpenClaw.
 
     Raises ConfigSyntaxError(message, line, column) on any syntax problem.
     """
     try:
-        return json5.loads(text, allow_duplicate_keys=False)
+        return json5.loads(text, allow_duplicate_keys=True)
     except ValueError as exc:
-        raise _translate(text, str(exc)) from None
+        raise _translate(str(exc)) from None
     except RecursionError:
         raise ConfigSyntaxError("Nesting too deep") from None
 
 
-def _translate(text: str, message: str) -> ConfigSyntaxError:
-    """Turn a json5 package error into ConfigSyntaxError with line/column (and path for duplicates)."""
-    if message.startswith("Duplicate key"):
-        try:
-            for _ in walk_values(text):
-                pass
-        except ConfigSyntaxError as located:
-            return located
-        return ConfigSyntaxError(message)
+def duplicate_keys(text: str) -> list[DuplicateKey]:
+    """Return every repeated key of a JSON5 text (empty for most texts: checked by the parser first)."""
+    try:
+        json5.loads(text, allow_duplicate_keys=False)
+        return []
+    except ValueError as exc:
+        if not str(exc).startswith("Duplicate key"):
+            return []
+    found: list[DuplicateKey] = []
+    for _ in walk_values(text, found):
+        pass
+    return found
+
+
+def _translate(message: str) -> ConfigSyntaxError:
+    """Turn a json5 package error into ConfigSyntaxError with line/column."""
     match = _LINE_COL.search(message)
     if match:
         # Control characters in the message (an unexpected newline) are shown escaped.
