@@ -206,13 +206,27 @@ def _remember_key(text: str, tok: Token, frame: _Frame, duplicates: list[Duplica
     return key
 
 
+_INDEX_KEY = re.compile(r"(0|[1-9][0-9]*)\Z")
+
+
+def _js_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JavaScript object's key order: integer-like keys first, ascending, then the others as written
+    (OpenClaw walks the config in that order, so its issues and warnings come in that order too).
+    A repeated key keeps its first place and its last value."""
+    merged = dict(pairs)
+    index = sorted((k for k in merged if _INDEX_KEY.match(k) and int(k) < 2**32 - 1), key=int)
+    if not index:
+        return merged
+    return {**{k: merged[k] for k in index}, **{k: v for k, v in merged.items() if k not in index}}
+
+
 def parse_json5(text: str) -> Any:
     """Parse JSON5 text and return the value; a repeated key keeps its last value, as in OpenClaw.
 
     Raises ConfigSyntaxError(message, line, column) on any syntax problem.
     """
     try:
-        return json5.loads(text, allow_duplicate_keys=True)
+        return json5.loads(text, allow_duplicate_keys=True, object_pairs_hook=_js_object)
     except ValueError as exc:
         raise _translate(str(exc)) from None
     except RecursionError:

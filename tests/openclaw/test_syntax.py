@@ -92,7 +92,8 @@ def test_dump_config_is_canonical() -> None:
 
 def test_unmodeled_sections_are_kept_and_listed() -> None:
     text = (
-        '{ models: { providers: { x: { baseUrl: "u" } } }, cron: { enabled: false }, gateway: { port: 1 } }'
+        '{ models: { providers: { x: { baseUrl: "u", models: [] } } }, '
+        "cron: { enabled: false }, gateway: { port: 1 } }"
     )
     result = load_config(text, env={})
     assert result.valid

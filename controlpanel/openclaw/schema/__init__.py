@@ -16,7 +16,7 @@ from typing import Any
 
 from ..issues import ConfigIssue
 from .real import CHANNEL_SETTINGS, channel_ids, channel_keys, keys_at, node_at, root_schema
-from .refinements import by_shape
+from .refinements import rules
 from .typebox import plugin_schema_issues
 from .zod import ZodChecker, config_issues
 
@@ -70,7 +70,7 @@ def core_schema() -> dict[str, Any]:
 
 @cache
 def _checker() -> ZodChecker:
-    return ZodChecker(by_shape())
+    return ZodChecker(rules())
 
 
 def core_issues(config: dict[str, Any]) -> list[ConfigIssue]:

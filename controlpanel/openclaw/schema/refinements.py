@@ -1,10 +1,11 @@
-"""The cross-field rules of OpenClaw's zod schema (its ``superRefine``/``refine`` calls, read not copied).
+"""The rules of OpenClaw's zod schema that a JSON Schema cannot carry (its ``superRefine``/``refine``
+calls, read not copied), each written here once and worded as the CLI words it.
 
-A JSON Schema cannot carry them, so each is written here once, worded as the CLI words it, and attached to
-the object shape it refines: the set of keys that the schema names at a representative path. Every object
-of that shape anywhere in the config gets the rule (a sandbox's docker settings under agents.defaults or
-under any agent), as the one zod object does. ``zod.ZodChecker`` calls them only for objects whose own
-subtree failed no type check, as zod does.
+A rule is attached where zod has it, found by shape: an object rule to the set of keys the schema names at
+a representative path, so every object of that shape gets it (a sandbox's docker settings under
+agents.defaults or under any agent, as the one zod object); a value rule or a record-key rule to a
+property of such an object. ``zod.ZodChecker`` calls a rule only when what it refines failed no type
+check, as zod does.
 """
 
 from __future__ import annotations
@@ -13,11 +14,24 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from ...policy.exec_policy import mode_from_pair
 from ..ids import normalize_agent_id
 from .real import node_at, object_branch
-from .zod import Refinement, ZodIssue, custom
+from .zod import KeyRule, Refinement, Rules, ZodIssue, custom
 
-_RULES: list[tuple[str, Refinement]] = []
+_OBJECT_RULES: list[tuple[str, Refinement]] = []
+_VALUE_RULES: list[tuple[str, Refinement]] = []
+_KEY_RULES: list[tuple[str, KeyRule]] = []
+# zod's own messages for pattern mismatches (schema path of the property -> message).
+_PATTERN_MESSAGES = {
+    "models.providers.*.apiKey#1#0.provider": (
+        'Secret reference provider must match /^[a-z][a-z0-9_-]{0,63}$/ (example: "default").'
+    ),
+    "hooks.mappings.[].forEach": "forEach must be a top-level payload key",
+    "gateway.auth.trustedProxy.cloudflareAccessOidc.issuer": (
+        "Expected a Cloudflare Access HTTPS issuer origin without a trailing slash"
+    ),
+}
 
 _BOTH = (
     "cannot set both allow and alsoAllow in the same scope "
@@ -29,30 +43,66 @@ def refines(*paths: str) -> Callable[[Refinement], Refinement]:
     """Attach a rule to the object shape found at each schema path."""
 
     def register(rule: Refinement) -> Refinement:
-        _RULES.extend((path, rule) for path in paths)
+        _OBJECT_RULES.extend((path, rule) for path in paths)
         return rule
 
     return register
 
 
-def by_shape() -> dict[frozenset[str], list[Refinement]]:
-    """Return the rules keyed by the key set of the object they refine."""
-    table: dict[frozenset[str], list[Refinement]] = {}
-    for path, rule in _RULES:
-        keys = frozenset(_shape_at(path).get("properties", {}))
-        if not keys:
-            raise LookupError(f"no object at {path} in the recorded schema")
-        if rule not in table.setdefault(keys, []):
-            table[keys].append(rule)
-    return table
+def refines_value(*paths: str) -> Callable[[Refinement], Refinement]:
+    """Attach a rule to the value of a property ("mcp.apps.sandboxOrigin")."""
+
+    def register(rule: Refinement) -> Refinement:
+        _VALUE_RULES.extend((path, rule) for path in paths)
+        return rule
+
+    return register
+
+
+def refines_keys(*paths: str) -> Callable[[KeyRule], KeyRule]:
+    """Attach a rule to the keys of the record a property holds ("cloudWorkers.projectProfiles")."""
+
+    def register(rule: KeyRule) -> KeyRule:
+        _KEY_RULES.extend((path, rule) for path in paths)
+        return rule
+
+    return register
+
+
+def _shape(path: str) -> frozenset[str]:
+    keys = frozenset(_shape_at(path).get("properties", {}))
+    if not keys:
+        raise LookupError(f"no object at {path} in the recorded schema")
+    return keys
+
+
+def rules() -> Rules:
+    """Return every rule, keyed for ``zod.ZodChecker``."""
+    found = Rules()
+    for path, rule in _OBJECT_RULES:
+        listed = found.objects.setdefault(_shape(path), [])
+        if rule not in listed:
+            listed.append(rule)
+    for path, rule in _VALUE_RULES:
+        parent, _, key = path.rpartition(".")
+        listed = found.values.setdefault((_shape(parent), key), [])
+        if rule not in listed:
+            listed.append(rule)
+    for path, key_rule in _KEY_RULES:
+        parent, _, key = path.rpartition(".")
+        found.keys[(_shape(parent), key)] = key_rule
+    for path, message in _PATTERN_MESSAGES.items():
+        parent, _, key = path.rpartition(".")
+        found.messages[(_shape(parent), key)] = message
+    return found
 
 
 def _shape_at(path: str) -> dict[str, Any]:
-    """The object at a schema path; "path#N" is the union's N-th branch there."""
-    path, _, branch = path.partition("#")
+    """The object at a schema path; each "#N" picks the N-th branch of the union there."""
+    path, *branches = path.split("#")
     node = node_at(path)
-    if branch:
-        return node.get("anyOf", node.get("oneOf", []))[int(branch)]
+    for branch in branches:
+        node = node.get("anyOf", node.get("oneOf", []))[int(branch)]
     return object_branch(node)
 
 
@@ -86,13 +136,11 @@ def _tools(value: dict[str, Any], at: tuple[Any, ...]) -> list[ZodIssue]:
     return [custom(f"tools {_BOTH}")] if _both(value) else []
 
 
-# security+ask pairs that one exec mode stands for (exec-policy mode table).
-_EXACT_MODES = {
-    ("deny", "off"): "deny",
-    ("allowlist", "on-miss"): "allowlist",
-    ("allowlist", "always"): "ask",
-    ("full", "off"): "full",
-}
+def _exact_mode(security: str, ask: str) -> str | None:
+    """The exec mode that stands for exactly this security+ask pair (None when no mode does)."""
+    if ask == "always" or (security == "full" and ask == "on-miss"):
+        return None
+    return mode_from_pair(security, ask)
 
 
 @refines("tools.exec")
@@ -102,7 +150,7 @@ def _exec_mode(value: dict[str, Any], at: tuple[Any, ...]) -> list[ZodIssue]:
     if "mode" not in value or (security is None and ask is None):
         return []
     if security is not None and ask is not None:
-        exact = _EXACT_MODES.get((security, ask))
+        exact = _exact_mode(security, ask)
         if exact:
             repair = (
                 f'Replace security/ask with mode="{exact}" (the equivalent of security="{security}" '
@@ -424,3 +472,297 @@ def _agent_references(value: dict[str, Any], at: tuple[Any, ...]) -> list[ZodIss
             if agent_id not in ids:
                 found.append(custom(_unknown_agent(agent_id), *prefix, index))
     return found
+
+
+# --- durations, sizes, times -------------------------------------------------------------------------
+
+_SINGLE_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)?\Z")
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+_SIZE = re.compile(r"(\d+(?:\.\d+)?)([a-z]+)?\Z")
+_SIZE_UNITS = frozenset({"b", "kb", "k", "mb", "m", "gb", "g", "tb", "t"})
+
+
+def _as_text(value: Any) -> str:
+    """JavaScript's String(value).trim().toLowerCase() for the scalar a duration or size may be."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int | float):
+        return str(int(value)) if float(value).is_integer() else str(value)
+    return value.strip().lower() if isinstance(value, str) else ""
+
+
+def duration_ms(value: Any, default_unit: str) -> float | None:
+    """Milliseconds of an OpenClaw duration ("30m", "1h30m", 90 with a default unit); None if invalid."""
+    text = _as_text(value)
+    if not text:
+        return None
+    scale = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
+    single = _SINGLE_DURATION.match(text)
+    if single:
+        return float(single.group(1)) * scale[single.group(2) or default_unit]
+    total, consumed = 0.0, 0
+    for match in _DURATION_PART.finditer(text):
+        if match.start() != consumed:
+            return None
+        total += float(match.group(1)) * scale[match.group(2)]
+        consumed = match.end()
+    return total if consumed == len(text) and consumed else None
+
+
+def _size_ok(value: Any) -> bool:
+    match = _SIZE.match(_as_text(value))
+    return bool(match) and (match.group(2) or "b") in _SIZE_UNITS
+
+
+@refines_value(
+    "session.maintenance.pruneAfter",
+    "session.maintenance.preserveRecent",
+    "session.maintenance.resetArchiveRetention",
+)
+def _positive_duration(value: Any, at: tuple[Any, ...]) -> list[ZodIssue]:
+    if value is False or not isinstance(value, str | int | float):
+        return []
+    ms = duration_ms(value, "d")
+    if ms is None:
+        return [custom("invalid duration (use ms, s, m, h, d)")]
+    if ms <= 0:
+        return [custom("duration must be positive (use ms, s, m, h, d), e.g. 30d")]
+    return []
+
+
+@refines("session.maintenance")
+def _session_sizes(value: dict[str, Any], at: tuple[Any, ...]) -> list[ZodIssue]:
+    return [
+        custom("invalid size (use b, kb, mb, gb, tb)", key)
+        for key in ("maxDiskBytes", "highWaterBytes")
+        if key in value and value[key] is not False and not _size_ok(value[key])
+    ]
+
+
+@refines("cron")
+def _cron(value: dict[str, Any], at: tuple[Any, ...]) -> list[ZodIssue]:
+    retention = value.get("sessionRetention")
+    if retention is None or retention is False or duration_ms(retention, "h") is not None:
+        return []
+    return [custom("invalid duration (use ms, s, m, h, d)", "sessionRetention")]
+
+
+_TIME = re.compile(r"([01]\d|2[0-3]|24):([0-5]\d)\Z")
+
+
+@refines("agents.defaults.heartbeat", "agents.entries.*.heartbeat")
+def _heartbeat(value: dict[str, Any], at: tuple[Any, ...]) -> list[ZodIssue]:
+    found = []
+    every = value.get("every")
+    if every and duration_ms(every, "m") is None:
+        found.append(custom("invalid duration (use ms, s, m, h)", "every"))
+    active = value.get("activeHours")
+    if not isinstance(active, dict):
+        return found
+    for key, allow_24 in (("start", False), ("end", True)):
+        raw = active.get(key)
+        if not raw:
+            continue
+        match = _TIME.match(raw) if isinstance(raw, str) else None
+        if not match:
+            found.append(custom('invalid time (use "HH:MM" 24h format)', "activeHours", key))
+        elif match.group(1) == "24" and match.group(2) != "00":
+            found.append(custom("invalid time (24:00 is the only allowed 24:xx value)", "activeHours", key))
+        elif match.group(1) == "24" and not allow_24:
+            found.append(custom("invalid time (start cannot be 24:00)", "activeHours", key))
+    return found
+
+
+# Model providers OpenClaw bundles: their entries may overlay settings without baseUrl or models.
+BUNDLED_MODEL_PROVIDERS = frozenset(
+    [
+        "amazon-bedrock",
+        "amazon-bedrock-mantle",
+        "anthropic",
+        "anthropic-vertex",
+        "arcee",
+        "azure-openai-responses",
+        "byteplus",
+        "byteplus-plan",
+        "cerebras",
+        "chutes",
+        "claude-cli",
+        "clawrouter",
+        "cloudflare-ai-gateway",
+        "codex",
+        "comfy",
+        "copilot-proxy",
+        "dashscope",
+        "deepinfra",
+        "deepseek",
+        "fal",
+        "fireworks",
+        "github-copilot",
+        "gmi",
+        "gmi-cloud",
+        "gmicloud",
+        "google",
+        "google-antigravity",
+        "google-gemini-cli",
+        "google-vertex",
+        "groq",
+        "huggingface",
+        "kilocode",
+        "kimi",
+        "kimi-coding",
+        "litellm",
+        "lmstudio",
+        "meta",
+        "microsoft-foundry",
+        "minimax",
+        "minimax-portal",
+        "mistral",
+        "modelstudio",
+        "moonshot",
+        "moonshot-ai",
+        "moonshotai",
+        "nvidia",
+        "novita",
+        "novita-ai",
+        "novitaai",
+        "ollama",
+        "ollama-cloud",
+        "openai",
+        "opencode",
+        "opencode-go",
+        "openrouter",
+        "qianfan",
+        "qwen",
+        "qwen-token-plan",
+        "qwencloud",
+        "sglang",
+        "stepfun",
+        "stepfun-plan",
+        "synthetic",
+        "tencent-tokenhub",
+        "tencent-tokenplan",
+        "together",
+        "venice",
+        "vercel-ai-gateway",
+        "vllm",
+        "volcengine",
+        "volcengine-plan",
+        "vydra",
+        "x-ai",
+        "xai",
+        "xiaomi",
+        "xiaomi-token-plan",
+        "z.ai",
+        "z-ai",
+        "zai",
+    ]
+)
+
+
+@refines("models")
+def _model_providers(value: dict[str, Any], at: tuple[Any, ...]) -> list[ZodIssue]:
+    """A provider OpenClaw does not bundle must say where it is and what models it serves."""
+    providers = value.get("providers")
+    found = []
+    for provider_id, provider in providers.items() if isinstance(providers, dict) else []:
+        if provider_id.lower() in BUNDLED_MODEL_PROVIDERS or not isinstance(provider, dict):
+            continue
+        if not provider.get("baseUrl"):
+            found.append(
+                custom(
+                    "custom model providers must declare baseUrl; provider overlays without baseUrl are only "
+                    "supported for bundled providers",
+                    "providers",
+                    provider_id,
+                    "baseUrl",
+                )
+            )
+        if not isinstance(provider.get("models"), list):
+            found.append(
+                custom(
+                    "custom model providers must declare models; provider overlays without models are only "
+                    "supported for bundled providers",
+                    "providers",
+                    provider_id,
+                    "models",
+                )
+            )
+    return found
+
+
+_REPO_KEY = re.compile(r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?::\d+)?(?:/[^/\s]+){2,}\Z")
+
+
+@refines_keys("cloudWorkers.projectProfiles")
+def _repository_identity(key: str) -> bool:
+    """Project profile keys are repository identities: lowercase host/owner/repo, no trailing .git."""
+    return key == key.lower() and not key.endswith(".git") and bool(_REPO_KEY.match(key))
+
+
+# --- URLs and paths -----------------------------------------------------------------------------------
+
+_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
+
+
+def _origin(value: str) -> tuple[str, str] | None:
+    """(scheme, host) of a bare HTTP(S) origin ("https://panel.example.com"), None for anything else."""
+    match = re.fullmatch(r"(https?)://([^/?#@\s]+?)(?::\d+)?/?", value.strip(), re.IGNORECASE)
+    return (match.group(1).lower(), match.group(2).lower()) if match else None
+
+
+@refines_value("mcp.apps.sandboxOrigin")
+def _sandbox_origin(value: Any, at: tuple[Any, ...]) -> list[ZodIssue]:
+    if isinstance(value, str) and _origin(value) is None:
+        return [custom("sandboxOrigin must be an HTTP(S) origin without a path, query, or credentials")]
+    return []
+
+
+@refines_value("gateway.publicOrigin")
+def _public_origin(value: Any, at: tuple[Any, ...]) -> list[ZodIssue]:
+    origin = _origin(value) if isinstance(value, str) else None
+    if origin is not None and (origin[0] == "https" or origin[1] in _LOOPBACK_HOSTS):
+        return []
+    if not isinstance(value, str):
+        return []
+    return [
+        custom(
+            "gateway.publicOrigin must be a bare HTTPS origin; "
+            "HTTP is allowed only for localhost, 127.0.0.1, or [::1]"
+        )
+    ]
+
+
+@refines_value("worktreeRoot")
+def _worktree_root(value: Any, at: tuple[Any, ...]) -> list[ZodIssue]:
+    text = value.strip() if isinstance(value, str) else None
+    if text is None or text.startswith("/") or text == "~" or text.startswith("~/"):
+        return []
+    return [custom("worktreeRoot must be an absolute path or a path starting with ~")]
+
+
+@refines_value("gateway.tls.certPath", "gateway.tls.keyPath")
+def _tls_path(value: Any, at: tuple[Any, ...]) -> list[ZodIssue]:
+    if isinstance(value, str) and not value.strip():
+        return [custom(f"{at[-1]} must not be blank")]
+    return []
+
+
+@refines_value("proxy.proxyUrl")
+def _proxy_url(value: Any, at: tuple[Any, ...]) -> list[ZodIssue]:
+    if isinstance(value, str) and not re.match(r"https?://", value.strip(), re.IGNORECASE):
+        return [custom("proxyUrl must use http:// or https://")]
+    return []
+
+
+_DNS_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z", re.IGNORECASE)
+
+
+@refines_value("gateway.portals.ingress.domain")
+def _portal_domain(value: Any, at: tuple[Any, ...]) -> list[ZodIssue]:
+    if not isinstance(value, str):
+        return []
+    is_ip = bool(re.fullmatch(r"[0-9.]+|[0-9a-f:]+", value, re.IGNORECASE))
+    labels = value.split(".")
+    if len(value) <= 220 and "." in value and not is_ip and all(_DNS_LABEL.match(label) for label in labels):
+        return []
+    return [custom("Portal ingress domain must be a bare DNS domain")]

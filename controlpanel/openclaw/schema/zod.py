@@ -52,8 +52,27 @@ class ZodIssue:
         return self
 
 
-# A refinement: (value of the object, its concrete path) -> issues with paths relative to that object.
+# A refinement: (value, its concrete path) -> issues with paths relative to that value.
 Refinement = Callable[[Any, Path], list[ZodIssue]]
+# A record key rule: the key -> whether zod's key schema accepts it.
+KeyRule = Callable[[str], bool]
+
+
+@dataclass
+class Rules:
+    """What a JSON Schema cannot carry, attached where zod has it (refinements.py fills this).
+
+    ``objects``: the key set of an object schema -> the rules of that object;
+    ``values``: (key set of the parent object, property) -> the rules of that property's value;
+    ``keys``: (key set of the parent object, property) -> the rule a record's keys follow there;
+    ``messages``: (key set of the parent object, property) -> zod's own message for a pattern mismatch
+    there (the export keeps the pattern, not a custom message).
+    """
+
+    objects: dict[frozenset[str], list[Refinement]] = field(default_factory=dict)
+    values: dict[tuple[frozenset[str], str], list[Refinement]] = field(default_factory=dict)
+    keys: dict[tuple[frozenset[str], str], KeyRule] = field(default_factory=dict)
+    messages: dict[tuple[frozenset[str], str], str] = field(default_factory=dict)
 
 
 def custom(message: str, *path: Any) -> ZodIssue:
@@ -112,12 +131,21 @@ def js_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+# The JSON export keeps a regular expression's source but drops its flags; these are the flags of the
+# patterns in OpenClaw's schema that have some (read from its source): "i" matters, "u" shows in messages.
+PATTERN_FLAGS = {
+    "^[a-z0-9_][a-z0-9_-]{0,63}$": "i",  # agents.entries keys
+    "^ghp_[a-f0-9]{32}$": "u",
+    "^https:\\/\\/[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?\\.cloudflareaccess\\.com$": "u",
+}
+
+
 @cache
 def js_regex(source: str) -> re.Pattern[str] | None:
     """Compile a JavaScript regular expression source for Python (None if Python cannot read it)."""
     text = re.sub(r"\(\?<([A-Za-z_]\w*)>", r"(?P<\1>", source)
     try:
-        return re.compile(text)
+        return re.compile(text, re.IGNORECASE if "i" in PATTERN_FLAGS.get(source, "") else 0)
     except re.error:
         return None
 
@@ -148,29 +176,25 @@ _FORMATS: dict[str, tuple[Callable[[str], bool], str]] = {
 
 
 class ZodChecker:
-    """Walks one value against one schema node.
+    """Walks one value against one schema node, applying ``rules`` where zod has refinements."""
 
-    ``shapes`` maps the key set of an object schema to the cross-field rules of that object (zod's
-    refinements, which a JSON Schema cannot carry).
-    """
+    def __init__(self, rules: Rules | None = None) -> None:
+        self.rules = rules or Rules()
 
-    def __init__(self, shapes: dict[frozenset[str], list[Refinement]] | None = None) -> None:
-        self.shapes = shapes or {}
-
-    def check(self, node: Any, value: Any, at: Path = ()) -> list[ZodIssue]:
+    def check(self, node: Any, value: Any, at: Path = (), key_rule: KeyRule | None = None) -> list[ZodIssue]:
         """Return the issues of value against node; ``at`` is the value's path."""
-        issues = self._check(node, value, at)
+        issues = self._check(node, value, at, key_rule)
         if (
             isinstance(value, dict)
             and isinstance(node, dict)
             and "properties" in node
             and not aborted(issues)
         ):
-            for rule in self.shapes.get(frozenset(node["properties"]), ()):
+            for rule in self.rules.objects.get(frozenset(node["properties"]), ()):
                 issues += rule(value, at)
         return issues
 
-    def _check(self, node: Any, value: Any, at: Path) -> list[ZodIssue]:
+    def _check(self, node: Any, value: Any, at: Path, key_rule: KeyRule | None = None) -> list[ZodIssue]:
         if node is True or not isinstance(node, dict):
             return [] if node is not False else [_type_issue("never", value)]
         if "anyOf" in node:
@@ -187,6 +211,8 @@ class ZodChecker:
         kind = node.get("type")
         if isinstance(kind, list):
             return self._type_union(kind, value)
+        if kind == "object" and "propertyNames" in node:
+            return self._record(node, value, at, key_rule)
         check = _TYPE_CHECKS.get(kind)
         if check is None:
             return []
@@ -236,20 +262,28 @@ class ZodChecker:
 
     # --- types --------------------------------------------------------------------------------------
     def _object(self, node: Node, value: Any, at: Path) -> list[ZodIssue]:
-        if "propertyNames" in node:
-            return self._record(node, value, at)
         if not isinstance(value, dict):
             return [_type_issue("object", value)]
         issues: list[ZodIssue] = []
         properties = node.get("properties", {})
         required = set(node.get("required", ()))
+        shape = frozenset(properties)
         for key, child in properties.items():
-            if key in value:
-                found = self.check(child, value[key], (*at, key))
-            elif key in required:
-                found = self.check(child, MISSING, (*at, key))
-            else:
+            if key not in value and key not in required:
                 continue
+            item = value.get(key, MISSING)
+            found = self.check(child, item, (*at, key), self.rules.keys.get((shape, key)))
+            said = self.rules.messages.get((shape, key))
+            for issue in found if said else ():
+                if (
+                    issue.code == "invalid_format"
+                    and not issue.path
+                    and issue.message.startswith("Invalid string")
+                ):
+                    issue.message = said
+            if item is not MISSING and not aborted(found):
+                for rule in self.rules.values.get((shape, key), ()):
+                    found += rule(item, (*at, key))
             issues += [issue.under(key) for issue in found]
         extra = node.get("additionalProperties")
         unknown = [key for key in value if key not in properties]
@@ -264,7 +298,7 @@ class ZodChecker:
                 issues += [issue.under(key) for issue in found]
         return issues
 
-    def _record(self, node: Node, value: Any, at: Path) -> list[ZodIssue]:
+    def _record(self, node: Node, value: Any, at: Path, key_rule: KeyRule | None = None) -> list[ZodIssue]:
         if not isinstance(value, dict):
             return [_type_issue("record", value)]
         names = node.get("propertyNames") or {}
@@ -284,7 +318,7 @@ class ZodChecker:
             return issues
         unknown = []
         for key, item in value.items():
-            if self._check(names, key, (*at, key)):
+            if self._check(names, key, (*at, key)) or (key_rule is not None and not key_rule(key)):
                 if literal_keys is not None:
                     unknown.append(key)
                 else:
@@ -333,7 +367,7 @@ class ZodChecker:
         if isinstance(pattern, str) and node.get("format") is None:
             regex = js_regex(pattern)
             if regex is not None and not regex.search(value):
-                message = f"Invalid string: must match pattern /{pattern}/"
+                message = f"Invalid string: must match pattern /{pattern}/{PATTERN_FLAGS.get(pattern, '')}"
                 issues.append(ZodIssue("invalid_format", (), message, resume=True))
         return issues
 
