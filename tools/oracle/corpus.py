@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import random
-import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -593,10 +592,9 @@ def rule_configs(rng: random.Random) -> Iterator[tuple[str, dict[str, Any]]]:
         )
     yield "heartbeat_unknown_agent", {"agents": {"defaults": {"heartbeat": {"agentId": "ghost"}}}}
     yield "heartbeat_every_number", {"agents": {"defaults": {"heartbeat": {"every": 30}}}}
-    for users in [["alice"], "alice", [7], []]:
-        label = json.dumps(users).strip('[]"').replace('"', "") or "empty"
+    for label, users in [("list", ["alice"]), ("string", "alice"), ("number", [7]), ("empty", [])]:
         yield (
-            f"trusted_proxy_users_{re.sub('[^a-z0-9]+', '_', label)}",
+            f"trusted_proxy_users_{label}",
             {
                 "gateway": {
                     "auth": {
@@ -658,6 +656,8 @@ def corpus(seed: int = SEED) -> list[tuple[str, dict[str, Any], dict[str, str]]]
         out.append((f"operator_{index:02d}", config, env))
     for name, config in rule_configs(rng):
         out.append((f"rule_{name}", config, {}))
+    names = [name for name, _, _ in out]
+    assert len(names) == len(set(names)), "corpus names must be unique"
     return out
 
 
