@@ -19,7 +19,7 @@ from .plugin_checks import plugin_problems
 from .roster import migrate_agent_list, with_implicit_main
 from .rules import rule_issues
 from .schema import channel_keys, core_issues, unmodeled_keys
-from .syntax import ConfigSyntaxError, duplicate_keys, parse_json5
+from .syntax import ConfigSyntaxError, parse_json5_noting_repeats
 
 
 class Migration(BaseModel):
@@ -64,7 +64,7 @@ def load_config(text: str, *, env: Mapping[str, str] | None = None) -> LoadResul
     env defaults to os.environ; variables the config defines itself (env.vars) fill the gaps.
     """
     try:
-        raw = parse_json5(text)
+        raw, repeats = parse_json5_noting_repeats(text)
     except ConfigSyntaxError as exc:
         message = f"JSON5 parse failed: {_js_wording(exc.message)}"
         if exc.line:
@@ -82,7 +82,7 @@ def load_config(text: str, *, env: Mapping[str, str] | None = None) -> LoadResul
             "last value, the earlier one is ignored",
             panel_only=True,
         )
-        for dup in duplicate_keys(text)
+        for dup in repeats
     ]
     if repeated:
         result.warnings = repeated + result.warnings

@@ -225,26 +225,31 @@ def parse_json5(text: str) -> Any:
 
     Raises ConfigSyntaxError(message, line, column) on any syntax problem.
     """
-    try:
-        return json5.loads(text, allow_duplicate_keys=True, object_pairs_hook=_js_object)
-    except ValueError as exc:
-        raise _translate(str(exc)) from None
-    except RecursionError:
-        raise ConfigSyntaxError("Nesting too deep") from None
+    return parse_json5_noting_repeats(text)[0]
 
 
-def duplicate_keys(text: str) -> list[DuplicateKey]:
-    """Return every repeated key of a JSON5 text (empty for most texts: checked by the parser first)."""
+def parse_json5_noting_repeats(text: str) -> tuple[Any, list[DuplicateKey]]:
+    """Parse JSON5 text; return the value and the keys it repeats (each keeps its last value).
+
+    The text is parsed once; only a text that repeats a key is read again to name where.
+    """
     try:
-        json5.loads(text, allow_duplicate_keys=False)
-        return []
+        return json5.loads(text, allow_duplicate_keys=False, object_pairs_hook=_js_object), []
     except ValueError as exc:
         if not str(exc).startswith("Duplicate key"):
-            return []
+            raise _translate(str(exc)) from None
+    except RecursionError:
+        raise ConfigSyntaxError("Nesting too deep") from None
+    value = json5.loads(text, allow_duplicate_keys=True, object_pairs_hook=_js_object)
     found: list[DuplicateKey] = []
     for _ in walk_values(text, found):
         pass
-    return found
+    return value, found
+
+
+def duplicate_keys(text: str) -> list[DuplicateKey]:
+    """Return every repeated key of a JSON5 text (raises ConfigSyntaxError if it is not JSON5)."""
+    return parse_json5_noting_repeats(text)[1]
 
 
 def _translate(message: str) -> ConfigSyntaxError:
