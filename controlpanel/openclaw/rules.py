@@ -7,6 +7,8 @@ schema/refinements.py.
 from __future__ import annotations
 
 import ipaddress
+import json
+import re
 from typing import Any
 
 from .issues import ConfigIssue
@@ -14,7 +16,7 @@ from .issues import ConfigIssue
 
 def rule_issues(config: dict[str, Any]) -> list[ConfigIssue]:
     """Return the first failing group of rules OpenClaw checks after its schema passed (it stops there)."""
-    for rule in (_tailscale_bind, _tailscale_auth):
+    for rule in (_tailscale_bind, _tailscale_auth, _model_policy_allow):
         found = rule(config)
         if found:
             return found
@@ -61,3 +63,58 @@ def _tailscale_auth(config: dict[str, Any]) -> list[ConfigIssue]:
             "password, or trusted-proxy auth before exposing the gateway through Tailscale"
         )
     return [ConfigIssue(path="gateway.auth.mode", message=message)]
+
+
+_COMPAT_SELECTORS = frozenset({"openrouter:auto", "openrouter:free"})
+
+
+def _segments_ok(segments: list[str]) -> bool:
+    return all(s and "*" not in s and not re.search(r"[\s\x00-\x1f\x7f]", s) for s in segments)
+
+
+def _model_ref_ok(raw: str, aliases: set[str]) -> bool:
+    """A configured alias, an exact "provider/model" ref, or a "provider/*" prefix wildcard."""
+    text = raw.strip()
+    if text.lower() in aliases or text.lower() in _COMPAT_SELECTORS:
+        return True
+    parts = [p.strip() for p in text.split("/")]
+    if parts[-1] == "*":
+        return len(parts) >= 2 and _segments_ok(parts[:-1])
+    return len(parts) >= 2 and _segments_ok(parts)
+
+
+def _aliases(*model_maps: Any) -> set[str]:
+    return {
+        entry["alias"].strip().lower()
+        for models in model_maps
+        if isinstance(models, dict)
+        for entry in models.values()
+        if isinstance(entry, dict) and isinstance(entry.get("alias"), str) and entry["alias"].strip()
+    }
+
+
+def _model_policy_allow(config: dict[str, Any]) -> list[ConfigIssue]:
+    """Model policy allowlists name models the way model references are written."""
+    agents = config.get("agents") if isinstance(config.get("agents"), dict) else {}
+    defaults = agents.get("defaults") if isinstance(agents.get("defaults"), dict) else {}
+    scopes = [
+        ("agents.defaults.modelPolicy.allow", defaults.get("modelPolicy"), _aliases(defaults.get("models")))
+    ]
+    entries = agents.get("entries") if isinstance(agents.get("entries"), dict) else {}
+    for key, entry in entries.items():
+        if isinstance(entry, dict):
+            aliases = _aliases(defaults.get("models"), entry.get("models"))
+            scopes.append((f"agents.entries.{key}.modelPolicy.allow", entry.get("modelPolicy"), aliases))
+    found = []
+    for path, policy, aliases in scopes:
+        refs = policy.get("allow") if isinstance(policy, dict) else None
+        for index, raw in enumerate(refs if isinstance(refs, list) else []):
+            if isinstance(raw, str) and not _model_ref_ok(raw, aliases):
+                written = json.dumps(raw, ensure_ascii=False)
+                message = (
+                    f"invalid model policy ref: {written}. Use a configured alias, an exact "
+                    '"provider/model" ref, or a trailing prefix wildcard such as "provider/*" or '
+                    '"provider/namespace/*".'
+                )
+                found.append(ConfigIssue(path=f"{path}.{index}", message=message))
+    return found

@@ -1,7 +1,7 @@
 """Generate the fidelity corpus: openclaw.json configs drawn from OpenClaw's own schema (never by hand).
 
     .venv/bin/python tools/oracle/corpus.py          # (re)write tests/fixtures/corpus/configs/*.json5
-    .venv/bin/python tools/oracle/record_corpus.py   # record the real CLI on them (slow; not run by CI)
+    .venv/bin/python tools/oracle/record_corpus.py   # record the real CLI on them (hours; not run by CI)
 
 Deterministic (fixed seed): the suite checks that the committed configs are exactly what this produces.
 Four families, each walking the recorded schema (controlpanel/openclaw/schema/openclaw-*.schema.json):
@@ -622,39 +622,50 @@ def _sections() -> list[str]:
     return [key for key in root_schema()["properties"] if key not in ("$schema", "channels", "meta")]
 
 
+OPERATORS = 60
+
+
 def corpus(seed: int = SEED) -> list[tuple[str, dict[str, Any], dict[str, str]]]:
-    """Return every (name, config, env) of the corpus, in a fixed order."""
-    rng = random.Random(seed)
-    sampler = Sampler(rng)
+    """Return every (name, config, env) of the corpus, in a fixed order.
+
+    Each family draws from its own random stream, so changing one family leaves the others as they are
+    (and their recordings valid).
+    """
+
+    def stream(family: str) -> random.Random:
+        return random.Random(f"{seed}:{family}")
+
     out: list[tuple[str, dict[str, Any], dict[str, str]]] = []
     samples: list[tuple[str, dict[str, Any], list[Site]]] = []
+    sampler = Sampler(stream("sections"))
     for section in _sections():
         sample = sampler.sample(node_at(section), (section,))
         config = {section: sample.value}
         out.append((f"section_{section}_0", config, {}))
         samples.append((f"section_{section}", config, sample.sites))
+    sampler = Sampler(stream("channels"))
     for channel in channel_ids():
         node = node_at(f"channels.{channel}")
-        for index in range(2):
-            sample = sampler.sample(node, ("channels", channel))
-            config = {"channels": {channel: sample.value}}
-            if index == 1:
-                accounts = node.get("properties", {}).get("accounts")
-                if accounts:
-                    extra = sampler.sample(accounts, ("channels", channel, "accounts"))
-                    config["channels"][channel]["accounts"] = extra.value
-                    sample.sites += extra.sites
-            out.append((f"channel_{channel}_{index}", config, {}))
-            samples.append((f"channel_{channel}_{index}", config, sample.sites))
+        # The channel's root settings and, where it has them, its accounts (multi-account channels).
+        sample = sampler.sample(node, ("channels", channel))
+        config = {"channels": {channel: sample.value}}
+        accounts = node.get("properties", {}).get("accounts")
+        if accounts:
+            extra = sampler.sample(accounts, ("channels", channel, "accounts"))
+            config["channels"][channel]["accounts"] = extra.value
+            sample.sites += extra.sites
+        out.append((f"channel_{channel}_1", config, {}))
+        samples.append((f"channel_{channel}_1", config, sample.sites))
+    rng = stream("mutations")
     for origin, config, sites in samples:
         chosen = list(mutations(config, sites, rng))
-        for kind, mutated in rng.sample(chosen, min(len(chosen), 2)):
+        for kind, mutated in rng.sample(chosen, min(len(chosen), 1)):
             out.append((f"mutated_{origin}_{kind}", mutated, {}))
-    operator = Operator(rng)
-    for index in range(90):
+    operator = Operator(stream("operators"))
+    for index in range(OPERATORS):
         config, env = operator.config()
         out.append((f"operator_{index:02d}", config, env))
-    for name, config in rule_configs(rng):
+    for name, config in rule_configs(stream("rules")):
         out.append((f"rule_{name}", config, {}))
     names = [name for name, _, _ in out]
     assert len(names) == len(set(names)), "corpus names must be unique"

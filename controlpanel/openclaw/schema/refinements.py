@@ -19,6 +19,7 @@ from ..ids import normalize_agent_id
 from .real import node_at, object_branch
 from .zod import KeyRule, Refinement, Rules, ZodIssue, custom
 
+_ENV_ID, _ENV_EXAMPLE = "/^[A-Z][A-Z0-9_]{0,127}$/", '"OPENAI_API_KEY"'
 _OBJECT_RULES: list[tuple[str, Refinement]] = []
 _VALUE_RULES: list[tuple[str, Refinement]] = []
 _KEY_RULES: list[tuple[str, KeyRule]] = []
@@ -28,6 +29,11 @@ _PATTERN_MESSAGES = {
         'Secret reference provider must match /^[a-z][a-z0-9_-]{0,63}$/ (example: "default").'
     ),
     "hooks.mappings.[].forEach": "forEach must be a top-level payload key",
+    # A SecretRef's id: the message names the source (env and store ids share one pattern).
+    "models.providers.*.apiKey#1#0.id": lambda ref: {
+        "env": f"Env secret reference id must match {_ENV_ID} (example: {_ENV_EXAMPLE}).",
+        "store": f"Store secret reference id must match {_ENV_ID} (example: {_ENV_EXAMPLE}).",
+    }.get(ref.get("source")),
     "gateway.auth.trustedProxy.cloudflareAccessOidc.issuer": (
         "Expected a Cloudflare Access HTTPS issuer origin without a trailing slash"
     ),
@@ -659,10 +665,9 @@ BUNDLED_MODEL_PROVIDERS = frozenset(
 )
 
 
-@refines("models")
-def _model_providers(value: dict[str, Any], at: tuple[Any, ...]) -> list[ZodIssue]:
+@refines_value("models.providers")
+def _model_providers(providers: Any, at: tuple[Any, ...]) -> list[ZodIssue]:
     """A provider OpenClaw does not bundle must say where it is and what models it serves."""
-    providers = value.get("providers")
     found = []
     for provider_id, provider in providers.items() if isinstance(providers, dict) else []:
         if provider_id.lower() in BUNDLED_MODEL_PROVIDERS or not isinstance(provider, dict):
@@ -672,7 +677,6 @@ def _model_providers(value: dict[str, Any], at: tuple[Any, ...]) -> list[ZodIssu
                 custom(
                     "custom model providers must declare baseUrl; provider overlays without baseUrl are only "
                     "supported for bundled providers",
-                    "providers",
                     provider_id,
                     "baseUrl",
                 )
@@ -682,7 +686,6 @@ def _model_providers(value: dict[str, Any], at: tuple[Any, ...]) -> list[ZodIssu
                 custom(
                     "custom model providers must declare models; provider overlays without models are only "
                     "supported for bundled providers",
-                    "providers",
                     provider_id,
                     "models",
                 )
@@ -766,3 +769,84 @@ def _portal_domain(value: Any, at: tuple[Any, ...]) -> list[ZodIssue]:
     if len(value) <= 220 and "." in value and not is_ip and all(_DNS_LABEL.match(label) for label in labels):
         return []
     return [custom("Portal ingress domain must be a bare DNS domain")]
+
+
+# --- secrets ------------------------------------------------------------------------------------------
+
+_POINTER_SEGMENT = re.compile(r"(?:[^~]|~0|~1)*\Z")
+_EXEC_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/#-]{0,255}\Z")
+EXEC_ID_MESSAGE = (
+    'Exec secret reference id must match /^[A-Za-z0-9][A-Za-z0-9._:/#-]{0,255}$/ and must not include "." '
+    'or ".." path segments (example: "vault/openai/api-key" or "aws/secret#json_key").'
+)
+
+
+@refines("models.providers.*.apiKey#1#0")
+def _secret_ref_id(value: dict[str, Any], at: tuple[Any, ...]) -> list[ZodIssue]:
+    """A file reference names a JSON pointer (or "value"); an exec reference a safe id."""
+    ref_id, source = value.get("id"), value.get("source")
+    if not isinstance(ref_id, str):
+        return []
+    pointer = ref_id.startswith("/") and all(_POINTER_SEGMENT.match(s) for s in ref_id[1:].split("/"))
+    if source == "file" and ref_id != "value" and not pointer:
+        message = (
+            "File secret reference id must be an absolute JSON pointer "
+            '(example: "/providers/openai/apiKey"), or "value" for singleValue mode.'
+        )
+        return [custom(message, "id")]
+    if source == "exec" and (not _EXEC_ID.match(ref_id) or any(s in (".", "..") for s in ref_id.split("/"))):
+        return [custom(EXEC_ID_MESSAGE, "id")]
+    return []
+
+
+_SHELL = re.compile(r"[;&|`$<>]")
+
+
+def _safe_executable(value: str) -> bool:
+    text = value.strip()
+    if (
+        not text
+        or "\0" in text
+        or re.search(r"[\r\n]", text)
+        or _SHELL.search(text)
+        or re.search(r"[\"']", text)
+    ):
+        return False
+    if text.startswith((".", "~")) or "/" in text or "\\" in text or _DRIVE.match(text):
+        return True
+    return not text.startswith("-") and bool(re.fullmatch(r"[A-Za-z0-9._+-]+", text))
+
+
+def _absolute(value: str) -> bool:
+    return value.startswith("/") or bool(_DRIVE.match(value)) or bool(re.match(r"\\\\[^\\]+\\[^\\]+", value))
+
+
+@refines_value("secrets.providers.*#2#0.command")
+def _exec_provider_command(value: Any, at: tuple[Any, ...]) -> list[ZodIssue]:
+    if not isinstance(value, str) or not value:
+        return []
+    found = []
+    if not _safe_executable(value):
+        found.append(custom("secrets.providers.*.command is unsafe."))
+    if not _absolute(value):
+        found.append(custom("secrets.providers.*.command must be an absolute path."))
+    return found
+
+
+@refines_value("secrets.providers.*#2#0.trustedDirs")
+def _exec_provider_dirs(value: Any, at: tuple[Any, ...]) -> list[ZodIssue]:
+    return [
+        custom("trustedDirs entries must be absolute paths.", index)
+        for index, item in enumerate(value if isinstance(value, list) else [])
+        if isinstance(item, str) and item and not _absolute(item)
+    ]
+
+
+@refines_value("cloudWorkers.profiles.*.suspendAfter")
+def _suspend_after(value: Any, at: tuple[Any, ...]) -> list[ZodIssue]:
+    if not isinstance(value, str):
+        return []
+    ms = duration_ms(value, "ms") if re.search(r"(ms|s|m|h|d)\Z", value, re.IGNORECASE) else None
+    if ms is not None and ms >= 60_000:
+        return []
+    return [custom("Worker profile suspendAfter must be a duration of at least 1m")]

@@ -72,7 +72,9 @@ class Rules:
     objects: dict[frozenset[str], list[Refinement]] = field(default_factory=dict)
     values: dict[tuple[frozenset[str], str], list[Refinement]] = field(default_factory=dict)
     keys: dict[tuple[frozenset[str], str], KeyRule] = field(default_factory=dict)
-    messages: dict[tuple[frozenset[str], str], str] = field(default_factory=dict)
+    messages: dict[tuple[frozenset[str], str], str | Callable[[dict[str, Any]], str | None]] = field(
+        default_factory=dict
+    )
 
 
 def custom(message: str, *path: Any) -> ZodIssue:
@@ -274,6 +276,7 @@ class ZodChecker:
             item = value.get(key, MISSING)
             found = self.check(child, item, (*at, key), self.rules.keys.get((shape, key)))
             said = self.rules.messages.get((shape, key))
+            said = said(value) if callable(said) else said
             for issue in found if said else ():
                 if (
                     issue.code == "invalid_format"
