@@ -8,12 +8,15 @@ For every configs/<name>.json5 (with its optional .env sidecar as the CLI's envi
 through ../shared/tools/openclaw-peer, one call at a time (the machine is shared):
 
 - <name>.validate.json   `openclaw config validate --json` (the throw-away path dropped)
-- <name>.audit.json      `openclaw security audit --json` (its refusal too, for configs it refuses)
-- <name>.tools.json      the package's own effective tool resolver, per agent (valid configs)
+- <name>.audit.json      `openclaw security audit --json`: every valid config, and the CLI's refusal for
+  the invalid operator and rule configs (a refusal is the validator's verdict, recorded above)
+- <name>.tools.json      the package's own effective tool resolver, per agent
 - <name>.explain.<agent>.json        `openclaw sandbox explain --json --agent <agent as written>`
-  (valid operator, rule, agents and tools configs: the ones whose agents differ)
+  (tools and explain: the valid operator, rule, agents and tools configs, whose agents differ)
 - <name>.explain.<agent>.group.json  the same for the session agent:<agent>:telegram:group:123
-  (operator configs with a Telegram channel)
+  (operator configs with a Telegram channel and elevated settings)
+
+The CLI takes seconds to minutes per call on a busy machine, so calls are limited to these.
 
 Outputs go to tests/fixtures/corpus/oracle/ as compact JSON with sorted keys; the per-call state
 directory is replaced by <state> and `ts` is dropped, so re-recording gives the same files.
@@ -100,12 +103,15 @@ def record(config: Path, force: bool) -> None:
         return
     cfg = str(config)
     validation = peer(config, "validate", cfg)
-    write(ORACLE / f"{name}.audit.json", peer(config, "audit", cfg))
-    if validation.get("valid"):
+    valid = bool(validation.get("valid"))
+    if valid or name.startswith(("operator_", "rule_")):
+        write(ORACLE / f"{name}.audit.json", peer(config, "audit", cfg))
+    if valid and name.startswith(EXPLAINED):
         tools = peer(config, "tools", cfg)
         write(ORACLE / f"{name}.tools.json", tools)
-        agents = agents_as_written(config, tools) if name.startswith(EXPLAINED) else []
-        telegram = name.startswith("operator_") and '"telegram"' in config.read_text()
+        agents = agents_as_written(config, tools)
+        content = config.read_text()
+        telegram = name.startswith("operator_") and '"telegram"' in content and '"elevated"' in content
         for agent in agents:
             write(ORACLE / f"{name}.explain.{agent}.json", peer(config, "explain", cfg, agent))
             if telegram:
