@@ -1,14 +1,16 @@
 # Two commands do all setup on a fresh machine (see README.md):
 #   make run   - install, migrate, load demo data, create the first account, serve on 127.0.0.1:8000
 #   make test  - install with the test extra and run the whole suite (lint, checks, tests)
+# (`make setup` is `make run` without serving.)
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 HASH   := $(shell sha1sum pyproject.toml | cut -c1-12)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+VAR    := $(or $(CP_VAR_DIR),var)
 
-.PHONY: run test install install-test serve lint migrations clean
+.PHONY: run setup test install install-test serve lint migrations clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,25 +27,27 @@ $(VENV)/.test-$(HASH): $(VENV)/bin/python
 install: $(VENV)/.run-$(HASH)
 install-test: $(VENV)/.test-$(HASH)
 
-var/secret_key:
-	mkdir -p var && chmod 700 var
+$(VAR)/secret_key:
+	mkdir -p $(VAR) && chmod 700 $(VAR)
 	$(PY) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
 	chmod 600 $@
 
-# `make run` keeps its secret key in var/ (generated once); `make test` uses tests/settings.py's.
-run: export CP_SECRET_KEY_FILE ?= $(CURDIR)/var/secret_key
-run: install var/secret_key
+# The secret key lives in var/ (generated once; the settings read it there, so every manage.py command
+# works without exporting anything); `make test` uses tests/settings.py's.
+setup: install $(VAR)/secret_key
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py seed_demo
 	$(PY) manage.py ensure_owner
+
+run: setup
 	@echo "Serving on http://$(HOST):$(PORT)/ with the gateway worker and the alerts loop (Ctrl-C stops all)"
 	@# The workers run in the background (where sh ignores Ctrl-C); the trap stops them with SIGTERM
 	@# whenever the web server ends, however it ends.
 	@$(PY) manage.py gateway_worker & WORKER=$$!; \
 	$(PY) manage.py alerts_tick & TICK=$$!; \
 	trap 'kill $$WORKER $$TICK 2>/dev/null; wait $$WORKER $$TICK' EXIT INT TERM; \
-	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) controlpanel.asgi:application
+	$(PY) -m controlpanel.serve -b $(HOST) -p $(PORT) controlpanel.asgi:application
 
 test: install-test
 	mkdir -p var

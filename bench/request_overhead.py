@@ -7,6 +7,9 @@ Starts the two-worker stage of bench/alerts_latency.py (PostgreSQL + Redis), the
 and p90 to the first byte: a 404, the login page, an ingest POST with a
 bad token (one query) and with one event. The same for a bare ASGI app under daphne would be about
 1 ms on the benchmark machine: the rest is Django's request path.
+
+The sync-only innermost middleware (controlpanel/middleware.py), which lets Django run the chain in
+one thread hop instead of two per middleware, took an idle 404 from 10.5 to 6.8 ms in one A/B run.
 """
 
 from __future__ import annotations

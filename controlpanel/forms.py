@@ -6,15 +6,15 @@ from django import forms
 from django.conf import settings
 
 from controlpanel.lib.envfile import EnvFileError, parse_env_text
-from controlpanel.models import Gateway, Role
+from controlpanel.models import Role
+from controlpanel.services.gateways import GatewayNameInvalid, gateway_name_clean
 
 
 class ConfigImportForm(forms.Form):
     """Paste or upload an ``openclaw.json``; optional ``KEY=VALUE`` lines resolve ``${VAR}`` references."""
 
     name = forms.CharField(
-        max_length=100,
-        required=False,
+        required=False,  # gateway_name_clean says what is wrong, length included
         help_text="A name for the gateway in the panel. Letters, digits, dots, dashes and underscores.",
     )
     config_text = forms.CharField(
@@ -38,15 +38,15 @@ class ConfigImportForm(forms.Form):
             del self.fields["name"]
 
     def clean_name(self) -> str:
-        name = self.cleaned_data.get("name", "").strip()
-        if self.require_name:
-            if not name:
-                raise forms.ValidationError("Give the gateway a name.")
-            if not all(c.isalnum() or c in "._-" for c in name):
-                raise forms.ValidationError("Use letters, digits, dots, dashes and underscores only.")
-            if Gateway.objects.filter(name=name).exists():
-                raise forms.ValidationError("A gateway with this name already exists.")
-        return name
+        # Whether the name is taken is answered only by a real import (the view): "Validate only"
+        # must not tell anyone which names other people's gateways have.
+        name = self.cleaned_data.get("name", "")
+        if not self.require_name:
+            return name.strip()
+        try:
+            return gateway_name_clean(name)
+        except GatewayNameInvalid as exc:
+            raise forms.ValidationError(str(exc)) from None
 
     def clean_config_file(self):
         upload = self.cleaned_data.get("config_file")

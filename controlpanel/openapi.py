@@ -26,7 +26,13 @@ VALIDATION = {
 ERROR = {
     "type": "object",
     "required": ["error"],
-    "properties": {"error": {"type": "string"}, "path": {"type": "string"}},
+    "properties": {
+        "error": {"type": "string"},
+        "path": {"type": "string"},
+        # 403 of an owner-only write on a session whose password entry is older than 15 minutes
+        "code": {"type": "string", "enum": ["recent_auth_required"]},
+        "reauth": {"type": "string", "description": "the page that confirms the password"},
+    },
 }
 GATEWAY = {
     "type": "object",
@@ -84,7 +90,8 @@ def _errors(*codes: int) -> dict:
     text = {
         400: "Bad input: the error names the field path",
         401: "Not authenticated",
-        403: "Role too low",
+        403: "Role too low; or, for an owner-only write with a session (not a token), the password was "
+        "entered more than 15 minutes ago (code recent_auth_required)",
         404: "No such gateway (or not yours)",
         409: "Name taken",
         413: "Body too large",

@@ -7,12 +7,19 @@ include the capability's minimum role, else 403.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import wraps
+from urllib.parse import urlencode
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django_htmx.http import HttpResponseClientRedirect
 
 from controlpanel.models import Gateway, Role
 
@@ -94,19 +101,101 @@ def get_request_for_user(user, model, code: UUID | str, *, need: Capability = Ca
     return request, access
 
 
-# --- sudo mode ------------------------------------------------------------------------------------
+# --- sudo mode: recent authentication ------------------------------------------------------------
+#
+# A stolen or unattended session must not be enough to change who or what may reach a gateway. Writes
+# that do (every owner-only write, approving a device or node, creating a personal API token) need the
+# user to have proved who they are recently. The rule is ``auth_is_recent``; the views state that they
+# need it with ``@require_recent_auth``; tests/views/test_authz_matrix.py checks both with a stale
+# session as its own persona.
 
 RECENT_AUTH_SECONDS = 15 * 60
-SESSION_AUTH_AT = "cp_auth_at"
+SESSION_AUTH_AT = "cp_auth_at"  # session key: when the user last entered their password (epoch seconds)
 
 
-def mark_recent_auth(session) -> None:
-    import time
+def mark_recent_auth(request: HttpRequest) -> None:
+    """Record that the user of ``request`` just proved who they are (a password entry)."""
+    request.session[SESSION_AUTH_AT] = int(time.time())
 
-    session[SESSION_AUTH_AT] = int(time.time())
+
+def auth_is_recent(request: HttpRequest) -> bool:
+    """The one answer to "is this session's authentication recent enough for a trust-changing write?".
+
+    - Session: the password was entered (login or /reauth/) in the last ``RECENT_AUTH_SECONDS``.
+    - Personal API token (``Authorization: Bearer``, see ``views.api.api_view``): yes. The token is
+      not ambient (no cookie, no CSRF), it was created under this rule, is shown once, stored hashed
+      and revocable; it carries its user's roles in full, so treat it like the password.
+
+    Extend the rule here and only here (e.g. a recent second factor also counts).
+    """
+    if getattr(request, "api_auth", None) == "token":
+        return True
+    return time.time() - request.session.get(SESSION_AUTH_AT, 0) < RECENT_AUTH_SECONDS
 
 
-def has_recent_auth(session) -> bool:
-    import time
+def reauth_url(next_url: str) -> str:
+    """The password page, coming back to ``next_url`` (a local path) afterwards."""
+    return f"{reverse('reauth')}?{urlencode({'next': next_url})}"
 
-    return time.time() - session.get(SESSION_AUTH_AT, 0) < RECENT_AUTH_SECONDS
+
+ViewFunc = Callable[..., HttpResponse]
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+
+def require_recent_auth(
+    view: ViewFunc | None = None,
+    *,
+    when: Callable[..., bool] | None = None,
+    next_url: Callable[..., str] | None = None,
+):
+    """Decorator: the view's writes need ``auth_is_recent(request)``; reads (GET, HEAD) pass.
+
+    ``when(request, *args, **kwargs)`` narrows it to the requests that change something (a POST that
+    only validates does not). ``next_url(request, *args, **kwargs)`` is the page to come back to after
+    the password (default: this request's path, which must then show the form again on GET; a
+    POST-only view names its page).
+
+    Without recent authentication nothing runs and the answer is: a page → 302 to
+    ``/reauth/?next=…``; an htmx request → ``HX-Redirect`` there; the JSON API (session-authenticated)
+    → 403 ``{"error", "code": "recent_auth_required", "reauth"}``. The prompt comes before the view's
+    role check and is the same for any gateway code, so it reveals nothing; the role check runs after
+    it. Put it under ``@login_required`` (or ``@api_view``), so anonymous callers get the login page or
+    401 first::
+
+        @login_required
+        @require_recent_auth
+        @require_POST
+        def member_remove(request, code, pk): ...
+    """
+
+    def decorate(func: ViewFunc) -> ViewFunc:
+        @wraps(func)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if (
+                request.method in _SAFE_METHODS
+                or (when is not None and not when(request, *args, **kwargs))
+                or auth_is_recent(request)
+            ):
+                return func(request, *args, **kwargs)
+            back = next_url(request, *args, **kwargs) if next_url else request.path
+            return _recent_auth_required(request, back)
+
+        wrapper.requires_recent_auth = True  # for tests and the URL map's reviewers
+        return wrapper
+
+    return decorate(view) if view is not None else decorate
+
+
+def _recent_auth_required(request: HttpRequest, back: str) -> HttpResponse:
+    if getattr(request, "api_auth", None) is not None:
+        body = {
+            "error": "This change needs a recent password entry: confirm your password at 'reauth' in "
+            "this browser session, then retry within 15 minutes; or use a personal API token.",
+            "code": "recent_auth_required",
+            "reauth": reverse("reauth"),
+        }
+        return JsonResponse(body, status=403)
+    url = reauth_url(back)
+    if getattr(request, "htmx", False):
+        return HttpResponseClientRedirect(url)
+    return redirect(url)

@@ -43,7 +43,10 @@ def envint(name: str, default: str) -> int:
 def envsecret(name: str) -> str | None:
     """A secret from ``NAME`` or from the file named by ``NAME_FILE`` (Docker/systemd credentials)."""
     if path := os.environ.get(f"{name}_FILE"):
-        return Path(path).read_text().strip()
+        try:
+            return Path(path).read_text().strip()
+        except OSError as exc:
+            raise ImproperlyConfigured(f"{name}_FILE: cannot read {path}: {exc.strerror}") from None
     return os.environ.get(name)
 
 
@@ -71,11 +74,26 @@ def database_from_url(url: str) -> dict:
 
 
 DEBUG = envbool("CP_DEBUG", "False")
-SECRET_KEY = envsecret("CP_SECRET_KEY") or ""
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("CP_SECRET_KEY (or CP_SECRET_KEY_FILE) must be set when CP_DEBUG is False")
-    SECRET_KEY = "insecure-development-key-" + "x" * 40
+VAR_DIR = Path(envstr("CP_VAR_DIR", str(BASE_DIR / "var")))
+
+
+def secret_key() -> str:
+    """``CP_SECRET_KEY``, or the file ``CP_SECRET_KEY_FILE`` names, or ``var/secret_key`` (which `make run`
+    creates once, mode 600), so that every ``manage.py`` command works after `make run` as written."""
+    if key := envsecret("CP_SECRET_KEY"):
+        return key
+    default = VAR_DIR / "secret_key"
+    if default.is_file() and (key := default.read_text().strip()):
+        return key
+    if DEBUG:
+        return "insecure-development-key-" + "x" * 40
+    raise ImproperlyConfigured(
+        f"No secret key: run `make run` once (it creates {default}), "
+        "or set CP_SECRET_KEY or CP_SECRET_KEY_FILE."
+    )
+
+
+SECRET_KEY = secret_key()
 
 ALLOWED_HOSTS = [h.strip() for h in envstr("CP_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()]
 if "*" in ALLOWED_HOSTS:
@@ -137,8 +155,6 @@ TEMPLATES = [
         },
     },
 ]
-
-VAR_DIR = Path(envstr("CP_VAR_DIR", str(BASE_DIR / "var")))
 
 if database_url := envsecret("DATABASE_URL"):
     DATABASES = {"default": database_from_url(database_url)}

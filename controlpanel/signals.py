@@ -10,7 +10,7 @@ from controlpanel.permissions import mark_recent_auth
 def remember_login_time(sender, request, user, **kwargs) -> None:
     # A fresh password entry counts as re-authentication for trust-granting actions.
     if request is not None and hasattr(request, "session"):
-        mark_recent_auth(request.session)
+        mark_recent_auth(request)
 
 
 @receiver(user_logged_out)

@@ -18,6 +18,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from controlpanel.lib import jsonlimits
+
 from .errors import EventValidationError, FieldProblem
 from .models import EVENT_TYPES, Event, ExecDenied, MemoryPressure, MemorySample, RawEvent
 from .quantities import MAX_BYTES
@@ -173,8 +175,11 @@ def _node_request(obj: dict[str, Any], root: str) -> Event:
         return _raw(obj)
     raw_payload = params.get("payloadJSON")
     try:
-        payload = json.loads(raw_payload) if isinstance(raw_payload, str) else None
-    except (ValueError, RecursionError):
+        payload = jsonlimits.loads(raw_payload) if isinstance(raw_payload, str) else None
+    except jsonlimits.JsonTooDeep as exc:
+        problem = FieldProblem(path=f"{root}.params.payloadJSON", reason=str(exc))
+        raise EventValidationError([problem]) from None
+    except ValueError:
         payload = None
     return _exec_denied(_object(payload, f"{root}.params.payloadJSON"), f"{root}.params.payloadJSON")
 

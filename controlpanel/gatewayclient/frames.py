@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from controlpanel.lib import jsonlimits
+
 
 class GatewayError(Exception):
     """An ``ok: false`` response: ``code`` (INVALID_REQUEST, FORBIDDEN, ...), message and details."""
@@ -66,7 +68,8 @@ def request_frame(request_id: str, method: str, params: dict[str, Any]) -> str:
 def parse_frame(text: str | bytes) -> dict[str, Any] | None:
     """Return the decoded frame, or None when it is not a JSON object (ignored, never fatal)."""
     try:
-        frame = json.loads(text)
-    except (ValueError, RecursionError):
+        # A gateway is hostile input too: a frame nesting deeper than any real one is dropped.
+        frame = jsonlimits.loads(text)
+    except ValueError:  # JsonTooDeep included
         return None
     return frame if isinstance(frame, dict) else None

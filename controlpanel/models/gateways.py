@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.db import models
@@ -103,6 +104,15 @@ class Gateway(TimestampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def ws_url_shown(self) -> str:
+        """The WebSocket URL without any user name or password, for pages and exports (a URL stored
+        before ``services.gateway_links.ws_url_clean`` refused credentials may hold some)."""
+        parts = urlsplit(self.ws_url)
+        if "@" not in parts.netloc:
+            return self.ws_url
+        return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
     @property
     def current_status(self) -> str:

@@ -15,6 +15,8 @@ from typing import Any
 
 import json5
 
+from controlpanel.lib.jsonlimits import JsonTooDeep, check_text_depth
+
 Path = tuple[str, ...]
 
 _PUNCT = "{}[]:,"
@@ -223,7 +225,9 @@ def _js_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def parse_json5(text: str) -> Any:
     """Parse JSON5 text and return the value; a repeated key keeps its last value, as in OpenClaw.
 
-    Raises ConfigSyntaxError(message, line, column) on any syntax problem.
+    Raises ConfigSyntaxError(message, line, column) on any syntax problem, and for a text nesting
+    deeper than ``jsonlimits.MAX_JSON_DEPTH`` (naming the path and position), before the recursive
+    parser sees it.
     """
     return parse_json5_noting_repeats(text)[0]
 
@@ -234,11 +238,16 @@ def parse_json5_noting_repeats(text: str) -> tuple[Any, list[DuplicateKey]]:
     The text is parsed once; only a text that repeats a key is read again to name where.
     """
     try:
+        check_text_depth(text)
         return json5.loads(text, allow_duplicate_keys=False, object_pairs_hook=_js_object), []
+    except JsonTooDeep as exc:
+        path = ".".join(str(part) for part in exc.parts)
+        message = f"Nested deeper than {exc.max_depth} levels at {path or '<root>'}"
+        raise ConfigSyntaxError(message, exc.line, exc.column, path=path) from None
     except ValueError as exc:
         if not str(exc).startswith("Duplicate key"):
             raise _translate(str(exc)) from None
-    except RecursionError:
+    except RecursionError:  # cannot happen after the depth check; kept as the last line of defence
         raise ConfigSyntaxError("Nesting too deep") from None
     value = json5.loads(text, allow_duplicate_keys=True, object_pairs_hook=_js_object)
     found: list[DuplicateKey] = []

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.db import transaction
 from django.utils import timezone
@@ -29,12 +30,40 @@ def link_for(gateway: Gateway) -> GatewayLink:
     return link
 
 
+class GatewayUrlInvalid(ValueError):
+    """The gateway's WebSocket URL breaks the rule of ``ws_url_clean``; the message says how."""
+
+
+def ws_url_clean(url: str) -> str:
+    """The rule for a gateway's WebSocket URL: ``ws://`` or ``wss://``, a host, an optional port, and no
+    credentials in it. The URL is shown to every member (viewers included) and recorded in the activity
+    log; the shared token or password goes into the encrypted secret instead. Raises GatewayUrlInvalid.
+    """
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # raises ValueError for a port that is not a number or out of range
+    except ValueError:
+        raise GatewayUrlInvalid("Not a URL: use ws://host:port or wss://host:port.") from None
+    if parts.scheme not in ("ws", "wss") or not parts.hostname:
+        raise GatewayUrlInvalid("Use a ws:// or wss:// URL, e.g. ws://127.0.0.1:18789")
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+        raise GatewayUrlInvalid(
+            "Put no user name or password in the URL (every member can read it): "
+            "enter the shared token or password in the secret field."
+        )
+    if port == 0 or any(ch.isspace() or ord(ch) < 32 for ch in url):
+        raise GatewayUrlInvalid("Not a URL: use ws://host:port or wss://host:port.")
+    return url
+
+
 def gateway_credentials_set(*, gateway: Gateway, ws_url: str, kind: str, secret: str, actor) -> GatewayLink:
     """Store the URL and (when given) a new shared token or password, encrypted. Audited without the secret.
 
     An empty ``secret`` keeps the stored one: the form never shows it, so leaving it blank means
-    "unchanged". Returns the link.
+    "unchanged". Returns the link. Raises GatewayUrlInvalid for a URL ``ws_url_clean`` refuses.
     """
+    ws_url = ws_url_clean(ws_url)
     with transaction.atomic():
         link = link_for(gateway)
         changed = []

@@ -15,10 +15,32 @@ from controlpanel.openclaw import LoadResult, agents_of, channels_of, dump_confi
 from .activity import activity_record
 
 DEFAULT_GATEWAY_PORT = 18789
+NAME_MAX_LENGTH = 100  # Gateway.name's max_length, which SQLite does not enforce
 
 
 class GatewayNameTaken(Exception):
     """Another gateway already has this name."""
+
+
+class GatewayNameInvalid(ValueError):
+    """The name breaks the rule of ``gateway_name_clean``; the message says how."""
+
+
+def gateway_name_clean(name: str) -> str:
+    """The one rule for a gateway's name, on every surface (the import form, the API, the command).
+
+    1 to 100 letters, digits, dots, dashes and underscores (surrounding white space dropped): a name
+    is shown everywhere and becomes part of file names, so no quotes, separators or control characters.
+    Returns the name; raises GatewayNameInvalid.
+    """
+    name = name.strip()
+    if not name:
+        raise GatewayNameInvalid("Give the gateway a name.")
+    if len(name) > NAME_MAX_LENGTH:
+        raise GatewayNameInvalid(f"Use at most {NAME_MAX_LENGTH} characters (this one has {len(name)}).")
+    if not all(c.isalnum() or c in "._-" for c in name):
+        raise GatewayNameInvalid("Use letters, digits, dots, dashes and underscores only.")
+    return name
 
 
 @dataclass
@@ -63,8 +85,11 @@ def gateway_import_config(
 
     All or nothing: the gateway row, its agents and channel accounts and the activity event are
     written in one transaction. ``env`` is used to resolve ``${VAR}`` references and is never stored.
-    Raises GatewayNameTaken when creating a gateway whose name exists (pass ``gateway`` to update).
+    Raises GatewayNameInvalid when creating a gateway with a name ``gateway_name_clean`` refuses, and
+    GatewayNameTaken when its name exists (pass ``gateway`` to update).
     """
+    if gateway is None and not dry_run:
+        name = gateway_name_clean(name)
     result = load_config(text, env=env or {})
     outcome = ImportOutcome(result=result, dry_run=dry_run)
     if not result.valid or dry_run:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 from django.db import transaction
@@ -10,6 +9,7 @@ from django.utils import timezone
 
 from controlpanel.audit.schema import MemorySandbox, Workload
 from controlpanel.audit.schema import PluginManifest as ManifestModel
+from controlpanel.lib import jsonlimits
 from controlpanel.models import Gateway, GatewayMemoryPolicy, MemorySample, PluginManifest, WorkloadSpec
 from controlpanel.policy.memory import sandbox_memory
 from controlpanel.policy.workload import parse_quantity
@@ -25,7 +25,9 @@ class MemoryInputError(ValueError):
 
 def _json_object(text: str, what: str) -> dict:
     try:
-        value = json.loads(text)
+        value = jsonlimits.loads(text)
+    except jsonlimits.JsonTooDeep as exc:
+        raise MemoryInputError(f"{what}: {exc}") from exc
     except ValueError as exc:
         raise MemoryInputError(f"{what}: not JSON ({exc})") from exc
     if not isinstance(value, dict):

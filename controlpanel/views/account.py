@@ -9,16 +9,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from controlpanel.models import ApiToken
-from controlpanel.permissions import has_recent_auth
+from controlpanel.permissions import require_recent_auth
 from controlpanel.services.api_tokens import api_token_create, api_token_revoke
 
 
 @login_required
+@require_recent_auth
 @require_http_methods(["GET", "POST"])
 def api_tokens(request) -> HttpResponse:
     if request.method == "POST":
-        if not has_recent_auth(request.session):
-            return redirect("/reauth/?next=/account/tokens/")
         name = request.POST.get("name", "").strip()
         if not name:
             messages.error(request, "Give the token a name, so you can recognise it later.")

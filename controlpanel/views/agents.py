@@ -10,12 +10,13 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from controlpanel import selectors
+from controlpanel.http import HtmxHttpRequest
 from controlpanel.permissions import get_gateway_for_user
 
 
 @login_required
 @require_GET
-def agent_detail(request, code: UUID, agent_id: str) -> HttpResponse:
+def agent_detail(request: HtmxHttpRequest, code: UUID, agent_id: str) -> HttpResponse:
     access = get_gateway_for_user(request.user, code)
     agent = access.gateway.agents.filter(agent_id=agent_id).first()
     if agent is None:

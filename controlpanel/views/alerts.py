@@ -15,8 +15,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from controlpanel import selectors
 from controlpanel.charts import memory_chart
+from controlpanel.http import HtmxHttpRequest
 from controlpanel.models import Alert, IngestToken, MemorySample
-from controlpanel.permissions import Capability, get_gateway_for_user
+from controlpanel.permissions import Capability, get_gateway_for_user, require_recent_auth
 from controlpanel.services.alerts import (
     AlertStateError,
     alert_acknowledge,
@@ -35,7 +36,7 @@ def alert_list(request) -> HttpResponse:
     return render(request, "alerts/list.html", selectors.alert_list_context(user=request.user))
 
 
-def _alert_action(request, code: UUID, pk: int, action) -> HttpResponse:
+def _alert_action(request: HtmxHttpRequest, code: UUID, pk: int, action) -> HttpResponse:
     access = get_gateway_for_user(request.user, code, need=Capability.DECIDE)
     alert = get_object_or_404(Alert, pk=pk, gateway=access.gateway)
     try:
@@ -53,13 +54,13 @@ def _alert_action(request, code: UUID, pk: int, action) -> HttpResponse:
 
 @login_required
 @require_POST
-def alert_ack(request, code: UUID, pk: int) -> HttpResponse:
+def alert_ack(request: HtmxHttpRequest, code: UUID, pk: int) -> HttpResponse:
     return _alert_action(request, code, pk, alert_acknowledge)
 
 
 @login_required
 @require_POST
-def alert_resolve_view(request, code: UUID, pk: int) -> HttpResponse:
+def alert_resolve_view(request: HtmxHttpRequest, code: UUID, pk: int) -> HttpResponse:
     return _alert_action(request, code, pk, alert_resolve)
 
 
@@ -93,6 +94,7 @@ def _ingest_url(request, code: UUID) -> str:
 
 
 @login_required
+@require_recent_auth
 @require_http_methods(["GET", "POST"])
 def ingest_tokens(request, code: UUID) -> HttpResponse:
     """List and create ingest tokens (owners). A new token is shown once, on a no-store page."""
@@ -121,7 +123,12 @@ def ingest_tokens(request, code: UUID) -> HttpResponse:
     return render(request, "alerts/tokens.html", context)
 
 
+def _tokens_page(request, code: UUID, **_) -> str:
+    return reverse("ingest-tokens", kwargs={"code": code})
+
+
 @login_required
+@require_recent_auth(next_url=_tokens_page)
 @require_POST
 def ingest_token_revoke_view(request, code: UUID, pk: int) -> HttpResponse:
     access = get_gateway_for_user(request.user, code, need=Capability.SECRETS)

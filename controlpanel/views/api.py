@@ -2,12 +2,14 @@
 
 Authentication: ``Authorization: Bearer cpu_…`` (a personal API token, no CSRF: it is not ambient),
 or the browser session (then CSRF applies to writes, as on the pages). Anonymous callers get 401,
-outsiders 404, insufficient roles 403. The description is ``/api/v1/openapi.json``.
+outsiders 404, insufficient roles 403. Owner-only writes need recent authentication as on the pages
+(``@require_recent_auth``): a session whose password entry is older than 15 minutes gets 403
+``recent_auth_required``; a personal API token counts as recent (``permissions.auth_is_recent``).
+The description is ``/api/v1/openapi.json``.
 """
 
 from __future__ import annotations
 
-import json
 from functools import wraps
 from uuid import UUID
 
@@ -19,10 +21,16 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from controlpanel import selectors
+from controlpanel.http import ApiHttpRequest, BadRequest, bearer_token, read_json
 from controlpanel.models import Gateway
-from controlpanel.permissions import Capability, get_gateway_for_user
+from controlpanel.permissions import Capability, get_gateway_for_user, require_recent_auth
 from controlpanel.services.api_tokens import api_token_authenticate
-from controlpanel.services.gateways import GatewayNameTaken, gateway_import_config
+from controlpanel.services.gateways import (
+    GatewayNameInvalid,
+    GatewayNameTaken,
+    gateway_import_config,
+    gateway_name_clean,
+)
 
 
 class ApiError(Exception):
@@ -46,24 +54,25 @@ def api_view(view):
 
     @csrf_exempt
     @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        auth = request.headers.get("Authorization", "")
-        if auth.startswith("Bearer "):
-            user = api_token_authenticate(auth.removeprefix("Bearer ").strip())
+    def wrapper(request: ApiHttpRequest, *args, **kwargs) -> HttpResponse:
+        token = bearer_token(request)
+        if token is not None:
+            user = api_token_authenticate(token)
             if user is None:
                 return JsonResponse({"error": "Invalid or revoked API token."}, status=401)
-            request.user = user
+            request.user, request.api_auth = user, "token"
         elif not request.user.is_authenticated:
             return JsonResponse({"error": "Authentication required."}, status=401)
         elif (failure := _csrf_failure(request)) is not None:
             return failure
+        else:
+            request.api_auth = "session"
         try:
             return view(request, *args, **kwargs)
+        except BadRequest as exc:
+            return JsonResponse(_error_body(exc.message, exc.path), status=exc.status)
         except ApiError as exc:
-            body = {"error": exc.message}
-            if exc.path is not None:
-                body["path"] = exc.path
-            return JsonResponse(body, status=exc.status)
+            return JsonResponse(_error_body(exc.message, exc.path), status=exc.status)
         except Http404:
             return JsonResponse({"error": "Not found."}, status=404)
         except PermissionDenied as exc:
@@ -72,17 +81,12 @@ def api_view(view):
     return wrapper
 
 
+def _error_body(message: str, path: str | None) -> dict:
+    return {"error": message} if path is None else {"error": message, "path": path}
+
+
 def _json_body(request: HttpRequest, allowed: set[str]) -> dict:
-    if request.content_type != "application/json":
-        raise ApiError(415, "Send the body as application/json.")
-    if int(request.headers.get("Content-Length") or 0) > settings.CP_MAX_CONFIG_BYTES:
-        raise ApiError(413, f"The body is larger than {settings.CP_MAX_CONFIG_BYTES} bytes.")
-    if len(request.body) > settings.CP_MAX_CONFIG_BYTES:
-        raise ApiError(413, f"The body is larger than {settings.CP_MAX_CONFIG_BYTES} bytes.")
-    try:
-        body = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, f"The body is not valid JSON: {exc}") from exc
+    body = read_json(request, limit=settings.CP_MAX_CONFIG_BYTES)
     if not isinstance(body, dict):
         raise ApiError(400, "The body must be a JSON object.", path="")
     for key in body:
@@ -151,11 +155,15 @@ def config_validate(request: HttpRequest) -> HttpResponse:
 def gateway_create(request: HttpRequest) -> HttpResponse:
     body = _json_body(request, {"name", "config", "env"})
     name = body.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise ApiError(400, "expected a non-empty string", path="name")
+    if not isinstance(name, str):
+        raise ApiError(400, "expected a string", path="name")
+    try:
+        name = gateway_name_clean(name)  # the web form's rule, before anything else is looked at
+    except GatewayNameInvalid as exc:
+        raise ApiError(400, str(exc), path="name") from None
     config, env = _config_fields(body)
     try:
-        outcome = gateway_import_config(text=config, env=env, name=name.strip(), actor=request.user)
+        outcome = gateway_import_config(text=config, env=env, name=name, actor=request.user)
     except GatewayNameTaken as exc:
         raise ApiError(409, "A gateway with this name already exists.", path="name") from exc
     if outcome.gateway is None:
@@ -164,6 +172,7 @@ def gateway_create(request: HttpRequest) -> HttpResponse:
 
 
 @api_view
+@require_recent_auth
 @require_http_methods(["PUT"])
 def gateway_config(request: HttpRequest, code: UUID) -> HttpResponse:
     access = get_gateway_for_user(request.user, code, need=Capability.CONFIG)

@@ -9,20 +9,22 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+from django_htmx.http import trigger_client_event
 
 from controlpanel import selectors
 from controlpanel.approvals.render import render_command
-from controlpanel.models import ExecApprovalRequest, PairingRequest
+from controlpanel.http import HtmxHttpRequest
+from controlpanel.models import ExecApprovalRequest, Gateway, PairingRequest
 from controlpanel.permissions import (
     Capability,
     get_request_for_user,
-    has_recent_auth,
     mark_recent_auth,
+    require_recent_auth,
     role_allows,
 )
 from controlpanel.services import approvals as svc
@@ -32,7 +34,7 @@ KINDS = [("", "All"), ("dm", "DM senders"), ("device", "Devices"), ("node", "Nod
 
 @login_required
 @require_GET
-def inbox(request) -> HttpResponse:
+def inbox(request: HtmxHttpRequest) -> HttpResponse:
     gateway_code = _uuid_or_none(request.GET.get("gateway"))
     kind = request.GET.get("kind") if request.GET.get("kind") in dict(KINDS) else None
     history = request.GET.get("view") == "history"
@@ -93,7 +95,7 @@ def exec_detail(request, code: UUID) -> HttpResponse:
     return render(request, "approvals/detail.html", _detail_context(item, access))
 
 
-def _answer(request, outcome, access) -> HttpResponse:
+def _answer(request: HtmxHttpRequest, outcome, access) -> HttpResponse:
     """htmx: the re-rendered row (always 200 so htmx swaps it) plus an event for the badge.
     Plain form: a message and a redirect to the request's page."""
     if outcome.token:
@@ -113,22 +115,28 @@ def _answer(request, outcome, access) -> HttpResponse:
     return redirect(name, code=outcome.request.code)
 
 
-def _needs_reauth(request, item) -> HttpResponse | None:
-    """Trust-granting approvals (devices, nodes) need a password entry in the last 15 minutes."""
-    if isinstance(item, PairingRequest) and item.kind != "dm" and not has_recent_auth(request.session):
-        url = f"/reauth/?next=/approvals/pairing/{item.code}/"
-        return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
-    return None
+def _grants_trust(request, code: UUID) -> bool:
+    """Approving a device or node pairing grants lasting access (a DM sender's does not). Only requests
+    of the user's own gateways count, so the answer tells an outsider nothing (the view then 404s)."""
+    return (
+        request.POST.get("action") == "approve"
+        and PairingRequest.objects.filter(code=code, gateway__in=Gateway.objects.visible_to(request.user))
+        .exclude(kind="dm")
+        .exists()
+    )
+
+
+def _pairing_page(request, code: UUID) -> str:
+    return reverse("pairing-detail", kwargs={"code": code})
 
 
 @login_required
+@require_recent_auth(when=_grants_trust, next_url=_pairing_page)
 @require_POST
-def pairing_decide(request, code: UUID) -> HttpResponse:
+def pairing_decide(request: HtmxHttpRequest, code: UUID) -> HttpResponse:
     item, access = get_request_for_user(request.user, PairingRequest, code, need=Capability.DECIDE)
     action = request.POST.get("action")
     if action == "approve":
-        if response := _needs_reauth(request, item):
-            return response
         outcome = svc.pairing_request_approve(request=item, actor=request.user, role=access.role)
     elif action == "reject":
         outcome = svc.pairing_request_reject(
@@ -141,7 +149,7 @@ def pairing_decide(request, code: UUID) -> HttpResponse:
 
 @login_required
 @require_POST
-def exec_decide(request, code: UUID) -> HttpResponse:
+def exec_decide(request: HtmxHttpRequest, code: UUID) -> HttpResponse:
     item, access = get_request_for_user(request.user, ExecApprovalRequest, code, need=Capability.DECIDE)
     outcome = svc.exec_request_decide(
         request=item,
@@ -156,7 +164,7 @@ def exec_decide(request, code: UUID) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def reauth(request) -> HttpResponse:
-    """Confirm the password before a trust-granting action (sudo mode, 15 minutes)."""
+    """Confirm the password before a trust-changing write (sudo mode, 15 minutes; see permissions.py)."""
     next_url = request.POST.get("next") or request.GET.get("next") or "/"
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         next_url = "/"
@@ -166,7 +174,7 @@ def reauth(request) -> HttpResponse:
             request, username=request.user.get_username(), password=request.POST.get("password", "")
         )
         if user is not None and user.pk == request.user.pk:
-            mark_recent_auth(request.session)
+            mark_recent_auth(request)
             return redirect(next_url)
         error = "That password is not right."
     return render(request, "approvals/reauth.html", {"next": next_url, "error": error})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import difflib
 import json
 from uuid import UUID
@@ -11,13 +10,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from controlpanel import selectors
+from controlpanel.http import HtmxHttpRequest, attachment
+from controlpanel.lib import csvsafe
 from controlpanel.lib.triage import triage_group
 from controlpanel.models import AuditRun, AuditSuppression, Gateway
 from controlpanel.openclaw import load_config
-from controlpanel.permissions import Capability, get_gateway_for_user, has_recent_auth
+from controlpanel.permissions import Capability, get_gateway_for_user, require_recent_auth
 from controlpanel.services import audits as svc
 from controlpanel.services.config_edits import ConfigEditError
 
@@ -40,7 +42,7 @@ def audit_start(request, code: UUID) -> HttpResponse:
 
 @login_required
 @require_GET
-def audit_run(request, code: UUID) -> HttpResponse:
+def audit_run(request: HtmxHttpRequest, code: UUID) -> HttpResponse:
     run, access = _run_for_user(request.user, code)
     findings = svc.audit_findings_sorted(run) if not run.is_running else []
     groups: list[dict] = []
@@ -76,7 +78,7 @@ def audit_export(request, code: UUID, fmt: str) -> HttpResponse:
         response = HttpResponse(json.dumps(run.report, indent=2), content_type="application/json")
     elif fmt == "csv":
         response = HttpResponse(content_type="text/csv")
-        writer = csv.writer(response)
+        writer = csvsafe.writer(response)
         writer.writerow(["checkId", "severity", "title", "detail", "remediation", "configPath", "suppressed"])
         for f in run.findings.all():
             writer.writerow(
@@ -84,19 +86,17 @@ def audit_export(request, code: UUID, fmt: str) -> HttpResponse:
             )
     else:
         raise Http404("Export as json or csv.")
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return attachment(response, name)
 
 
 @login_required
+@require_recent_auth
 @require_http_methods(["GET", "POST"])
 def audit_fixes(request, code: UUID) -> HttpResponse:
     """The proposed safe fixes as a config diff; an owner applies them (then the audit runs again)."""
     run, access = _run_for_user(request.user, code, need=Capability.CONFIG)
     fixes = svc.audit_fixes_for(run)
     if request.method == "POST":
-        if not has_recent_auth(request.session):
-            return redirect(f"/reauth/?next=/audits/{code}/fixes/")
         try:
             new_run = svc.audit_fixes_apply(run=run, actor=request.user)
         except ConfigEditError as exc:
@@ -116,7 +116,12 @@ def audit_fixes(request, code: UUID) -> HttpResponse:
     return render(request, "audits/fixes.html", context)
 
 
+def _audit_tab(request, code: UUID, **_) -> str:
+    return reverse("gateway-audit", kwargs={"code": code})
+
+
 @login_required
+@require_recent_auth(next_url=_audit_tab)
 @require_POST
 def suppression_add(request, code: UUID) -> HttpResponse:
     access = get_gateway_for_user(request.user, code, need=Capability.CONFIG)
@@ -132,6 +137,7 @@ def suppression_add(request, code: UUID) -> HttpResponse:
 
 
 @login_required
+@require_recent_auth(next_url=_audit_tab)
 @require_POST
 def suppression_remove(request, code: UUID, pk: int) -> HttpResponse:
     access = get_gateway_for_user(request.user, code, need=Capability.CONFIG)

@@ -9,11 +9,18 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from controlpanel.models import GatewayConfigPush, GatewayLink
-from controlpanel.permissions import Capability, get_gateway_for_user, has_recent_auth
-from controlpanel.services.gateway_links import config_push_create, gateway_credentials_set, link_for
+from controlpanel.permissions import Capability, get_gateway_for_user, require_recent_auth
+from controlpanel.services.gateway_links import (
+    GatewayUrlInvalid,
+    config_push_create,
+    gateway_credentials_set,
+    link_for,
+    ws_url_clean,
+)
 
 
 class CredentialsForm(forms.Form):
@@ -25,10 +32,10 @@ class CredentialsForm(forms.Form):
     )
 
     def clean_ws_url(self) -> str:
-        url = self.cleaned_data["ws_url"].strip()
-        if not url.startswith(("ws://", "wss://")):
-            raise forms.ValidationError("Use a ws:// or wss:// URL, e.g. ws://127.0.0.1:18789")
-        return url
+        try:
+            return ws_url_clean(self.cleaned_data["ws_url"])
+        except GatewayUrlInvalid as exc:
+            raise forms.ValidationError(str(exc)) from None
 
 
 class ConfigPushForm(forms.Form):
@@ -48,7 +55,9 @@ def _context(access, **extra) -> dict:
         "gateway": gateway,
         "link": link,
         "pushes": GatewayConfigPush.objects.filter(gateway=gateway).select_related("created_by")[:10],
-        "credentials_form": CredentialsForm(initial={"ws_url": gateway.ws_url, "kind": link.secret_kind}),
+        "credentials_form": CredentialsForm(
+            initial={"ws_url": gateway.ws_url_shown, "kind": link.secret_kind}
+        ),
         "push_form": ConfigPushForm(initial={"base_hash": link.remote_config_hash}),
         **extra,
     }
@@ -62,13 +71,16 @@ def gateway_connection(request, code: UUID) -> HttpResponse:
     return render(request, "gateways/connection.html", _context(access))
 
 
+def _connection_page(request, code: UUID) -> str:
+    return reverse("gateway-connection", kwargs={"code": code})
+
+
 @login_required
+@require_recent_auth(next_url=_connection_page)
 @require_POST
 def gateway_credentials(request, code: UUID) -> HttpResponse:
     """Set the URL and replace the shared secret (owners, with a recent password check)."""
     access = get_gateway_for_user(request.user, code, need=Capability.SECRETS)
-    if not has_recent_auth(request.session):
-        return redirect(f"/reauth/?next=/gateways/{code}/connection/")
     form = CredentialsForm(request.POST)
     if not form.is_valid():
         return render(
@@ -86,12 +98,11 @@ def gateway_credentials(request, code: UUID) -> HttpResponse:
 
 
 @login_required
+@require_recent_auth(next_url=_connection_page)
 @require_POST
 def gateway_config_push(request, code: UUID) -> HttpResponse:
     """Queue a config patch for the live gateway, guarded by the hash the owner saw."""
     access = get_gateway_for_user(request.user, code, need=Capability.CONFIG)
-    if not has_recent_auth(request.session):
-        return redirect(f"/reauth/?next=/gateways/{code}/connection/")
     form = ConfigPushForm(request.POST)
     if not form.is_valid():
         return render(request, "gateways/connection.html", _context(access, push_form=form), status=400)

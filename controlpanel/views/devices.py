@@ -8,10 +8,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from controlpanel.models import Device
-from controlpanel.permissions import Capability, get_gateway_for_user, has_recent_auth
+from controlpanel.permissions import Capability, get_gateway_for_user, require_recent_auth
 from controlpanel.services.devices import DeviceRevoked, device_rename, device_revoke, device_rotate_token
 
 
@@ -29,12 +30,15 @@ def device_revoke_view(request, code: UUID, device_code: UUID) -> HttpResponse:
     return redirect("gateway-devices", code=code)
 
 
+def _devices_tab(request, code: UUID, **_) -> str:
+    return reverse("gateway-devices", kwargs={"code": code})
+
+
 @login_required
+@require_recent_auth(next_url=_devices_tab)
 @require_POST
 def device_rotate_view(request, code: UUID, device_code: UUID) -> HttpResponse:
     access, device = _device(request, code, device_code, Capability.SECRETS)
-    if not has_recent_auth(request.session):
-        return redirect(f"/reauth/?next=/gateways/{code}/devices/")
     try:
         token = device_rotate_token(device=device, actor=request.user)
     except DeviceRevoked:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from uuid import UUID
 
@@ -14,8 +13,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from controlpanel import selectors
 from controlpanel.forms import ConfigImportForm
+from controlpanel.http import HtmxHttpRequest, attachment
+from controlpanel.lib import csvsafe
 from controlpanel.openclaw import load_config
-from controlpanel.permissions import Capability, get_gateway_for_user, has_recent_auth
+from controlpanel.permissions import Capability, get_gateway_for_user, require_recent_auth
 from controlpanel.services.gateways import (
     GatewayNameTaken,
     gateway_delete,
@@ -39,7 +40,7 @@ TABS = [
 
 @login_required
 @require_GET
-def gateway_list(request) -> HttpResponse:
+def gateway_list(request: HtmxHttpRequest) -> HttpResponse:
     gateways = selectors.gateway_list(user=request.user)
     template = "gateways/list.html#gateway-table" if request.htmx else "gateways/list.html"
     return render(request, template, {"gateways": gateways})
@@ -47,7 +48,7 @@ def gateway_list(request) -> HttpResponse:
 
 @login_required
 @require_GET
-def gateway_detail(request, code: UUID, tab: str = "overview") -> HttpResponse:
+def gateway_detail(request: HtmxHttpRequest, code: UUID, tab: str = "overview") -> HttpResponse:
     access = get_gateway_for_user(request.user, code)
     context = {"access": access, "gateway": access.gateway, "tab": tab, "tabs": TABS}
     check = {k: request.GET.get(k, "")[:200] for k in ("plugin", "operation", "region", "address")}
@@ -87,7 +88,13 @@ def gateway_import(request) -> HttpResponse:
     return render(request, "gateways/import.html", {"form": form, "outcome": outcome, "gateway": None})
 
 
+def _writes(request, *args, **kwargs) -> bool:
+    """A re-import POST saves unless it only validates (which shows the what-if and saves nothing)."""
+    return "validate" not in request.POST
+
+
 @login_required
+@require_recent_auth(when=_writes)
 @require_http_methods(["GET", "POST"])
 def gateway_reimport(request, code: UUID) -> HttpResponse:
     """Replace an existing gateway's config (owners only). Nothing is saved unless it is valid."""
@@ -96,9 +103,6 @@ def gateway_reimport(request, code: UUID) -> HttpResponse:
     initial = {"config_text": gateway_export_config(gateway=gateway)} if request.method == "GET" else None
     form = ConfigImportForm(request.POST or None, request.FILES or None, initial=initial, require_name=False)
     outcome = None
-    if request.method == "POST" and "validate" not in request.POST and not has_recent_auth(request.session):
-        # Replacing a config can change exec policy and sandboxing: confirm the password first.
-        return redirect(f"/reauth/?next=/gateways/{code}/config/import/")
     if request.method == "POST" and form.is_valid():
         outcome = gateway_import_config(
             text=form.cleaned_data["config_text"],
@@ -138,12 +142,13 @@ def gateway_export(request, code: UUID) -> HttpResponse:
     """Download the config as imported (owners only: a file may hold literal secrets)."""
     access = get_gateway_for_user(request.user, code, need=Capability.CONFIG)
     response = HttpResponse(gateway_export_config(gateway=access.gateway), content_type="application/json5")
-    response["Content-Disposition"] = f'attachment; filename="{access.gateway.name}.openclaw.json"'
+    attachment(response, f"{access.gateway.name}.openclaw.json")
     response["Cache-Control"] = "no-store"
     return response
 
 
 @login_required
+@require_recent_auth
 @require_http_methods(["GET", "POST"])
 def gateway_delete_view(request, code: UUID) -> HttpResponse:
     access = get_gateway_for_user(request.user, code, need=Capability.DELETE)
@@ -183,11 +188,10 @@ def activity_export(request, code: UUID, fmt: str) -> HttpResponse:
         response = HttpResponse(json.dumps(rows, indent=2), content_type="application/json")
     elif fmt == "csv":
         response = HttpResponse(content_type="text/csv")
-        writer = csv.DictWriter(response, fieldnames=list(rows[0]) if rows else ["seq"])
-        writer.writeheader()
+        writer = csvsafe.writer(response)
+        writer.writerow(list(rows[0]) if rows else ["seq"])
         for row in rows:
-            writer.writerow({k: json.dumps(v) if isinstance(v, dict | list) else v for k, v in row.items()})
+            writer.writerow(json.dumps(v) if isinstance(v, dict | list) else v for v in row.values())
     else:
         raise Http404("Export as json or csv.")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return attachment(response, filename)

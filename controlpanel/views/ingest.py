@@ -7,7 +7,6 @@ media type (415), parse (400 naming the field path or line). A rejected batch st
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -15,7 +14,6 @@ from uuid import UUID
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -28,6 +26,7 @@ from controlpanel.events.parse import (
     parse_lines,
     raise_for_problems,
 )
+from controlpanel.http import BadRequest, bearer_token, parse_json, read_body
 from controlpanel.services.alerts import ingest_events
 from controlpanel.services.ingest_tokens import ingest_token_authenticate
 
@@ -44,11 +43,6 @@ def _error(status: int, message: str, *, path: str | None = None, **extra) -> Js
     if status == 401:
         response["WWW-Authenticate"] = 'Bearer realm="openclaw-panel-ingest"'
     return response
-
-
-def _bearer(request: HttpRequest) -> str | None:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
 class _LocalCounts:
@@ -111,9 +105,9 @@ def _problems_json(exc: EventValidationError) -> list[dict]:
 
 
 def _parse(request: HttpRequest, body: bytes) -> list:
-    """Return the events in the body; raises EventValidationError or ValueError (bad JSON)."""
+    """Return the events in the body; raises EventValidationError or BadRequest (bad JSON)."""
     if request.content_type == "application/json":
-        data = json.loads(body)
+        data = parse_json(body)
         return parse_json_batch(data, max_events=settings.CP_MAX_INGEST_EVENTS)
     parsed = parse_lines(decode_text(body))
     raise_for_problems(parsed)
@@ -127,7 +121,7 @@ def _parse(request: HttpRequest, body: bytes) -> list:
 @require_POST
 def ingest_events_view(request: HttpRequest, code: UUID) -> HttpResponse:
     """Accept one event, a batch, or log lines; 202 with counts, or a 4xx saying what is wrong."""
-    token = _bearer(request)
+    token = bearer_token(request)
     row = ingest_token_authenticate(gateway_code=code, token=token) if token else None
     if row is None:
         return _error(401, "A valid ingest token for this gateway is required (Authorization: Bearer).")
@@ -137,19 +131,11 @@ def ingest_events_view(request: HttpRequest, code: UUID) -> HttpResponse:
         )
         response["Retry-After"] = str(retry)
         return response
-    limit = settings.CP_MAX_INGEST_BYTES
     try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        declared = 0
-    if declared > limit:
-        return _error(413, f"The body is larger than {limit} bytes; send smaller batches.")
-    try:
-        body = request.body
-    except RequestDataTooBig:
-        return _error(413, f"The body is larger than {limit} bytes; send smaller batches.")
-    if len(body) > limit:
-        return _error(413, f"The body is larger than {limit} bytes; send smaller batches.")
+        body = read_body(request, limit=settings.CP_MAX_INGEST_BYTES)
+    except BadRequest as exc:
+        hint = " Send smaller batches." if exc.status == 413 else ""
+        return _error(exc.status, exc.message + hint)
     if request.content_type not in ("application/json", "text/plain"):
         return _error(
             415, 'Send application/json (an event, an array, or {"events": [...]}) or text/plain lines.'
@@ -158,8 +144,8 @@ def ingest_events_view(request: HttpRequest, code: UUID) -> HttpResponse:
         events = _parse(request, body)
     except EventValidationError as exc:
         return _error(400, str(exc), path=exc.path, line=exc.line, problems=_problems_json(exc))
-    except (ValueError, UnicodeDecodeError) as exc:
-        return _error(400, f"The body is not valid JSON: {exc}", path="")
+    except BadRequest as exc:
+        return _error(exc.status, exc.message, path=exc.path or "")
     result = ingest_events(gateway=row.gateway, events=events)
     return JsonResponse(
         {

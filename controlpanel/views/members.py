@@ -8,11 +8,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from controlpanel.forms import MembershipForm
 from controlpanel.models import GatewayMembership, Role
-from controlpanel.permissions import Capability, get_gateway_for_user
+from controlpanel.permissions import Capability, get_gateway_for_user, require_recent_auth
 from controlpanel.services.memberships import (
     LastOwnerError,
     UnknownUserError,
@@ -22,6 +23,7 @@ from controlpanel.services.memberships import (
 
 
 @login_required
+@require_recent_auth
 @require_http_methods(["GET", "POST"])
 def member_list(request, code: UUID) -> HttpResponse:
     access = get_gateway_for_user(request.user, code, need=Capability.MEMBERS)
@@ -46,7 +48,12 @@ def member_list(request, code: UUID) -> HttpResponse:
     return render(request, "gateways/members.html", context)
 
 
+def _member_list(request, code: UUID, **_) -> str:
+    return reverse("member-list", kwargs={"code": code})
+
+
 @login_required
+@require_recent_auth(next_url=_member_list)
 @require_POST
 def member_remove(request, code: UUID, pk: int) -> HttpResponse:
     access = get_gateway_for_user(request.user, code, need=Capability.MEMBERS)

@@ -8,15 +8,20 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from controlpanel.permissions import Capability, get_gateway_for_user
+from controlpanel.permissions import Capability, get_gateway_for_user, require_recent_auth
 from controlpanel.services.memory import (
     MemoryInputError,
     memory_policy_set,
     plugin_manifest_set,
     workload_set,
 )
+
+
+def _memory_tab(request, code: UUID) -> str:
+    return reverse("gateway-memory", kwargs={"code": code})
 
 
 def _done(request, code: UUID, action) -> HttpResponse:
@@ -30,6 +35,7 @@ def _done(request, code: UUID, action) -> HttpResponse:
 
 
 @login_required
+@require_recent_auth(next_url=_memory_tab)
 @require_POST
 def manifest_set(request, code: UUID) -> HttpResponse:
     access = get_gateway_for_user(request.user, code, need=Capability.CONFIG)
@@ -47,6 +53,7 @@ def manifest_set(request, code: UUID) -> HttpResponse:
 
 
 @login_required
+@require_recent_auth(next_url=_memory_tab)
 @require_POST
 def sandbox_policy_set(request, code: UUID) -> HttpResponse:
     access = get_gateway_for_user(request.user, code, need=Capability.CONFIG)
@@ -64,6 +71,7 @@ def sandbox_policy_set(request, code: UUID) -> HttpResponse:
 
 
 @login_required
+@require_recent_auth(next_url=_memory_tab)
 @require_POST
 def workload_save(request, code: UUID) -> HttpResponse:
     access = get_gateway_for_user(request.user, code, need=Capability.CONFIG)

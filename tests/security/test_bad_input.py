@@ -13,6 +13,11 @@ from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
 BIG = "x" * (600 * 1024)
+# Deep enough for RecursionError in json / json5 (issue 19, finding 6): refused with the path instead.
+DEEP_JSON = '{"plugin": "p", "memory_policy": ' + "[" * 5000 + "]" * 5000 + "}"
+DEEP_JSON5 = "{ agents: { defaults: " + "[" * 5000 + "]" * 5000 + " } }"
+DEEP_BODY = '{"config": ' + "[" * 5000 + "]" * 5000 + "}"
+DEEP_CREATE = json.dumps({"name": "d", "config": DEEP_JSON5})
 
 
 def row_counts() -> dict[str, int]:
@@ -39,6 +44,10 @@ FORMS = [
     ("memory-manifest-set", False, {"manifest": '{"plugin": 5}'}, "plugin"),
     ("memory-policy-set", False, {"policy": "not json"}, "not JSON"),
     ("memory-workload-set", False, {"name": "w", "limit": "lots"}, "limit"),
+    ("memory-manifest-set", False, {"manifest": DEEP_JSON}, "nested deeper than 64 levels at memory_policy"),
+    ("memory-policy-set", False, {"policy": DEEP_JSON}, "nested deeper than 64 levels at memory_policy"),
+    ("gateway-import", False, {"name": "n", "config_text": DEEP_JSON5}, "agents.defaults.0.0.0"),
+    ("gateway-reimport", False, {"config_text": DEEP_JSON5, "validate": "1"}, "Nested deeper than 64"),
     ("suppression-add", False, {"check_id": "x.y", "reason": ""}, "needs the check id and a reason"),
     ("device-rename", True, {"name": ""}, "1 to 200 characters"),
 ]
@@ -77,6 +86,11 @@ API = [
     ("/api/v1/gateways/new/", "post", "application/json", json.dumps({"name": "alpha", "config": "{}"}), 409),
     ("{alpha}config/", "put", "application/json", json.dumps({"config": "{ gateway: { bind: 1 } }"}), 400),
     ("{alpha}config/", "put", "application/json", json.dumps({"config": "{}", "env": []}), 400),
+    ("/api/v1/config/validate/", "post", "application/json", DEEP_BODY, 400),
+    # Validation answers 200 {"valid": false, "issues": [...]}, the issue naming the path.
+    ("/api/v1/config/validate/", "post", "application/json", json.dumps({"config": DEEP_JSON5}), 200),
+    ("{alpha}config/", "put", "application/json", json.dumps({"config": DEEP_JSON5}), 400),
+    ("/api/v1/gateways/new/", "post", "application/json", DEEP_CREATE, 400),
 ]
 
 

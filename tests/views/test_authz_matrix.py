@@ -1,19 +1,24 @@
-"""Every URL x {anonymous, outsider, viewer, admin, owner}.
+"""Every URL x {anonymous, outsider, viewer, admin, owner, stale owner}.
 
 Anonymous: login redirect (pages) or 401 (API). Outsider: 404 on anything of a gateway it is not a
-member of. Each role: success when its role includes the page's minimum role, else 403. The first
-test makes sure no URL escapes the table.
+member of. Each role: success when its role includes the page's minimum role, else 403. The stale
+owner (password entered more than 15 minutes ago) is the owner, except that every write needing
+recent authentication (sudo mode: every owner-only write, plus the trust-granting ones marked below)
+answers with the password page (pages) or 403 ``recent_auth_required`` (session API). The first
+tests make sure no URL escapes the table and that no owner-only write escapes the rule.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 
 import pytest
 from django.urls import get_resolver, reverse
 
-from controlpanel.models import AuditRun, AuditSuppression, Device, Role
+from controlpanel.models import ActivityEvent, AuditRun, AuditSuppression, Device, Role
+from controlpanel.permissions import RECENT_AUTH_SECONDS, SESSION_AUTH_AT
 from controlpanel.services.ingest_tokens import ingest_token_create
 from tests.alerts.conftest import make_alert
 from tests.conftest import MINIMAL_CONFIG, TEST_ENV, client_for, make_exec, make_pairing
@@ -27,6 +32,8 @@ class Case:
     data: dict = field(default_factory=dict)
     json_body: dict | None = None
     extra: tuple = ()  # extra URL kwargs needing objects: ("member",)
+    # Needs recent authentication (sudo mode)? Default: every owner-only write does.
+    recent_auth: bool | None = None
 
     @property
     def is_api(self) -> bool:
@@ -35,6 +42,14 @@ class Case:
     @property
     def scoped(self) -> bool:
         return self.min_role is not None
+
+    @property
+    def owner_only_write(self) -> bool:
+        return self.method != "get" and self.min_role == Role.OWNER
+
+    @property
+    def needs_recent_auth(self) -> bool:
+        return self.owner_only_write if self.recent_auth is None else self.recent_auth
 
 
 CONFIG_JSON = {"config": MINIMAL_CONFIG, "env": TEST_ENV}
@@ -69,6 +84,14 @@ CASES = [
         "post",
         min_role=Role.OWNER,
         data={"config_text": MINIMAL_CONFIG, "env_text": "GW_TOKEN=" + "a" * 32},
+    ),
+    # Validating shows the what-if and saves nothing: no password needed.
+    Case(
+        "gateway-reimport",
+        "post",
+        min_role=Role.OWNER,
+        data={"config_text": MINIMAL_CONFIG, "env_text": "GW_TOKEN=" + "a" * 32, "validate": "1"},
+        recent_auth=False,
     ),
     Case("gateway-export", min_role=Role.OWNER),
     Case("gateway-delete", min_role=Role.OWNER),
@@ -106,6 +129,16 @@ CASES = [
     Case("pairing-detail", extra=("pairing",)),
     Case("exec-detail", extra=("exec",)),
     Case("pairing-decide", "post", min_role=Role.ADMIN, extra=("pairing",), data={"action": "reject"}),
+    # Approving a DM sender adds it to allowFrom; approving a device grants it a token.
+    Case("pairing-decide", "post", min_role=Role.ADMIN, extra=("pairing",), data={"action": "approve"}),
+    Case(
+        "pairing-decide",
+        "post",
+        min_role=Role.ADMIN,
+        extra=("device_pairing",),
+        data={"action": "approve"},
+        recent_auth=True,
+    ),
     Case("exec-decide", "post", min_role=Role.ADMIN, extra=("exec",), data={"decision": "deny"}),
     Case("gateway-connection"),
     Case(
@@ -116,7 +149,7 @@ CASES = [
     ),
     Case("gateway-config-push", "post", min_role=Role.OWNER, data={"patch": "{}", "base_hash": "h"}),
     Case("account-tokens", min_role=None),
-    Case("account-tokens", "post", min_role=None, data={"name": "script"}),
+    Case("account-tokens", "post", min_role=None, data={"name": "script"}, recent_auth=True),
     Case("api-gateways", min_role=None),
     Case("api-gateway-create", "post", min_role=None, json_body={"name": "api-gw", **CONFIG_JSON}),
     Case("api-config-validate", "post", min_role=None, json_body=CONFIG_JSON),
@@ -131,13 +164,28 @@ EXEMPT = {
 }
 # Authenticated by an ingest token, not a session: tests/alerts/test_ingest_api.py covers its auth.
 EXEMPT |= {"api-ingest-events"}
-PERSONAS = ["anonymous", "outsider", "viewer", "admin", "owner"]
+PERSONAS = ["anonymous", "outsider", "viewer", "admin", "owner", "stale"]
 
 
 def test_every_url_is_in_the_matrix():
     names = {p.name for p in get_resolver().url_patterns if getattr(p, "name", None)}
     covered = {c.name for c in CASES} | EXEMPT
     assert names - covered == set(), "add these URLs to CASES"
+
+
+def _view(name: str):
+    return next(p.callback for p in get_resolver().url_patterns if getattr(p, "name", None) == name)
+
+
+def test_every_owner_only_write_states_the_recent_auth_rule():
+    """The rule is stated on the view (@require_recent_auth), so a new owner-only write without it
+    fails here even before the stale persona's row does."""
+    for case in CASES:
+        decorated = getattr(_view(case.name), "requires_recent_auth", False)
+        if case.needs_recent_auth:
+            assert decorated, f"{case.name}: decorate the view with @require_recent_auth"
+        if case.owner_only_write and not case.needs_recent_auth:
+            assert case.data.get("validate"), f"{case.name}: an owner-only write needs recent auth"
 
 
 def _url(case: Case, gateway, vera) -> str:
@@ -148,6 +196,9 @@ def _url(case: Case, gateway, vera) -> str:
         kwargs["pk"] = gateway.memberships.get(user=vera).pk
     if "pairing" in case.extra:
         kwargs["code"] = make_pairing(gateway).code
+    if "device_pairing" in case.extra:
+        pairing = make_pairing(gateway, kind="device", role="operator", requested_scopes=["operator.read"])
+        kwargs["code"] = pairing.code
     if "exec" in case.extra:
         kwargs["code"] = make_exec(gateway).code
     if "device" in case.extra:
@@ -180,25 +231,46 @@ def _request(client, case: Case, url: str):
 def _expected(case: Case, persona: str) -> int | str:
     if persona == "anonymous":
         return 401 if case.is_api else "login"
+    if persona == "stale" and case.needs_recent_auth:
+        return "reauth"
     if not case.scoped:
         return "ok"
     if persona == "outsider":
         return 404
-    role = {"viewer": Role.VIEWER, "admin": Role.ADMIN, "owner": Role.OWNER}[persona]
+    role = {"viewer": Role.VIEWER, "admin": Role.ADMIN, "owner": Role.OWNER, "stale": Role.OWNER}[persona]
     return "ok" if role.includes(case.min_role) else 403
+
+
+def _stale(client):
+    """The owner's session, its password entered 16 minutes ago."""
+    session = client.session
+    session[SESSION_AUTH_AT] = int(time.time()) - RECENT_AUTH_SECONDS - 60
+    session.save()
+    return client
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.method}:{c.name}")
 def test_access(case: Case, persona: str, alpha, alice, bob, vera, charlie, bravo):
-    user = {"anonymous": None, "outsider": charlie, "viewer": vera, "admin": bob, "owner": alice}[persona]
+    users = {"anonymous": None, "outsider": charlie, "viewer": vera, "admin": bob, "owner": alice}
+    user = users.get(persona, alice)
     url = _url(case, alpha, vera)
-    response = _request(client_for(user), case, url)
+    client = _stale(client_for(user)) if persona == "stale" else client_for(user)
+    before = ActivityEvent.objects.count()
+    response = _request(client, case, url)
     expected = _expected(case, persona)
     if expected == "login":
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("login"))
+    elif expected == "reauth" and case.is_api:
+        assert response.status_code == 403
+        assert response.json()["code"] == "recent_auth_required"
+        assert ActivityEvent.objects.count() == before, "nothing is written without the password"
+    elif expected == "reauth":
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("reauth") + "?next=")
+        assert ActivityEvent.objects.count() == before, "nothing is written without the password"
     elif expected == "ok":
         assert 200 <= response.status_code < 400, response.content[:500]
     else:

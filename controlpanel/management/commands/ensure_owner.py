@@ -24,7 +24,7 @@ class Command(BaseCommand):
         if User.objects.exists():
             self.stdout.write(
                 "Accounts exist already: log in with yours "
-                "(forgotten password: python manage.py changepassword USERNAME)."
+                "(forgotten password: .venv/bin/python manage.py changepassword USERNAME)."
             )
             return
         password = secrets.token_urlsafe(12)
@@ -34,7 +34,7 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"\nCreated the first account.\n  username: {user.username}\n  password: {password}\n"
-                "This password is shown once; change it with: python manage.py changepassword "
+                "This password is shown once; change it with: .venv/bin/python manage.py changepassword "
                 f"{user.username}\n"
             )
         )

@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from controlpanel.lib.envfile import EnvFileError, parse_env_text
 from controlpanel.models import Gateway
-from controlpanel.services.gateways import gateway_import_config
+from controlpanel.services.gateways import GatewayNameInvalid, gateway_import_config, gateway_name_clean
 
 
 class Command(BaseCommand):
@@ -43,6 +43,11 @@ class Command(BaseCommand):
             except EnvFileError as exc:
                 raise CommandError(f"{opts['env_file']}: {exc}") from exc
         name = opts["name"] or Path(opts["path"]).name.split(".")[0] or "gateway"
+        try:
+            name = gateway_name_clean(name)
+        except GatewayNameInvalid as exc:
+            hint = "" if opts["name"] else " (the name comes from the file name: pass --name NAME)"
+            raise CommandError(f"--name {name!r}: {exc}{hint}") from None
         owner = None
         if opts["owner"]:
             try:
@@ -50,7 +55,8 @@ class Command(BaseCommand):
             except get_user_model().DoesNotExist as exc:
                 raise CommandError(f"--owner: no user {opts['owner']!r}") from exc
 
-        existing = Gateway.objects.filter(name=name).first()
+        # A dry run only validates: it needs no database (nor a name that exists).
+        existing = None if opts["dry_run"] else Gateway.objects.filter(name=name).first()
         outcome = gateway_import_config(
             text=text, env=env, name=name, gateway=existing, actor=owner, dry_run=opts["dry_run"]
         )
