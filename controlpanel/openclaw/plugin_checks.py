@@ -232,10 +232,27 @@ def plugin_activation(config: dict[str, Any], plugin: dict[str, Any]) -> tuple[b
 
 def _plugins(config: dict[str, Any], issues: list[ConfigIssue], warnings: list[ConfigIssue]) -> None:
     """Each bundled plugin that runs, or has settings, gets them checked; settings of a plugin that does
-    not run are a warning (they do nothing)."""
+    not run are a warning (they do nothing). The memory slot must name a plugin OpenClaw has."""
     plugins = config.get("plugins")
     if not isinstance(plugins, dict):
         return
+    slots = plugins.get("slots") if isinstance(plugins.get("slots"), dict) else {}
+    memory = slots.get("memory")
+    known = {p["id"] for p in bundled_plugins()}
+    if (
+        isinstance(memory, str)
+        and memory.strip()
+        and memory.strip().lower() != "none"
+        and memory not in known
+    ):
+        if memory == "memory-lancedb":
+            message = (
+                "plugin not installed: memory-lancedb — gateway will run without persistent memory until "
+                "the official external plugin is installed (openclaw plugins install)"
+            )
+            warnings.append(ConfigIssue(path="plugins.slots.memory", message=message))
+        else:
+            issues.append(ConfigIssue(path="plugins.slots.memory", message=f"plugin not found: {memory}"))
     entries = {normalize_plugin_id(k): v for k, v in (plugins.get("entries") or {}).items()}
     allow = _plugin_list(plugins.get("allow"))
     for plugin in bundled_plugins():

@@ -10,6 +10,7 @@ check, as zod does.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable
 from typing import Any
@@ -850,3 +851,50 @@ def _suspend_after(value: Any, at: tuple[Any, ...]) -> list[ZodIssue]:
     if ms is not None and ms >= 60_000:
         return []
     return [custom("Worker profile suspendAfter must be a duration of at least 1m")]
+
+
+_HOST_LABEL = re.compile(r"[a-z0-9-]+\Z")
+
+
+def _allowed_host_problem(raw: str) -> str | None:
+    """Why an egress-proxy host is refused (an exact hostname or IP address is wanted), else None."""
+    host = raw.strip().lower().rstrip(".")
+    if "*" in host:
+        return f'Allowed host "{raw}" cannot contain a wildcard; use one exact hostname.'
+    bare = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    try:
+        ipaddress.ip_address(bare)
+        return None
+    except ValueError:
+        pass
+    if not bare or ":" in bare or re.search(r"[\s/?#@]", bare):
+        return f'Allowed host "{raw}" must be a hostname without a scheme, path, wildcard, or port.'
+    try:
+        ascii_host = bare.encode("idna").decode("ascii")
+    except UnicodeError:
+        ascii_host = ""
+    labels = ascii_host.split(".")
+    if (
+        not ascii_host
+        or len(ascii_host) > 253
+        or any(
+            not label
+            or len(label) > 63
+            or label[0] == "-"
+            or label[-1] == "-"
+            or not _HOST_LABEL.match(label)
+            for label in labels
+        )
+    ):
+        return f'Allowed host "{raw}" is not a valid hostname.'
+    return None
+
+
+@refines_value("secrets.egressProxy.allowedHosts", "secrets.egressProxy.bypassHosts")
+def _egress_hosts(value: Any, at: tuple[Any, ...]) -> list[ZodIssue]:
+    found = []
+    for index, host in enumerate(value if isinstance(value, list) else []):
+        problem = _allowed_host_problem(host) if isinstance(host, str) and host.strip() else None
+        if problem:
+            found.append(custom(problem, index))
+    return found
