@@ -41,12 +41,12 @@ setup: install $(VAR)/secret_key
 	$(PY) manage.py ensure_owner
 
 run: setup
-	@echo "Serving on http://$(HOST):$(PORT)/ with the gateway worker and the alerts loop (Ctrl-C stops all)"
+	@echo "Serving on http://$(HOST):$(PORT)/ with the gateway worker and a task worker (Ctrl-C stops all)"
 	@# The workers run in the background (where sh ignores Ctrl-C); the trap stops them with SIGTERM
-	@# whenever the web server ends, however it ends.
+	@# whenever the web server ends, however it ends. The task worker also runs the periodic jobs.
 	@$(PY) manage.py gateway_worker & WORKER=$$!; \
-	$(PY) manage.py alerts_tick & TICK=$$!; \
-	trap 'kill $$WORKER $$TICK 2>/dev/null; wait $$WORKER $$TICK' EXIT INT TERM; \
+	$(PY) manage.py db_worker --no-reload & TASKS=$$!; \
+	trap 'kill $$WORKER $$TASKS 2>/dev/null; wait $$WORKER $$TASKS' EXIT INT TERM; \
 	$(PY) -m controlpanel.serve -b $(HOST) -p $(PORT) controlpanel.asgi:application
 
 test: install-test

@@ -6,4 +6,7 @@ class ControlPanelConfig(AppConfig):
     verbose_name = "OpenClaw control panel"
 
     def ready(self) -> None:
-        from controlpanel import signals  # noqa: F401 - registers receivers
+        from controlpanel import (
+            signals,  # noqa: F401 - registers receivers
+            tasks,  # noqa: F401 - registers the periodic schedule
+        )

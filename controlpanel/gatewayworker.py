@@ -2,12 +2,13 @@
 
 Per gateway (``GatewaySession``): connect (or explain in words why not), backfill pending pairing
 and exec requests and the config hash, then follow events; every second send the decisions taken in
-the panel and the queued config pushes; poll ``health`` and memory diagnostics now and then. On
-close 1012 (the gateway restarts in-process) reconnect at once and keep retrying briefly; otherwise
-back off with jitter up to 30 s.
+the panel and run the gateway's queued tasks (queue "gateways": config pushes); poll ``health``
+and memory diagnostics now and then. On close 1012 (the gateway restarts in-process) reconnect at
+once and keep retrying briefly; otherwise back off with jitter up to 30 s.
 
 Database work is plain synchronous Django code run on one dedicated thread (``Db``): simple, and
-the event loop never blocks on the ORM.
+the event loop never blocks on the ORM. The worker beats a task-worker heartbeat (as ``db_worker``
+does), so a gateway task it held when it died is taken back and run by the next connection.
 """
 
 from __future__ import annotations
@@ -15,20 +16,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
 import time
+import traceback
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from inspect import iscoroutinefunction
 from typing import Any
 
 import websockets
 from django.db import close_old_connections, connection
 
+from controlpanel.background.worker import GATEWAY_QUEUE, Heartbeat, claim_next, task_failed
 from controlpanel.gatewayclient import Connection, GatewayError, PairingRequired, backoff_delay, connect
 from controlpanel.gatewayclient.frames import ConnectionClosed
 from controlpanel.models import GatewayLink
 from controlpanel.services import gateway_links as links
 from controlpanel.services import gateway_mirror as mirror
-from controlpanel.services.approvals import requests_expire
 
 logger = logging.getLogger(__name__)
 State = GatewayLink.State
@@ -53,6 +60,15 @@ class Db:
     def close(self) -> None:
         self._executor.submit(lambda: connection.close()).result()
         self._executor.shutdown()
+
+
+@dataclass(frozen=True)
+class GatewayContext:
+    """What a task of the "gateways" queue is called with (controlpanel/tasks/gateways.py)."""
+
+    conn: Connection
+    db: Db  # ``await gw.db(fn, *args)`` runs synchronous ORM code on the worker's database thread
+    gateway_id: int
 
 
 def describe_error(exc: BaseException, url: str) -> tuple[str, str]:
@@ -99,9 +115,11 @@ class GatewaySession:
         poll: float = 1.0,
         health_every: float = 20.0,
         diag_every: float = 60.0,
+        worker_id: str = "",
     ) -> None:
         self.gateway_id = gateway_id
         self.db = db
+        self.worker_id = worker_id
         self.poll = poll
         self.health_every = health_every
         self.diag_every = diag_every
@@ -165,7 +183,7 @@ class GatewaySession:
                     while not queue.empty():
                         await self._on_event(queue.get_nowait())
                 await self._deliver(conn)
-                await self._push_config(conn)
+                await self._run_tasks(conn)
                 if time.monotonic() >= next_health:
                     next_health = time.monotonic() + self.health_every
                     if await self._credentials_changed(conn):
@@ -273,21 +291,35 @@ class GatewaySession:
             else:
                 await self.db(mirror.delivery_record, model=item.model, pk=item.pk, ok=True)
 
-    async def _push_config(self, conn: Connection) -> None:
-        """Send queued config patches with their base hash: a concurrent edit makes the gateway refuse."""
-        for push_id, patch, base_hash in await self.db(links.config_pushes_pending, self.gateway_id):
+    async def _run_tasks(self, conn: Connection) -> None:
+        """Run this gateway's queued tasks (queue "gateways") on this connection, one at a time."""
+        context = GatewayContext(conn=conn, db=self.db, gateway_id=self.gateway_id)
+        while True:
+            row = await self.db(
+                claim_next,
+                worker_id=self.worker_id,
+                queue_name=GATEWAY_QUEUE,
+                match={"gateway_id": self.gateway_id},
+            )
+            if row is None:
+                return
+            args, kwargs = row.args_kwargs["args"], row.args_kwargs["kwargs"]
             try:
-                result = await conn.call("config.patch", {"raw": patch, "baseHash": base_hash})
-            except GatewayError as exc:
-                if exc.transient:
-                    return  # sent again on the next round, with the same base hash
-                issues = exc.details.get("issues") if isinstance(exc.details.get("issues"), list) else []
-                await self.db(
-                    links.config_push_record, push_id=push_id, ok=False, error=exc.message, issues=issues
-                )
+                func = row.task.func
+                if iscoroutinefunction(func):
+                    value = await func(context, *args, **kwargs)
+                else:
+                    value = await self.db(func, context, *args, **kwargs)
+            except BaseException as exc:  # recorded as a failed attempt: retried or given up
+                error_class = f"{type(exc).__module__}.{type(exc).__qualname__}"
+                text = "".join(traceback.format_exception(exc))
+                await self.db(task_failed, row, error_class=error_class, error=text)
+                if not isinstance(exc, Exception):
+                    raise  # cancelled: the worker is stopping
+                if isinstance(exc, ConnectionClosed | GatewayError | TimeoutError):
+                    return  # the connection is in trouble: later, maybe on a fresh one
             else:
-                new_hash = str((result or {}).get("hash") or "")
-                await self.db(links.config_push_record, push_id=push_id, ok=True, result_hash=new_hash)
+                await self.db(row.set_successful, value)
 
     async def _diagnostics(self, conn: Connection, *, since_ms: int) -> None:
         """Feed new memory diagnostics to the alerts service (each ``seq`` once per worker run)."""
@@ -323,18 +355,19 @@ class GatewayWorker:
         self.only = only
         self.session_options = session_options
         self.db = Db()
+        self.worker_id = f"gateway-{socket.gethostname()[:30]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.heartbeat = Heartbeat(self.worker_id, schedule=False)
 
     async def run(self, stop: asyncio.Event) -> None:
         tasks: dict[int, asyncio.Task] = {}
+        await self.db(self.heartbeat.start)
         try:
             while not stop.is_set():
-                # Pending requests past their deadline count as denied; mark them so everywhere.
-                await self.db(requests_expire)
                 wanted = set(await self.db(links.linked_gateway_ids))
                 if self.only is not None:
                     wanted &= self.only
                 for gid in wanted - tasks.keys():
-                    session = GatewaySession(gid, self.db, **self.session_options)
+                    session = GatewaySession(gid, self.db, worker_id=self.worker_id, **self.session_options)
                     tasks[gid] = asyncio.create_task(session.run(stop), name=f"gateway-{gid}")
                 for gid in set(tasks) - wanted:
                     tasks.pop(gid).cancel()
@@ -346,4 +379,5 @@ class GatewayWorker:
         finally:
             stop.set()
             await asyncio.gather(*tasks.values(), return_exceptions=True)
+            await self.db(self.heartbeat.stop)
             await asyncio.get_running_loop().run_in_executor(None, self.db.close)

@@ -116,7 +116,11 @@ INSTALLED_APPS = [
     "template_partials",
     "csp",  # django-csp: the Content-Security-Policy header (Django 5.2 has none built in)
     "axes",  # django-axes: login throttling
+    # Before django_tasks_db: the panel's `db_worker` (heartbeats, recovery, retries, the schedule)
+    # replaces the plain one of the same name.
     "controlpanel",
+    "django_tasks",  # Django's tasks API (backport of django.tasks)
+    "django_tasks_db",  # its database backend: the task rows live in DATABASES["default"]
 ]
 
 MIDDLEWARE = [
@@ -238,8 +242,25 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = CP_MAX_CONFIG_BYTES + 64 * 1024
 
 # Audits run in a child process killed after this many seconds (state "timed out").
 CP_AUDIT_TIMEOUT_SECONDS = envint("CP_AUDIT_TIMEOUT_SECONDS", "60")
-# Run audits in the request's thread after commit instead of the background pool (tests only).
-CP_AUDIT_INLINE = envbool("CP_AUDIT_INLINE", "False")
+# A command prefix for the audit child (shell words), e.g. "nice -n 10" or "prlimit --as=2000000000".
+CP_AUDIT_EXEC_PREFIX = envstr("CP_AUDIT_EXEC_PREFIX")
+
+# Background work (controlpanel/background/, docs/architecture.md "Background work"): Django's tasks
+# API with the database backend, so a task row commits or rolls back with the caller's transaction.
+# Workers: `manage.py db_worker` (each one also enqueues the periodic tasks, at most once per period).
+TASKS = {
+    "default": {
+        "BACKEND": "controlpanel.background.backend.DatabaseBackend",
+        # "gateways": tasks needing a live gateway connection, run by the gateway worker holding it.
+        "QUEUES": ["default", "gateways"],
+    }
+}
+# Each worker writes a heartbeat this often; a task whose worker has been silent for
+# CP_TASK_WORKER_LOST_SECONDS is run again (or given up once its attempts are spent).
+CP_TASK_HEARTBEAT_SECONDS = envint("CP_TASK_HEARTBEAT_SECONDS", "5")
+CP_TASK_WORKER_LOST_SECONDS = envint("CP_TASK_WORKER_LOST_SECONDS", "30")
+if not 0 < CP_TASK_HEARTBEAT_SECONDS < CP_TASK_WORKER_LOST_SECONDS:
+    raise ImproperlyConfigured("CP_TASK_HEARTBEAT_SECONDS must be > 0 and < CP_TASK_WORKER_LOST_SECONDS")
 
 # Runtime event ingest (POST /api/v1/gateways/<code>/events): body size, events per body, requests
 # per token per minute. The body limit stays under DATA_UPLOAD_MAX_MEMORY_SIZE so Django reads it.

@@ -115,3 +115,12 @@ def make_exec(gateway: Gateway, **overrides) -> ExecApprovalRequest:
     }
     fields.update(overrides)
     return ExecApprovalRequest.objects.create(**fields)
+
+
+@pytest.fixture
+def task_worker(transactional_db):
+    """A task worker on a thread of this process (for live-server tests): runs what the pages queue."""
+    from controlpanel.background.testing import ThreadWorker
+
+    with ThreadWorker() as worker:
+        yield worker

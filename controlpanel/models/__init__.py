@@ -13,6 +13,7 @@ from .ingest import IngestToken
 from .links import GatewayConfigPush, GatewayLink
 from .memory import GatewayMemoryPolicy, PluginManifest, WorkloadSpec
 from .pairing import PairingRequest
+from .tasks import TaskSchedule, TaskWorker
 
 __all__ = [
     "ActivityChainHead",
@@ -40,5 +41,7 @@ __all__ = [
     "PluginManifest",
     "Role",
     "Silence",
+    "TaskSchedule",
+    "TaskWorker",
     "WorkloadSpec",
 ]

@@ -37,6 +37,7 @@ class AuditRun(models.Model):
     summary = models.JSONField(default=dict, blank=True)  # {"critical": n, "warn": n, "info": n}
     report = models.JSONField(default=dict, blank=True)  # the CLI-compatible JSON
     error = models.TextField(blank=True)
+    task_id = models.CharField(max_length=64, blank=True)  # the background task running it (DBTaskResult)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

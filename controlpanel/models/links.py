@@ -76,6 +76,7 @@ class ConfigPushStatus(models.TextChoices):
     PENDING = "pending", "Waiting for the worker"
     APPLIED = "applied", "Applied by the gateway"
     REFUSED = "refused", "Refused by the gateway"
+    FAILED = "failed", "Not sent"
 
 
 class GatewayConfigPush(TimestampedModel):
@@ -93,6 +94,7 @@ class GatewayConfigPush(TimestampedModel):
     error = models.TextField(blank=True)
     issues = models.JSONField(default=list, blank=True)  # [{"path", "message"}] from the gateway
     result_hash = models.CharField(max_length=200, blank=True)
+    task_id = models.CharField(max_length=64, blank=True)  # the background task sending it (DBTaskResult)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -1,76 +1,70 @@
 """Security audits of stored gateways: queued, run in a child process with a hard timeout, stored.
 
-``audit_run_start`` queues a run and, after commit, hands it to a small thread pool in this process;
-``audit_run_execute`` claims the run (a conditional UPDATE: two workers never run it twice), runs the
-engine in a child process (``controlpanel.lib.audit_runner``) and kills it at the timeout.
-``manage.py audit_worker`` picks up runs left queued (for example after a restart).
+``audit_run_start`` creates the run and, in the same transaction, its background task
+(``controlpanel.tasks.audits.audit_run``, run by ``manage.py db_worker``). ``audit_run_execute``
+claims the run (a conditional UPDATE), runs the engine in a child process
+(``controlpanel.lib.audit_runner``) killed at the timeout, and stores the outcome once: the final
+write locks the run and happens only while it is still running. A task whose worker died is run
+again and resumes the run (``resume=True``); when its attempts are spent the run is marked failed.
 """
 
 from __future__ import annotations
 
 import json
-import logging
+import shlex
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from controlpanel.audit import CHECKS, apply_fixes, propose_fixes
 from controlpanel.audit.schema import Finding
+from controlpanel.background import enqueue_on_commit
 from controlpanel.lib.triage import triage_rank
 from controlpanel.models import AuditFinding, AuditRun, AuditSuppression, Gateway
 from controlpanel.openclaw import load_config
+from controlpanel.tasks.audits import audit_run
 
 from .activity import activity_record
 from .memory import audit_memory_inputs
 
-log = logging.getLogger(__name__)
-_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="audit")
 PATHS = {spec.id: spec.paths for spec in CHECKS}
 
 
 def audit_run_start(*, gateway: Gateway, actor=None) -> AuditRun:
-    """Queue an audit of the gateway's stored config; it starts after the transaction commits."""
+    """Queue an audit of the gateway's stored config; a task worker runs it once this commits."""
     with transaction.atomic():
         run = AuditRun.objects.create(gateway=gateway, started_by=actor, config_hash=gateway.config_hash)
         activity_record(action="audit.started", actor=actor, gateway=gateway, target=f"audit:{run.code}")
-    transaction.on_commit(lambda: _dispatch(run.pk))
+        if result := enqueue_on_commit(audit_run, run_id=run.pk):
+            run.task_id = result.id
+            run.save(update_fields=["task_id"])
     return run
 
 
-def _dispatch(run_id: int) -> None:
-    if settings.CP_AUDIT_INLINE:
-        audit_run_execute(run_id=run_id)
-    else:
-        _executor.submit(_job, run_id)
-
-
-def _job(run_id: int) -> None:
-    close_old_connections()
-    try:
-        audit_run_execute(run_id=run_id)
-    except Exception:  # a crashed job must not take the pool thread down with it
-        log.exception("audit run %s failed", run_id)
-        AuditRun.objects.filter(pk=run_id, status__in=["queued", "running"]).update(
-            status="failed",
-            error="The audit failed unexpectedly; see the server log.",
-            finished_at=timezone.now(),
-        )
-    finally:
-        close_old_connections()
+def audit_run_abandon(*, run_id: int, error: str, attempts: int) -> None:
+    """Mark a run failed when its task gave up (it raised, or its worker died, on every attempt)."""
+    with transaction.atomic():
+        run = AuditRun.objects.select_for_update().select_related("gateway").filter(pk=run_id).first()
+        if run is None or not run.is_running:
+            return
+        _finish(run, status="failed", error=f"The audit could not be run ({attempts} attempt(s)): {error}")
 
 
 def _progress(run_id: int, value: int) -> None:
     AuditRun.objects.filter(pk=run_id, status="running").update(progress=value)
 
 
-def audit_run_execute(*, run_id: int, timeout: float | None = None) -> AuditRun | None:
-    """Run a queued audit to a final state. Returns None if another worker claimed it first."""
+def audit_run_execute(*, run_id: int, timeout: float | None = None, resume: bool = False) -> AuditRun | None:
+    """Run a queued audit to a final state. Returns None if it was claimed or finished already.
+
+    ``resume``: also take a run left "running" (its task's earlier attempt died with its worker).
+    """
     timeout = timeout or settings.CP_AUDIT_TIMEOUT_SECONDS
-    claimed = AuditRun.objects.filter(pk=run_id, status="queued").update(
+    claimable = ["queued", "running"] if resume else ["queued"]
+    claimed = AuditRun.objects.filter(pk=run_id, status__in=claimable).update(
         status="running", started_at=timezone.now(), progress=5
     )
     if not claimed:
@@ -95,8 +89,13 @@ def audit_run_execute(*, run_id: int, timeout: float | None = None) -> AuditRun 
         "memory": audit_memory_inputs(gateway=gateway),
     }
     try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "controlpanel.lib.audit_runner"],
+        proc = subprocess.run(  # noqa: S603 - our module, after the operator's own prefix (settings)
+            [
+                *shlex.split(settings.CP_AUDIT_EXEC_PREFIX),
+                sys.executable,
+                "-m",
+                "controlpanel.lib.audit_runner",
+            ],
             input=json.dumps(payload),
             capture_output=True,
             text=True,
@@ -115,7 +114,15 @@ def audit_run_execute(*, run_id: int, timeout: float | None = None) -> AuditRun 
 
 
 def _finish(run: AuditRun, *, status: str, report: dict | None = None, error: str = "") -> AuditRun:
+    """Store the outcome, once: under the run's row lock, only while it is still running."""
     with transaction.atomic():
+        if (
+            not AuditRun.objects.select_for_update()
+            .filter(pk=run.pk, status__in=["queued", "running"])
+            .exists()
+        ):
+            run.refresh_from_db()
+            return run  # another attempt stored it first
         if report is not None:
             rows = [
                 _finding_row(run, i, f, suppressed=False) for i, f in enumerate(report.get("findings", []))
@@ -155,17 +162,6 @@ def _finding_row(run: AuditRun, position: int, f: dict, *, suppressed: bool) -> 
         config_path=paths[0] if paths else "",
         suppressed=suppressed,
     )
-
-
-def audit_runs_queued_execute(*, limit: int = 10) -> int:
-    """Run queued audits (the worker's loop). Returns how many it ran."""
-    done = 0
-    for run_id in (
-        AuditRun.objects.filter(status="queued").order_by("created_at").values_list("pk", flat=True)[:limit]
-    ):
-        if audit_run_execute(run_id=run_id) is not None:
-            done += 1
-    return done
 
 
 def audit_findings_sorted(run: AuditRun) -> list[AuditFinding]:

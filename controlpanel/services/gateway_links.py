@@ -16,8 +16,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from controlpanel import fieldcrypto
+from controlpanel.background import enqueue_on_commit
 from controlpanel.gatewayclient import ConnectOptions, DeviceIdentity
 from controlpanel.models import Gateway, GatewayConfigPush, GatewayLink
+from controlpanel.tasks.gateways import config_push_send
 
 from .activity import activity_record
 
@@ -214,31 +216,66 @@ def link_record_config(*, gateway_id: int, config_hash: str, now: datetime | Non
 
 
 def config_push_create(*, gateway: Gateway, patch: str, base_hash: str, actor) -> GatewayConfigPush:
-    """Queue a merge patch for the live gateway, based on ``base_hash`` (the hash the editor saw)."""
-    push = GatewayConfigPush.objects.create(
-        gateway=gateway, patch=patch, base_hash=base_hash, created_by=actor
-    )
-    activity_record(
-        action="config.push_requested",
-        actor=actor,
-        gateway=gateway,
-        target=f"config-push:{push.pk}",
-        detail={"base_hash": base_hash, "patch_chars": len(patch)},
-    )
+    """Queue a merge patch for the live gateway, based on ``base_hash`` (the hash the editor saw).
+
+    Its task (``controlpanel.tasks.gateways.config_push_send``, queue "gateways") is run by the
+    gateway worker holding the connection, after this commits.
+    """
+    with transaction.atomic():
+        push = GatewayConfigPush.objects.create(
+            gateway=gateway, patch=patch, base_hash=base_hash, created_by=actor
+        )
+        activity_record(
+            action="config.push_requested",
+            actor=actor,
+            gateway=gateway,
+            target=f"config-push:{push.pk}",
+            detail={"base_hash": base_hash, "patch_chars": len(patch)},
+        )
+        if result := enqueue_on_commit(config_push_send, gateway_id=gateway.pk, push_id=push.pk):
+            push.task_id = result.id
+            push.save(update_fields=["task_id"])
     return push
 
 
-def config_pushes_pending(gateway_id: int) -> list[tuple[int, str, str]]:
-    """Return (id, patch, base_hash) of the pushes waiting to be sent, oldest first."""
-    rows = GatewayConfigPush.objects.filter(gateway_id=gateway_id, status="pending").order_by("created_at")
-    return [(p.pk, p.patch, p.base_hash) for p in rows]
+def config_push_pending(push_id: int) -> tuple[str, str] | None:
+    """Return (patch, base_hash) of a push still waiting to be sent, else None."""
+    return (
+        GatewayConfigPush.objects.filter(pk=push_id, status="pending")
+        .values_list("patch", "base_hash")
+        .first()
+    )
+
+
+def config_push_abandon(*, push_id: int, error: str) -> None:
+    """Mark a push failed when its task gave up (the gateway kept failing, or its workers died)."""
+    with transaction.atomic():
+        if GatewayConfigPush.objects.filter(pk=push_id, status="pending").update(
+            status="failed", error=error, updated_at=timezone.now()
+        ):
+            push = GatewayConfigPush.objects.select_related("gateway").get(pk=push_id)
+            activity_record(
+                action="config.push_failed",
+                gateway=push.gateway,
+                target=f"config-push:{push.pk}",
+                detail={"error": error},
+            )
 
 
 def config_push_record(
     *, push_id: int, ok: bool, result_hash: str = "", error: str = "", issues: list | None = None
 ) -> GatewayConfigPush:
     """Record the gateway's answer to a push: applied (new hash) or refused (message, per-path issues)."""
-    push = GatewayConfigPush.objects.select_related("gateway").get(pk=push_id)
+    with transaction.atomic():
+        return _config_push_record(
+            push_id=push_id, ok=ok, result_hash=result_hash, error=error, issues=issues
+        )
+
+
+def _config_push_record(
+    *, push_id: int, ok: bool, result_hash: str, error: str, issues: list | None
+) -> GatewayConfigPush:
+    push = GatewayConfigPush.objects.select_for_update(of=("self",)).select_related("gateway").get(pk=push_id)
     push.status = "applied" if ok else "refused"
     push.result_hash = result_hash
     push.error = error

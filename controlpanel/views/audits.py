@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from controlpanel import selectors
+from controlpanel.background.state import task_state
 from controlpanel.http import HtmxHttpRequest, attachment
 from controlpanel.lib import csvsafe
 from controlpanel.lib.triage import triage_group
@@ -53,6 +54,7 @@ def audit_run(request: HtmxHttpRequest, code: UUID) -> HttpResponse:
         groups[-1]["findings"].append(finding)
     context = {
         "run": run,
+        "task": task_state(run.task_id) if run.is_running else None,
         "access": access,
         "gateway": access.gateway,
         "groups": groups,

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from controlpanel.background.state import task_state
 from controlpanel.models import GatewayConfigPush, GatewayLink
 from controlpanel.permissions import Capability, get_gateway_for_user, require_recent_auth
 from controlpanel.services.gateway_links import (
@@ -50,11 +51,14 @@ class ConfigPushForm(forms.Form):
 def _context(access, **extra) -> dict:
     gateway = access.gateway
     link = link_for(gateway)
+    pushes = list(GatewayConfigPush.objects.filter(gateway=gateway).select_related("created_by")[:10])
+    for push in pushes:  # a push still waiting may have failed attempts to show
+        push.task = task_state(push.task_id) if push.status == "pending" else None
     return {
         "access": access,
         "gateway": gateway,
         "link": link,
-        "pushes": GatewayConfigPush.objects.filter(gateway=gateway).select_related("created_by")[:10],
+        "pushes": pushes,
         "credentials_form": CredentialsForm(
             initial={"ws_url": gateway.ws_url_shown, "kind": link.secret_kind}
         ),

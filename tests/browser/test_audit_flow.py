@@ -18,7 +18,7 @@ CONFIG = """{
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_audit_fix_and_rerun(page, live_server):
+def test_audit_fix_and_rerun(page, live_server, task_worker):
     alice = make_user("alice")
     gateway = make_gateway("lab", text=CONFIG, members={alice: Role.OWNER})
     login(page, live_server, "alice", "pw-alice-long-enough")

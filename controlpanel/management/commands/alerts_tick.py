@@ -1,40 +1,22 @@
-"""``manage.py alerts_tick [--once] [--interval N]``: the time-based alert rules, in a loop.
+"""``manage.py alerts_tick``: one pass of the time-based alert rules, now.
 
-Ingest evaluates rules when events arrive; nothing arrives when a gateway goes silent, so this loop
-marks silent gateways and workloads stale and closes quiet denial windows. Run one per deployment
-(several are harmless: each gateway's rule state is locked while it is evaluated).
+The task workers run the same pass every 15 s (``controlpanel.tasks.alerts.alerts_tick``); this
+command is for a manual pass or cron. Several at once are harmless: each gateway's rule state is
+locked while it is evaluated.
 """
 
 from __future__ import annotations
 
-import time
-
 from django.core.management.base import BaseCommand
 
-from controlpanel.models import Gateway
-from controlpanel.services.alerts import alerts_tick
+from controlpanel.services.alerts import alerts_tick_all
 
 
 class Command(BaseCommand):
-    help = "Apply time-based alert rules (staleness, pending periods) to every gateway; loop unless --once."
+    help = "Apply time-based alert rules (staleness, pending periods) to every gateway once."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--once", action="store_true", help="one pass, then exit")
-        parser.add_argument(
-            "--interval", type=float, default=15.0, help="seconds between passes (default 15)"
-        )
+        parser.add_argument("--once", action="store_true", help="accepted for older scripts: always once")
 
-    def handle(self, *args, once: bool = False, interval: float = 15.0, **options) -> None:
-        while True:
-            changed = self.tick_all()
-            if once:
-                self.stdout.write(f"alerts_tick: {changed} alert change(s)")
-                return
-            time.sleep(max(interval, 1.0))
-
-    def tick_all(self) -> int:
-        """Return the number of alert changes made across all gateways that have rule state."""
-        changed = 0
-        for gateway in Gateway.objects.filter(alert_state__isnull=False):
-            changed += len(alerts_tick(gateway=gateway).event_ids)
-        return changed
+    def handle(self, *args, **options) -> None:
+        self.stdout.write(f"alerts_tick: {alerts_tick_all()} alert change(s)")

@@ -49,7 +49,7 @@ class Command(BaseCommand):
         out = []
         for gateway in gateways:
             run = audit_run_start(gateway=gateway)
-            audit_run_execute(run_id=run.pk)  # here and now, not in the background pool
+            audit_run_execute(run_id=run.pk)  # here and now (its queued task then finds it finished)
             run.refresh_from_db()
             out.append(
                 {"gateway": gateway.name, "status": run.status, "summary": run.summary, "run": str(run.code)}
