@@ -604,6 +604,43 @@ def rule_configs(rng: random.Random) -> Iterator[tuple[str, dict[str, Any]]]:
                 }
             },
         )
+    # Model ids in their provider's case (the CLI lower-cases them in its findings).
+    for label, model in [
+        ("weak_mixed_case", "OpenAI/GPT-4o-mini"),
+        ("legacy_mixed_case", "OpenAI/GPT-3.5-Turbo"),
+        ("haiku_mixed_case", "Anthropic/Claude-3-Haiku"),
+        ("small_mixed_case", "Ollama/Llama-3.1-8B"),
+    ]:
+        yield (
+            f"models_{label}",
+            {"agents": {"ownership": "explicit", "entries": {"Research": {"model": model}, "main": {}}}},
+        )
+    yield (
+        "models_small_with_web",
+        {"agents": {"defaults": {"model": "Ollama/Qwen2.5-7B"}}, "tools": {"profile": "full"}},
+    )
+    # Several elevated allowlists at once (the order of the CLI's findings).
+    many = [f"+1555000{i:04d}" for i in range(30)]
+    yield (
+        "elevated_many_providers",
+        {
+            "tools": {
+                "elevated": {
+                    "allowFrom": {"whatsapp": ["*"], "telegram": ["*"], "discord": many, "signal": ["*"]}
+                }
+            }
+        },
+    )
+    yield (
+        "elevated_open_groups",
+        {
+            "tools": {"elevated": {"allowFrom": {"telegram": ["*"]}}},
+            "channels": {
+                "telegram": {"groupPolicy": "open", "groups": {"-100123": {}}},
+                "whatsapp": {"dmPolicy": "open", "allowFrom": ["*"]},
+            },
+        },
+    )
     yield "slack_legacy_dm_policy", {"channels": {"slack": {"dm": {"policy": "open", "allowFrom": ["*"]}}}}
     yield (
         "exec_mode_with_security",
