@@ -6,7 +6,7 @@ from django import forms
 from django.conf import settings
 
 from controlpanel.lib.envfile import EnvFileError, parse_env_text
-from controlpanel.models import Role
+from controlpanel.models import Gateway, Role
 from controlpanel.services.gateways import GatewayNameInvalid, gateway_name_clean
 
 
@@ -89,3 +89,63 @@ class ConfigImportForm(forms.Form):
 class MembershipForm(forms.Form):
     username = forms.CharField(max_length=150)
     role = forms.ChoiceField(choices=Role.choices)
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(
+        required=False,
+        help_text="Optional. With an address the link is e-mailed (when a mail server is configured); "
+        "either way it is shown to you once.",
+    )
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.VIEWER)
+
+
+class GatewayTagsForm(forms.Form):
+    tags = forms.CharField(
+        required=False,
+        max_length=900,
+        help_text="Comma-separated, e.g. prod, eu. Identity-provider group rules grant roles by tag.",
+    )
+
+    def clean_tags(self) -> str:
+        from controlpanel.identity.group_roles import RuleError, normalise_tags
+
+        try:
+            normalise_tags(self.cleaned_data["tags"])
+        except RuleError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        return self.cleaned_data["tags"]
+
+
+class UserCreateForm(forms.Form):
+    """An owner creates an account with a role on one of the gateways they own."""
+
+    username = forms.CharField(max_length=150)
+    email = forms.EmailField(required=False)
+    gateway = forms.ModelChoiceField(queryset=Gateway.objects.none(), to_field_name="code")
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.VIEWER)
+
+    def __init__(self, *args, owned=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["gateway"].queryset = owned if owned is not None else Gateway.objects.none()
+
+    def clean_username(self) -> str:
+        from django.contrib.auth import get_user_model
+        from django.contrib.auth.validators import UnicodeUsernameValidator
+
+        username = self.cleaned_data["username"].strip()
+        UnicodeUsernameValidator()(username)
+        if get_user_model().objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError("This username is taken.")
+        return username
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label="Code",
+        max_length=32,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+        help_text="The 6 digits your authenticator app shows, or one of your recovery codes.",
+    )

@@ -2,7 +2,9 @@
 
 The rule: a user sees a gateway only through a membership (``Gateway.objects.visible_to``); an
 outsider gets 404, never 403, so gateway codes cannot be probed. Inside, the membership's role must
-include the capability's minimum role, else 403.
+include the capability's minimum role, else 403. With CP_REQUIRE_OWNER_2FA, the owner-only
+capabilities also need a second factor verified in this session (or an API token created in such a
+session), else 403 saying so: an owner without one acts as an admin.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from functools import wraps
 from urllib.parse import urlencode
 from uuid import UUID
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
@@ -48,6 +51,23 @@ WHY_NOT: dict[Role, str] = {
     Role.ADMIN: "Only admins and owners of this gateway may do this.",
     Role.OWNER: "Only owners of this gateway may do this.",
 }
+NEEDS_SECOND_FACTOR = (
+    "Owners need a second factor for this: set up two-factor authentication on your account page "
+    "(or confirm your code there), then try again."
+)
+
+
+class SecondFactorRequired(PermissionDenied):
+    """An owner-only action without a second factor while CP_REQUIRE_OWNER_2FA is on."""
+
+
+def second_factor_needed(user, capability: Capability) -> bool:
+    """Whether ``capability`` is refused to ``user`` for want of a second factor (the panel setting)."""
+    if not settings.CP_REQUIRE_OWNER_2FA or MIN_ROLE[capability] != Role.OWNER:
+        return False
+    from controlpanel.authn.second_factor import is_verified
+
+    return not is_verified(user)
 
 
 def role_allows(role: Role | str | None, capability: Capability) -> bool:
@@ -60,12 +80,21 @@ class GatewayAccess:
 
     gateway: Gateway
     role: Role
+    lacks_second_factor: bool = False  # owner-only capabilities refused until a code is verified
 
     def can(self, capability: Capability | str) -> bool:
-        return role_allows(self.role, Capability(capability))
+        capability = Capability(capability)
+        if self.lacks_second_factor and MIN_ROLE[capability] == Role.OWNER:
+            return False
+        return role_allows(self.role, capability)
 
     def why_not(self, capability: Capability | str) -> str:
-        return "" if self.can(capability) else WHY_NOT[MIN_ROLE[Capability(capability)]]
+        capability = Capability(capability)
+        if self.can(capability):
+            return ""
+        if role_allows(self.role, capability):
+            return NEEDS_SECOND_FACTOR
+        return WHY_NOT[MIN_ROLE[capability]]
 
     @property
     def caps(self) -> dict[str, bool]:
@@ -79,8 +108,15 @@ def get_gateway_for_user(user, code: UUID | str, *, need: Capability = Capabilit
     gateway = Gateway.objects.with_user_role(user).filter(code=code).first()
     if gateway is None:
         raise Http404("No such gateway.")
-    access = GatewayAccess(gateway=gateway, role=Role(gateway.user_role))
+    role = Role(gateway.user_role)
+    access = GatewayAccess(
+        gateway=gateway,
+        role=role,
+        lacks_second_factor=role == Role.OWNER and second_factor_needed(user, Capability.CONFIG),
+    )
     if not access.can(need):
+        if access.lacks_second_factor and role_allows(role, need):
+            raise SecondFactorRequired(NEEDS_SECOND_FACTOR)
         raise PermissionDenied(access.why_not(need))
     return access
 
@@ -110,27 +146,39 @@ def get_request_for_user(user, model, code: UUID | str, *, need: Capability = Ca
 # session as its own persona.
 
 RECENT_AUTH_SECONDS = 15 * 60
-SESSION_AUTH_AT = "cp_auth_at"  # session key: when the user last entered their password (epoch seconds)
+SESSION_AUTH_AT = "cp_auth_at"  # session key: when the user last signed in or entered their password
+SESSION_SECOND_FACTOR_AT = "cp_second_factor_at"  # ... and when a second factor was last accepted
 
 
 def mark_recent_auth(request: HttpRequest) -> None:
-    """Record that the user of ``request`` just proved who they are (a password entry)."""
+    """Record that the user of ``request`` just proved who they are (a sign-in: password, single
+    sign-on, proxy, passkey; or the password again on /reauth/)."""
     request.session[SESSION_AUTH_AT] = int(time.time())
+
+
+def mark_second_factor(request: HttpRequest) -> None:
+    """Record that a second factor (a TOTP or recovery code, a passkey) was just accepted here."""
+    request.session[SESSION_SECOND_FACTOR_AT] = int(time.time())
 
 
 def auth_is_recent(request: HttpRequest) -> bool:
     """The one answer to "is this session's authentication recent enough for a trust-changing write?".
 
-    - Session: the password was entered (login or /reauth/) in the last ``RECENT_AUTH_SECONDS``.
+    - Session: the user signed in or entered the password (login or /reauth/), or a second factor
+      was accepted (a code on /reauth/ or the Two-factor page, a passkey), in the last
+      ``RECENT_AUTH_SECONDS``: for people who sign in elsewhere (single sign-on, a proxy) the
+      second factor is the way to confirm it is them.
     - Personal API token (``Authorization: Bearer``, see ``views.api.api_view``): yes. The token is
       not ambient (no cookie, no CSRF), it was created under this rule, is shown once, stored hashed
       and revocable; it carries its user's roles in full, so treat it like the password.
 
-    Extend the rule here and only here (e.g. a recent second factor also counts).
+    Extend the rule here and only here.
     """
     if getattr(request, "api_auth", None) == "token":
         return True
-    return time.time() - request.session.get(SESSION_AUTH_AT, 0) < RECENT_AUTH_SECONDS
+    session = request.session
+    latest = max(session.get(SESSION_AUTH_AT, 0), session.get(SESSION_SECOND_FACTOR_AT, 0))
+    return time.time() - latest < RECENT_AUTH_SECONDS
 
 
 def reauth_url(next_url: str) -> str:

@@ -18,6 +18,9 @@ from urllib.parse import unquote, urlparse
 
 from django.core.exceptions import ImproperlyConfigured
 
+from controlpanel.identity.group_roles import RuleError, parse_rules
+from controlpanel.identity.proxies import ProxyAddressError, parse_networks
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -116,6 +119,10 @@ INSTALLED_APPS = [
     "template_partials",
     "csp",  # django-csp: the Content-Security-Policy header (Django 5.2 has none built in)
     "axes",  # django-axes: login throttling
+    "django_otp",  # second factor (docs/security.md): TOTP devices and static recovery codes
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",  # passkeys (WebAuthn) as django-otp devices
     # Before django_tasks_db: the panel's `db_worker` (heartbeats, recovery, retries, the schedule)
     # replaces the plain one of the same name.
     "controlpanel",
@@ -130,6 +137,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): a second factor in this session
+    # A user header accepted only from CP_TRUSTED_PROXIES (controlpanel/authn/proxy.py).
+    "controlpanel.authn.proxy.TrustedProxyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -316,7 +326,13 @@ CONTENT_SECURITY_POLICY = {
 
 # Login throttling: 5 failures lock that username *from that address* for 15 minutes, so nobody can
 # lock the owner out from elsewhere; a successful login resets the count.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    "controlpanel.authn.oidc.PanelOIDCBackend",  # inert unless CP_OIDC_ISSUER is set
+    "controlpanel.authn.proxy.TrustedProxyBackend",  # only called by TrustedProxyMiddleware
+    "django_otp_webauthn.backends.WebAuthnBackend",  # signing in with a passkey
+]
 AXES_FAILURE_LIMIT = envint("CP_LOGIN_FAILURE_LIMIT", "5")
 AXES_COOLOFF_TIME = timedelta(minutes=envint("CP_LOGIN_COOLOFF_MINUTES", "15"))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -339,3 +355,77 @@ LOGGING = {
 # generated once (mode 600): fine for `make run` and tests, not for a shared deployment.
 CP_FIELD_KEYS = [k.strip() for k in (envsecret("CP_FIELD_KEYS") or "").split(",") if k.strip()]
 CP_FIELD_KEY_FILE = Path(envstr("CP_FIELD_KEY_FILE", str(VAR_DIR / "field_key")))
+
+# --- identity: single sign-on, trusted proxy, second factor, invitations (docs/operations.md) ------
+
+# OpenID Connect (mozilla-django-oidc, authorization-code flow with PKCE): the endpoints come from the
+# issuer's discovery document. Users are matched by (issuer, sub), else by a verified e-mail address.
+CP_OIDC_ISSUER = envstr("CP_OIDC_ISSUER").rstrip("/")
+CP_OIDC_LABEL = envstr("CP_OIDC_LABEL", "Sign in with single sign-on")
+CP_OIDC_GROUPS_CLAIM = envstr("CP_OIDC_GROUPS_CLAIM", "groups")
+CP_OIDC_CREATE_USERS = envbool("CP_OIDC_CREATE_USERS", "True")
+OIDC_RP_CLIENT_ID = envstr("CP_OIDC_CLIENT_ID")
+OIDC_RP_CLIENT_SECRET = envsecret("CP_OIDC_CLIENT_SECRET") or ""
+if CP_OIDC_ISSUER and not (OIDC_RP_CLIENT_ID and OIDC_RP_CLIENT_SECRET):
+    raise ImproperlyConfigured("CP_OIDC_ISSUER is set: set CP_OIDC_CLIENT_ID and CP_OIDC_CLIENT_SECRET too")
+OIDC_RP_SCOPES = envstr("CP_OIDC_SCOPES", "openid email profile")
+OIDC_RP_SIGN_ALGO = envstr("CP_OIDC_SIGN_ALGO", "RS256")
+OIDC_USE_PKCE = True
+OIDC_STORE_ID_TOKEN = True  # the id_token_hint of the provider's logout
+OIDC_TIMEOUT = 10
+OIDC_OP_LOGOUT_URL_METHOD = "controlpanel.authn.oidc.provider_logout_url"
+
+
+def with_form_action(policy: dict, url: str) -> dict:
+    """``policy`` allowing ``url``'s origin as a form target: logging out (a form) redirects to the
+    provider's end-session page, and CSP's form-action also covers a form's redirects."""
+    origin = f"{urlparse(url).scheme}://{urlparse(url).netloc}"
+    directives = {**policy["DIRECTIVES"], "form-action": [*policy["DIRECTIVES"]["form-action"], origin]}
+    return {**policy, "DIRECTIVES": directives}
+
+
+if CP_OIDC_ISSUER:
+    CONTENT_SECURITY_POLICY = with_form_action(CONTENT_SECURITY_POLICY, CP_OIDC_ISSUER)
+
+# IdP (and proxy) groups -> roles per gateway, re-evaluated at each sign-in: GROUP=ROLE@tag:T|name:N|*
+try:
+    CP_IDP_GROUP_ROLES = parse_rules(envstr("CP_IDP_GROUP_ROLES"))
+except RuleError as exc:
+    raise ImproperlyConfigured(str(exc)) from exc
+
+# Trusted proxy (oauth2-proxy, Tailscale Serve, Cloudflare Access): the user header is believed only
+# from these peer addresses; from anywhere else it is ignored and logged.
+CP_PROXY_USER_HEADER = envstr("CP_PROXY_USER_HEADER")  # e.g. X-Forwarded-Email, Tailscale-User-Login
+CP_PROXY_GROUPS_HEADER = envstr("CP_PROXY_GROUPS_HEADER")  # e.g. X-Forwarded-Groups (comma-separated)
+CP_PROXY_CREATE_USERS = envbool("CP_PROXY_CREATE_USERS", "True")
+try:
+    CP_TRUSTED_PROXIES = parse_networks(envstr("CP_TRUSTED_PROXIES"))
+except ProxyAddressError as exc:
+    raise ImproperlyConfigured(str(exc)) from exc
+if CP_PROXY_USER_HEADER and not CP_TRUSTED_PROXIES:
+    raise ImproperlyConfigured(
+        "CP_PROXY_USER_HEADER is set: list the proxy's addresses in CP_TRUSTED_PROXIES"
+    )
+
+# Owners need a second factor (TOTP or a recovery code in this session) for owner-only actions.
+CP_REQUIRE_OWNER_2FA = envbool("CP_REQUIRE_OWNER_2FA", "False")
+OTP_TOTP_ISSUER = envstr("CP_OTP_ISSUER", "OpenClaw panel")
+
+# Passkeys (django-otp-webauthn) need the panel's public origin: its host name is the WebAuthn relying
+# party (not an IP address: use http://localhost:8000 for `make run`). Unset: passkeys are off.
+CP_WEBAUTHN_ORIGIN = envstr("CP_WEBAUTHN_ORIGIN").rstrip("/")
+OTP_WEBAUTHN_RP_ID = urlparse(CP_WEBAUTHN_ORIGIN).hostname or ""
+OTP_WEBAUTHN_RP_NAME = "OpenClaw panel"
+OTP_WEBAUTHN_ALLOWED_ORIGINS = [CP_WEBAUTHN_ORIGIN] if CP_WEBAUTHN_ORIGIN else []
+if not CP_WEBAUTHN_ORIGIN:  # off on purpose: the library's "not configured" checks do not apply
+    SILENCED_SYSTEM_CHECKS = ["otp_webauthn.E010", "otp_webauthn.E030"]
+
+# Invitations: days a link stays valid; e-mail only when a mail server is configured.
+CP_INVITATION_DAYS = envint("CP_INVITATION_DAYS", "7")
+EMAIL_HOST = envstr("CP_EMAIL_HOST")
+EMAIL_PORT = envint("CP_EMAIL_PORT", "587")
+EMAIL_HOST_USER = envstr("CP_EMAIL_USER")
+EMAIL_HOST_PASSWORD = envsecret("CP_EMAIL_PASSWORD") or ""
+EMAIL_USE_TLS = envbool("CP_EMAIL_TLS", "True")
+DEFAULT_FROM_EMAIL = envstr("CP_EMAIL_FROM", "openclaw-panel@localhost")
+CP_EMAIL_ENABLED = bool(EMAIL_HOST)

@@ -1,8 +1,8 @@
 """URL map. Names are ``<area>-<page>``; every pattern here is covered by tests/views/test_authz_matrix.py."""
 
-from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
+from controlpanel.authn import oidc, passkeys
 from controlpanel.views import (
     account,
     agents,
@@ -10,10 +10,12 @@ from controlpanel.views import (
     api,
     approvals,
     audits,
+    auth,
     connection,
     devices,
     gateways,
     ingest,
+    invitations,
     members,
     memory,
 )
@@ -21,8 +23,15 @@ from controlpanel.views import (
 gw = "gateways/<uuid:code>/"
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/", auth.LoginView.as_view(), name="login"),
+    path("login/code/", auth.login_code, name="login-code"),
+    path("logout/", auth.logout_view, name="logout"),
+    # Single sign-on (mozilla-django-oidc's URL names; 404 unless CP_OIDC_ISSUER is set).
+    path("oidc/authenticate/", oidc.SignInView.as_view(), name="oidc_authentication_init"),
+    path("oidc/callback/", oidc.CallbackView.as_view(), name="oidc_authentication_callback"),
+    path("invitations/<str:token>/", invitations.accept, name="invitation-accept"),
+    # Passkeys: django-otp-webauthn's JSON ceremony endpoints (registration needs a signed-in user).
+    path("webauthn/", include((passkeys.urlpatterns, "otp_webauthn"))),
     path("", gateways.gateway_list, name="gateway-list"),
     path("import/", gateways.gateway_import, name="gateway-import"),
     path(gw, gateways.gateway_detail, name="gateway-detail"),
@@ -54,6 +63,11 @@ urlpatterns = [
     path("audits/<uuid:code>/fixes/", audits.audit_fixes, name="audit-fixes"),
     path(f"{gw}members/", members.member_list, name="member-list"),
     path(f"{gw}members/<int:pk>/remove/", members.member_remove, name="member-remove"),
+    path(f"{gw}members/invite/", members.member_invite, name="member-invite"),
+    path(
+        f"{gw}members/invitations/<int:pk>/revoke/", members.invitation_revoke_view, name="invitation-revoke"
+    ),
+    path(f"{gw}members/tags/", members.gateway_tags, name="gateway-tags"),
     path("approvals/", approvals.inbox, name="approvals-inbox"),
     path("approvals/badge/", approvals.badge, name="approvals-badge"),
     path("approvals/pairing/<uuid:code>/", approvals.pairing_detail, name="pairing-detail"),
@@ -69,6 +83,10 @@ urlpatterns = [
     path(f"{gw}alerts/tokens/", alerts.ingest_tokens, name="ingest-tokens"),
     path(f"{gw}alerts/tokens/<int:pk>/revoke/", alerts.ingest_token_revoke_view, name="ingest-token-revoke"),
     path("api/v1/gateways/<uuid:code>/events", ingest.ingest_events_view, name="api-ingest-events"),
+    path("account/", account.overview, name="account"),
+    path("account/password/", account.password_change, name="account-password"),
+    path("account/two-factor/", account.two_factor, name="account-two-factor"),
+    path("account/people/", account.people, name="account-people"),
     path("account/tokens/", account.api_tokens, name="account-tokens"),
     path("account/tokens/<int:pk>/revoke/", account.api_token_revoke_view, name="account-token-revoke"),
     path("api/v1/openapi.json", api.openapi, name="api-openapi"),

@@ -1,6 +1,6 @@
 """The panel's models, one module per area; import them from here."""
 
-from .accounts import ApiToken
+from .accounts import ApiToken, ExternalIdentity, Invitation
 from .activity import ActivityChainHead, ActivityEvent
 from .agents import Agent, ChannelAccount
 from .alerts import Alert, AlertEvent, DenialWindow, GatewayAlertState, MemorySample, Silence
@@ -29,6 +29,7 @@ __all__ = [
     "DenialWindow",
     "Device",
     "ExecApprovalRequest",
+    "ExternalIdentity",
     "Gateway",
     "GatewayAlertState",
     "GatewayConfigPush",
@@ -36,6 +37,7 @@ __all__ = [
     "GatewayMembership",
     "GatewayMemoryPolicy",
     "IngestToken",
+    "Invitation",
     "MemorySample",
     "PairingRequest",
     "PluginManifest",

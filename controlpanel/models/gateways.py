@@ -87,6 +87,8 @@ class Gateway(TimestampedModel):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.UNKNOWN)
     status_checked_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # Labels chosen by owners; identity-provider group rules select gateways by them (tag:prod).
+    tags = models.JSONField(default=list, blank=True)
 
     objects = GatewayQuerySet.as_manager()
 
@@ -126,12 +128,24 @@ class Gateway(TimestampedModel):
         return self.STATUS_COLORS[self.Status(self.current_status)]
 
 
+class MembershipSource(models.TextChoices):
+    PANEL = "panel", "Set in the panel"
+    IDP = "idp", "From the identity provider"
+
+
 class GatewayMembership(TimestampedModel):
-    """A user's role on one gateway. No membership: the gateway does not exist for that user (404)."""
+    """A user's role on one gateway. No membership: the gateway does not exist for that user (404).
+
+    ``source`` "idp": granted by the identity-provider group rules and re-evaluated at each sign-in;
+    "panel": set by an owner (or an invitation), never changed by the rules.
+    """
+
+    Source = MembershipSource
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="gateway_memberships")
     gateway = models.ForeignKey(Gateway, models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
+    source = models.CharField(max_length=10, choices=MembershipSource.choices, default=MembershipSource.PANEL)
 
     class Meta:
         ordering = ["gateway__name", "user__username"]
@@ -142,6 +156,7 @@ class GatewayMembership(TimestampedModel):
                 violation_error_message="This user is already a member of this gateway.",
             ),
             choices_check("role", Role, "cp_membership_role_valid"),
+            choices_check("source", MembershipSource, "cp_membership_source_valid"),
         ]
 
     def __str__(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -16,7 +17,9 @@ from .activity import activity_record
 PREFIX = "cpu_"
 
 
-def api_token_create(*, user, name: str) -> tuple[ApiToken, str]:
+def api_token_create(*, user, name: str, second_factor: bool = False) -> tuple[ApiToken, str]:
+    """``second_factor``: created in a session verified with a second factor, so the token may act
+    where owners need one (CP_REQUIRE_OWNER_2FA)."""
     plaintext = PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
         token = ApiToken.objects.create(
@@ -24,12 +27,13 @@ def api_token_create(*, user, name: str) -> tuple[ApiToken, str]:
             name=name[:100],
             prefix=plaintext[:12],
             token_hash=hashlib.sha256(plaintext.encode()).hexdigest(),
+            second_factor=second_factor,
         )
         activity_record(
             action="api_token.created",
             actor=user,
             target=f"api_token:{token.prefix}",
-            after={"name": token.name},
+            after={"name": token.name, "second_factor": second_factor},
         )
     return token, plaintext
 
@@ -50,5 +54,8 @@ def api_token_authenticate(plaintext: str):
     ):
         if hmac.compare_digest(token.token_hash, digest) and token.user.is_active:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
-            return token.user
+            user = token.user
+            # As django-otp's middleware gives session users: the token's own standing.
+            user.is_verified = functools.partial(bool, token.second_factor)
+            return user
     return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from controlpanel.identity.group_roles import normalise_tags
 from controlpanel.models import Gateway, GatewayMembership, Role
 
 from .activity import activity_record
@@ -36,9 +37,10 @@ def membership_set(*, gateway: Gateway, username: str, role: Role, actor) -> Gat
             raise LastOwnerError(gateway.name)
         if current is None:
             current = GatewayMembership.objects.create(user=user, gateway=gateway, role=role)
-        elif current.role != role:
-            current.role = role
-            current.save(update_fields=["role", "updated_at"])
+        elif current.role != role or current.source != GatewayMembership.Source.PANEL:
+            # Set by an owner: from now on the identity-provider rules leave this membership alone.
+            current.role, current.source = role, GatewayMembership.Source.PANEL
+            current.save(update_fields=["role", "source", "updated_at"])
         if before != role:
             activity_record(
                 action="membership.changed" if before else "membership.added",
@@ -72,3 +74,23 @@ def membership_remove(*, membership: GatewayMembership, actor) -> None:
         membership.delete()
         # After commit: the removed user's sockets close (4000) and reconnect with the new scope.
         sockets_close(membership.user_id, CLOSE_RESCOPE)
+
+
+def gateway_tags_set(*, gateway: Gateway, text: str, actor) -> list[str]:
+    """Set the gateway's tags (the identity-provider rules select gateways by them; RuleError names a
+    bad tag). Memberships follow at each member's next sign-in."""
+    tags = normalise_tags(text)
+    with transaction.atomic():
+        before = list(gateway.tags)
+        if tags != before:
+            Gateway.objects.filter(pk=gateway.pk).update(tags=tags)
+            gateway.tags = tags
+            activity_record(
+                action="gateway.tags_changed",
+                actor=actor,
+                gateway=gateway,
+                target=f"gateway:{gateway.name}",
+                before={"tags": before},
+                after={"tags": tags},
+            )
+    return tags

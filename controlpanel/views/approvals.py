@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate
 from django.contrib.auth.decorators import login_required
@@ -164,17 +165,34 @@ def exec_decide(request: HtmxHttpRequest, code: UUID) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def reauth(request) -> HttpResponse:
-    """Confirm the password before a trust-changing write (sudo mode, 15 minutes; see permissions.py)."""
+    """Confirm it is you before a trust-changing write (sudo mode, 15 minutes; see permissions.py): your
+    password, a code from your second factor, a passkey, or a fresh sign-in at the identity provider."""
+    from controlpanel.authn.second_factor import has_totp, passkeys, passkeys_enabled, verify_code
+
     next_url = request.POST.get("next") or request.GET.get("next") or "/"
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         next_url = "/"
     error = ""
     if request.method == "POST":
-        user = authenticate(
-            request, username=request.user.get_username(), password=request.POST.get("password", "")
-        )
-        if user is not None and user.pk == request.user.pk:
-            mark_recent_auth(request)
-            return redirect(next_url)
-        error = "That password is not right."
-    return render(request, "approvals/reauth.html", {"next": next_url, "error": error})
+        if request.POST.get("code"):
+            if verify_code(request, request.user, request.POST["code"]):  # counts as recent (permissions)
+                return redirect(next_url)
+            error = "That code is not right (or was used already)."
+        else:
+            user = authenticate(
+                request, username=request.user.get_username(), password=request.POST.get("password", "")
+            )
+            if user is not None and user.pk == request.user.pk:
+                mark_recent_auth(request)
+                return redirect(next_url)
+            error = "That password is not right."
+    context = {
+        "next": next_url,
+        "error": error,
+        "has_password": request.user.has_usable_password(),
+        "has_code": has_totp(request.user),
+        "has_passkey": passkeys_enabled() and passkeys(request.user).exists(),
+        "sso": bool(settings.CP_OIDC_ISSUER)
+        and request.user.external_identities.exclude(issuer="proxy").exists(),
+    }
+    return render(request, "approvals/reauth.html", context)

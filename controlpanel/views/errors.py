@@ -17,10 +17,13 @@ def not_found(request: HttpRequest, exception=None) -> HttpResponse:
 
 
 def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
+    from controlpanel.permissions import SecondFactorRequired
+
     reason = str(exception) if exception else ""
     if _api(request):
         return JsonResponse({"error": reason or "Permission denied."}, status=403)
-    return render(request, "403.html", {"reason": reason}, status=403)
+    context = {"reason": reason, "second_factor": isinstance(exception, SecondFactorRequired)}
+    return render(request, "403.html", context, status=403)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

@@ -1,4 +1,4 @@
-"""Membership management: who may see and act on a gateway (owners only)."""
+"""Membership management: who may see and act on a gateway (owners only); tags and invitations."""
 
 from __future__ import annotations
 
@@ -9,17 +9,34 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from controlpanel.forms import MembershipForm
-from controlpanel.models import GatewayMembership, Role
+from controlpanel.forms import GatewayTagsForm, InvitationForm, MembershipForm
+from controlpanel.models import GatewayMembership, Invitation, Role
 from controlpanel.permissions import Capability, get_gateway_for_user, require_recent_auth
+from controlpanel.services.invitations import invitation_create, invitation_revoke, invitation_send
 from controlpanel.services.memberships import (
     LastOwnerError,
     UnknownUserError,
+    gateway_tags_set,
     membership_remove,
     membership_set,
 )
+
+
+def _page(request, access, *, form=None, invite_form=None, tags_form=None, status=200) -> HttpResponse:
+    gateway = access.gateway
+    context = {
+        "access": access,
+        "gateway": gateway,
+        "form": form or MembershipForm(),
+        "invite_form": invite_form or InvitationForm(),
+        "tags_form": tags_form or GatewayTagsForm(initial={"tags": ", ".join(gateway.tags)}),
+        "memberships": gateway.memberships.select_related("user").order_by("user__username"),
+        "invitations": Invitation.objects.usable(timezone.now()).filter(gateway=gateway),
+    }
+    return render(request, "gateways/members.html", context, status=status)
 
 
 @login_required
@@ -43,9 +60,7 @@ def member_list(request, code: UUID) -> HttpResponse:
         else:
             messages.success(request, f"{form.cleaned_data['username']} is now {form.cleaned_data['role']}.")
             return redirect("member-list", code=code)
-    memberships = access.gateway.memberships.select_related("user").order_by("user__username")
-    context = {"access": access, "gateway": access.gateway, "form": form, "memberships": memberships}
-    return render(request, "gateways/members.html", context)
+    return _page(request, access, form=form)
 
 
 def _member_list(request, code: UUID, **_) -> str:
@@ -64,4 +79,55 @@ def member_remove(request, code: UUID, pk: int) -> HttpResponse:
         messages.error(request, "The gateway must keep at least one owner.")
     else:
         messages.success(request, f"Removed {membership.user.get_username()}.")
+    return redirect("member-list", code=code)
+
+
+@login_required
+@require_recent_auth(next_url=_member_list)
+@require_POST
+def member_invite(request, code: UUID) -> HttpResponse:
+    """Create an invitation; its link is shown once (and e-mailed when an address is given)."""
+    access = get_gateway_for_user(request.user, code, need=Capability.MEMBERS)
+    form = InvitationForm(request.POST)
+    if not form.is_valid():
+        return _page(request, access, invite_form=form, status=400)
+    invitation, token = invitation_create(
+        gateway=access.gateway,
+        role=Role(form.cleaned_data["role"]),
+        actor=request.user,
+        email=form.cleaned_data["email"],
+    )
+    link = request.build_absolute_uri(reverse("invitation-accept", kwargs={"token": token}))
+    sent = invitation_send(invitation=invitation, link=link)
+    context = {"gateway": access.gateway, "invitation": invitation, "link": link, "sent": sent}
+    response = render(request, "gateways/invitation_created.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_recent_auth(next_url=_member_list)
+@require_POST
+def invitation_revoke_view(request, code: UUID, pk: int) -> HttpResponse:
+    access = get_gateway_for_user(request.user, code, need=Capability.MEMBERS)
+    invitation = get_object_or_404(Invitation, pk=pk, gateway=access.gateway)
+    if invitation_revoke(invitation=invitation, actor=request.user):
+        messages.success(request, "Invitation withdrawn: its link no longer works.")
+    else:
+        messages.error(request, "That invitation was already used or withdrawn.")
+    return redirect("member-list", code=code)
+
+
+@login_required
+@require_recent_auth(next_url=_member_list)
+@require_POST
+def gateway_tags(request, code: UUID) -> HttpResponse:
+    access = get_gateway_for_user(request.user, code, need=Capability.MEMBERS)
+    form = GatewayTagsForm(request.POST)
+    if not form.is_valid():
+        return _page(request, access, tags_form=form, status=400)
+    tags = gateway_tags_set(gateway=access.gateway, text=form.cleaned_data["tags"], actor=request.user)
+    messages.success(
+        request, f"Tags: {', '.join(tags) or 'none'}. Identity-provider roles follow at each sign-in."
+    )
     return redirect("member-list", code=code)

@@ -32,6 +32,11 @@ def _pages(gateway, pairing, exe, run) -> list[str]:
         reverse("audit-run", kwargs={"code": run.code}),
         reverse("audit-fixes", kwargs={"code": run.code}),
         reverse("reauth"),
+        reverse("account"),
+        reverse("account-password"),
+        reverse("account-two-factor"),
+        reverse("account-tokens"),
+        reverse("account-people"),
     ]
 
 

@@ -1,10 +1,13 @@
-"""Every URL x {anonymous, outsider, viewer, admin, owner, stale owner}.
+"""Every URL x {anonymous, outsider, viewer, admin, owner, stale owner, owner without / with a second
+factor}.
 
 Anonymous: login redirect (pages) or 401 (API). Outsider: 404 on anything of a gateway it is not a
 member of. Each role: success when its role includes the page's minimum role, else 403. The stale
 owner (password entered more than 15 minutes ago) is the owner, except that every write needing
 recent authentication (sudo mode: every owner-only write, plus the trust-granting ones marked below)
-answers with the password page (pages) or 403 ``recent_auth_required`` (session API). The first
+answers with the password page (pages) or 403 ``recent_auth_required`` (session API). With
+CP_REQUIRE_OWNER_2FA on, an owner whose session has no second factor gets 403 on every owner-only
+page and write (and acts as an admin elsewhere); one verified with a code is an owner. The first
 tests make sure no URL escapes the table and that no owner-only write escapes the rule.
 """
 
@@ -16,10 +19,13 @@ from dataclasses import dataclass, field
 
 import pytest
 from django.urls import get_resolver, reverse
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from controlpanel.models import ActivityEvent, AuditRun, AuditSuppression, Device, Role
 from controlpanel.permissions import RECENT_AUTH_SECONDS, SESSION_AUTH_AT
 from controlpanel.services.ingest_tokens import ingest_token_create
+from controlpanel.services.invitations import invitation_create
 from tests.alerts.conftest import make_alert
 from tests.conftest import MINIMAL_CONFIG, TEST_ENV, client_for, make_exec, make_pairing
 
@@ -122,6 +128,9 @@ CASES = [
     Case("member-list", min_role=Role.OWNER),
     Case("member-list", "post", min_role=Role.OWNER, data={"username": "charlie", "role": "viewer"}),
     Case("member-remove", "post", min_role=Role.OWNER, extra=("member",)),
+    Case("member-invite", "post", min_role=Role.OWNER, data={"role": "viewer", "email": ""}),
+    Case("invitation-revoke", "post", min_role=Role.OWNER, extra=("invitation",)),
+    Case("gateway-tags", "post", min_role=Role.OWNER, data={"tags": "prod"}),
     Case("approvals-inbox", min_role=None),
     Case("approvals-badge", min_role=None),
     Case("reauth", min_role=None),
@@ -148,6 +157,12 @@ CASES = [
         data={"ws_url": "ws://127.0.0.1:18789", "kind": "token", "secret": "s3cret-token"},
     ),
     Case("gateway-config-push", "post", min_role=Role.OWNER, data={"patch": "{}", "base_hash": "h"}),
+    Case("account", min_role=None),
+    Case("account-password", min_role=None),
+    Case("account-password", "post", min_role=None, data={"old_password": "wrong"}),
+    Case("account-two-factor", min_role=None),
+    Case("account-two-factor", "post", min_role=None, data={"action": "enable", "code": "000000"}),
+    Case("account-people", min_role=None),
     Case("account-tokens", min_role=None),
     Case("account-tokens", "post", min_role=None, data={"name": "script"}, recent_auth=True),
     Case("api-gateways", min_role=None),
@@ -158,13 +173,19 @@ CASES = [
 ]
 EXEMPT = {
     "login",  # the authentication pages themselves
+    "login-code",  # the second step of a password login: tests/identity/test_two_factor.py
     "logout",
+    "oidc_authentication_init",  # single sign-on: tests/identity/test_oidc.py
+    "oidc_authentication_callback",
+    "invitation-accept",  # the link's token is the credential: tests/identity/test_invitations.py
     "api-openapi",  # public: the API's description, no data (tests/security/test_api_schema.py)
     "account-token-revoke",  # per user, not per gateway: tests/security/test_api_tokens.py
 }
 # Authenticated by an ingest token, not a session: tests/alerts/test_ingest_api.py covers its auth.
 EXEMPT |= {"api-ingest-events"}
-PERSONAS = ["anonymous", "outsider", "viewer", "admin", "owner", "stale"]
+# Owners creating accounts (POST account-people) depends on the gateway chosen: tests/identity/
+# test_accounts.py::test_only_owners_create_accounts_on_their_own_gateways (and it needs recent auth).
+PERSONAS = ["anonymous", "outsider", "viewer", "admin", "owner", "stale", "owner_no_2fa", "owner_2fa"]
 
 
 def test_every_url_is_in_the_matrix():
@@ -215,6 +236,8 @@ def _url(case: Case, gateway, vera) -> str:
         kwargs["pk"] = make_alert(gateway).pk
     if "ingest_token" in case.extra:
         kwargs["pk"] = ingest_token_create(gateway=gateway, name="t", actor=None)[0].pk
+    if "invitation" in case.extra:
+        kwargs["pk"] = invitation_create(gateway=gateway, role=Role.VIEWER, actor=None)[0].pk
     if "json" in case.extra:
         kwargs["fmt"] = "json"
     return reverse(case.name, kwargs=kwargs)
@@ -237,7 +260,10 @@ def _expected(case: Case, persona: str) -> int | str:
         return "ok"
     if persona == "outsider":
         return 404
-    role = {"viewer": Role.VIEWER, "admin": Role.ADMIN, "owner": Role.OWNER, "stale": Role.OWNER}[persona]
+    if persona == "owner_no_2fa":
+        return 403 if case.min_role == Role.OWNER else "ok"
+    owner = ("owner", "stale", "owner_2fa")
+    role = {"viewer": Role.VIEWER, "admin": Role.ADMIN}.get(persona, Role.OWNER if persona in owner else None)
     return "ok" if role.includes(case.min_role) else 403
 
 
@@ -249,14 +275,36 @@ def _stale(client):
     return client
 
 
+def _verified(client, user):
+    """A code was accepted in this session (django_otp.login)."""
+    device = TOTPDevice.objects.create(user=user, name="app", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+def _pairs():
+    """Every case x persona, but "owner_2fa" only where it differs from "owner_no_2fa": the owner-only
+    cases."""
+    for case in CASES:
+        for persona in PERSONAS:
+            if persona != "owner_2fa" or case.min_role == Role.OWNER:
+                yield pytest.param(case, persona, id=f"{case.method}:{case.name}-{persona}")
+
+
 @pytest.mark.django_db
-@pytest.mark.parametrize("persona", PERSONAS)
-@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.method}:{c.name}")
-def test_access(case: Case, persona: str, alpha, alice, bob, vera, charlie, bravo):
+@pytest.mark.parametrize(("case", "persona"), list(_pairs()))
+def test_access(case: Case, persona: str, alpha, alice, bob, vera, charlie, bravo, settings):
     users = {"anonymous": None, "outsider": charlie, "viewer": vera, "admin": bob, "owner": alice}
     user = users.get(persona, alice)
+    settings.CP_REQUIRE_OWNER_2FA = persona in ("owner_no_2fa", "owner_2fa")
     url = _url(case, alpha, vera)
-    client = _stale(client_for(user)) if persona == "stale" else client_for(user)
+    client = client_for(user)
+    if persona == "stale":
+        client = _stale(client)
+    elif persona == "owner_2fa":
+        client = _verified(client, user)
     before = ActivityEvent.objects.count()
     response = _request(client, case, url)
     expected = _expected(case, persona)
