@@ -1,18 +1,31 @@
-"""Reads shaped for pages. Each takes the user and goes through ``Gateway.objects.visible_to``."""
+"""Reads shaped for pages and sockets. Each takes the user (or a gateway already authorised) and goes
+through ``Gateway.objects.visible_to``. Imports no service: services may read through selectors, never
+the other way round."""
 
 from __future__ import annotations
 
-from django.core.paginator import Paginator
-from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.core.paginator import Paginator
+from django.db.models import Count, F, IntegerField, Max, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from controlpanel.events.silences import silence_matches
+from controlpanel.live.frames import socket_message
 from controlpanel.models import (
     ActivityEvent,
     Agent,
     Alert,
+    AlertEvent,
     ExecApprovalRequest,
     Gateway,
+    MemorySample,
     PairingRequest,
+    Silence,
 )
 
 
@@ -280,10 +293,78 @@ def _sparkline(points: list[tuple[int, int]], width: int = 160, height: int = 32
     return {"critical": line(0), "warn": line(1), "width": width, "height": height}
 
 
+# --- alerts ----------------------------------------------------------------------------------------
+
+BACKFILL_CAP = 200
+
+
+def alert_snapshot(alert: Alert, gateway: Gateway, *, silenced: bool = False) -> dict[str, Any]:
+    """Return the JSON-safe view of ``alert`` stored with each AlertEvent and used by ``_alert.html``."""
+    return {
+        "id": alert.pk,
+        "gateway_code": str(gateway.code),
+        "gateway_name": gateway.name,
+        "type": alert.type,
+        "subject": alert.subject,
+        "severity": alert.severity,
+        "state": alert.state,
+        "message": alert.message,
+        "count": alert.count,
+        "first_seen": alert.first_seen_at.isoformat(),
+        "last_seen": alert.last_seen_at.isoformat(),
+        "acknowledged_by": alert.acknowledged_by.get_username() if alert.acknowledged_by else "",
+        "silenced": silenced,
+    }
+
+
+def active_silences(*, gateway: Gateway, now: datetime | None = None) -> list[Silence]:
+    """Return the gateway's unexpired silences (one query)."""
+    return list(Silence.objects.filter(gateway=gateway, expires_at__gt=now or timezone.now()))
+
+
+def silenced_keys(*, gateway: Gateway, alerts: Iterable[Alert], now: datetime | None = None) -> set[int]:
+    """Return the ids of ``alerts`` that an active silence of ``gateway`` matches (one query)."""
+    silences = active_silences(gateway=gateway, now=now)
+    return {a.pk for a in alerts if silence_matches(silences, a.type, a.subject)}
+
+
+def alert_backfill(*, gateway_ids: Iterable[int], since: int, cap: int = BACKFILL_CAP) -> tuple[list, bool]:
+    """Return (socket messages for AlertEvents after ``since`` on those gateways, truncated).
+
+    When more than ``cap`` are waiting, the newest ``cap`` are returned and ``truncated`` is True: the
+    client then reloads the list over HTTP rather than replaying an unbounded history.
+    """
+    rows = list(
+        AlertEvent.objects.filter(gateway_id__in=list(gateway_ids), pk__gt=since).order_by("-pk")[: cap + 1]
+    )
+    truncated = len(rows) > cap
+    return [socket_message(e) for e in reversed(rows[:cap])], truncated
+
+
+def alert_event_ids_after(*, gateway_ids: Iterable[int], since: int, limit: int) -> list[tuple[int, int]]:
+    """Return (id, gateway id) of the first ``limit`` AlertEvents after ``since`` on those gateways."""
+    return list(
+        AlertEvent.objects.filter(gateway_id__in=list(gateway_ids), pk__gt=since)
+        .order_by("pk")
+        .values_list("pk", "gateway_id")[:limit]
+    )
+
+
+def latest_alert_event_id() -> int:
+    """Return the highest AlertEvent id of all gateways (0 when there is none)."""
+    return AlertEvent.objects.aggregate(m=Max("id"))["m"] or 0
+
+
+def visible_gateway_ids(*, user_id: int) -> set[int]:
+    """Return the ids of the gateways user ``user_id`` may see (none once the user is inactive)."""
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return set()
+    return set(Gateway.objects.visible_to(user).values_list("pk", flat=True))
+
+
 def _alert_snapshots(alerts: list[Alert]) -> list[dict]:
     """Alerts as the dicts ``alerts/_alert.html`` renders (the same shape pushed over the socket)."""
-    from controlpanel.services.alerts import alert_snapshot, silenced_keys
-
     by_gateway: dict[int, list[Alert]] = {}
     for a in alerts:
         by_gateway.setdefault(a.gateway_id, []).append(a)
@@ -295,19 +376,11 @@ def _alert_snapshots(alerts: list[Alert]) -> list[dict]:
 
 def _last_alert_event_id(gateways) -> int:
     """The newest AlertEvent id of these gateways: the socket replays everything after it."""
-    from django.db.models import Max
-
-    from controlpanel.models import AlertEvent
-
     return AlertEvent.objects.filter(gateway__in=gateways).aggregate(m=Max("pk"))["m"] or 0
 
 
 def alert_tab_context(*, gateway: Gateway) -> dict:
     """The gateway's alerts tab: open alerts first, then recently resolved; silences; chart subjects."""
-    from django.utils import timezone
-
-    from controlpanel.models import MemorySample, Silence
-
     last_id = _last_alert_event_id([gateway])
     alerts = list(
         gateway.alerts.select_related("acknowledged_by", "gateway").order_by(
@@ -317,7 +390,7 @@ def alert_tab_context(*, gateway: Gateway) -> dict:
     return {
         "alerts": _alert_snapshots(alerts),
         "last_event_id": last_id,
-        "silences": list(Silence.objects.filter(gateway=gateway, expires_at__gt=timezone.now())),
+        "silences": active_silences(gateway=gateway),
         "memory_subjects": list(
             MemorySample.objects.filter(gateway=gateway)
             .order_by("subject")
@@ -341,6 +414,20 @@ def alert_list_context(*, user) -> dict:
 
 # --- memory (seeds 000 and 003) -------------------------------------------------------------------------
 
+SAMPLE_WINDOW = timedelta(days=7)
+
+
+def workload_samples(*, gateway: Gateway, name: str, since: datetime | None = None) -> list[int]:
+    """Return the workload's memory readings of the last ``SAMPLE_WINDOW``, oldest first."""
+    since = since or timezone.now() - SAMPLE_WINDOW
+    return list(
+        MemorySample.objects.filter(
+            gateway=gateway, subject=MemorySample.stored_subject(f"workload:{name}"), ts__gte=since
+        )
+        .order_by("ts")
+        .values_list("usage_bytes", flat=True)[:20000]
+    )
+
 
 def gateway_memory_view(*, gateway: Gateway, check: dict | None = None) -> dict:
     """The memory tab: each plugin's manifest against the sandbox policy, workloads with usage and advice,
@@ -348,7 +435,6 @@ def gateway_memory_view(*, gateway: Gateway, check: dict | None = None) -> dict:
     from controlpanel.models import GatewayMemoryPolicy
     from controlpanel.policy.memory import check_memory_operation, effective_memory_permissions, region_errors
     from controlpanel.policy.workload import format_quantity, recommend, usage_percent
-    from controlpanel.services.memory import workload_samples
 
     policy_row = GatewayMemoryPolicy.objects.filter(gateway=gateway).first()
     sandbox = policy_row.policy if policy_row else {}
