@@ -227,24 +227,6 @@ def agent_policy_view(*, gateway: Gateway, agent_id: str, session: str = "main")
     }
 
 
-def config_whatif(*, before: dict, after: dict, env: dict | None = None) -> dict:
-    """What a config change would alter, before it is saved: tools gained / lost per agent and audit
-    findings that appear / disappear (by check id and severity)."""
-    from controlpanel.audit import run_audit
-    from controlpanel.policy import diff_policies
-
-    def findings(config: dict) -> dict[tuple[str, str], dict]:
-        report = run_audit(config, env=env or {}).to_json()
-        return {(f["checkId"], f["severity"]): f for f in report["findings"]}
-
-    old, new = findings(before), findings(after)
-    return {
-        "tools": diff_policies(before, after),
-        "findings_new": [new[k] for k in new if k not in old],
-        "findings_gone": [old[k] for k in old if k not in new],
-    }
-
-
 # --- audits (issue 4) --------------------------------------------------------------------------------
 
 
@@ -490,3 +472,106 @@ def gateway_memory_view(*, gateway: Gateway, check: dict | None = None) -> dict:
         "memory_check_error": check_error,
         "operations": ["read", "write", "execute", "allocate", "map"],
     }
+
+
+# --- config history and changes (issue 18) ------------------------------------------------------------
+
+
+def config_history(*, gateway: Gateway) -> dict:
+    """The revisions of a gateway, newest first, with the one known to run on the gateway marked."""
+    from controlpanel.models import GatewayLink
+
+    revisions = list(gateway.revisions.select_related("author").defer("text"))
+    link = GatewayLink.objects.filter(gateway=gateway).first()
+    return {
+        "revisions": revisions,
+        "live_revision_id": link.live_revision_id if link else None,
+        "linked": bool(link and link.remote_config_hash),
+    }
+
+
+def config_compare(*, gateway: Gateway, old, new) -> dict:
+    """Two revisions (``old`` may be None: the first import) line by line and by meaning."""
+    from controlpanel.configedit.review import review
+
+    result = review(old.text if old is not None else "", new.text)
+    return {"review": result, "hunks": result.hunks, "keys": result.keys, "whatif": result.whatif}
+
+
+def config_three_way(*, gateway: Gateway, yours: str, base_hash: str) -> dict:
+    """Yours, theirs (the current revision) and the base you started from, plus a merge when the two
+    changes do not touch the same keys (theirs with your changes on top, as a minimal edit)."""
+    from controlpanel.configedit.diff import text_diff
+    from controlpanel.configedit.merge import three_way
+    from controlpanel.lib.json5edit import rewrite
+    from controlpanel.openclaw import ConfigSyntaxError, parse_json5, redact_text
+
+    def shown(text: str) -> str:
+        try:
+            return redact_text(text)
+        except ConfigSyntaxError:
+            return text
+
+    theirs = gateway.revisions.first()
+    base = gateway.revisions.filter(sha256=base_hash).first()
+    base_text = base.text if base else ""
+    merged_text, conflicts = None, []
+    try:
+        merge = three_way(parse_json5(base_text or "{}"), parse_json5(yours), parse_json5(theirs.text))
+        conflicts = merge.conflicts
+        if not conflicts:
+            merged_text = shown(rewrite(theirs.text, merge.merged))
+    except ConfigSyntaxError:
+        conflicts = ["<root>"]
+    return {
+        "base": base,
+        "theirs": theirs,
+        "base_text": shown(base_text),
+        "theirs_text": shown(theirs.text),
+        "yours_text": shown(yours),
+        "theirs_hunks": text_diff(shown(base_text), shown(theirs.text)),
+        "yours_hunks": text_diff(shown(base_text), shown(yours)),
+        "merged_text": merged_text,
+        "conflicts": conflicts,
+    }
+
+
+def config_form(*, gateway: Gateway) -> dict:
+    """The config form's sections for the current revision, with the current audit findings per field."""
+    from controlpanel.audit import run_audit
+    from controlpanel.configedit.fields import form_sections
+    from controlpanel.configedit.review import loaded
+
+    result = loaded(gateway.config_text or "{}")
+    config = result.raw or {}
+    findings = [f.to_json() for f in run_audit(result.resolved or config).findings]
+    return {
+        "form_sections": form_sections(config, findings),
+        "base_hash": gateway.config_hash,
+        "head": gateway.revisions.first(),
+    }
+
+
+def config_live(*, gateway: Gateway) -> dict:
+    """The Live page: the running config against the panel's revisions, the drift, recent pushes."""
+    from controlpanel.configedit.diff import key_changes, text_diff
+    from controlpanel.models import GatewayConfigPush
+    from controlpanel.openclaw import ConfigSyntaxError, parse_json5, redact_text
+    from controlpanel.services.config_live import drift_whatif, live_state
+
+    state = live_state(gateway=gateway)
+    context: dict = {
+        "state": state,
+        "pushes": list(
+            GatewayConfigPush.objects.filter(gateway=gateway).select_related("created_by", "revision")[:10]
+        ),
+        "revisions": list(gateway.revisions.values_list("number", flat=True)[:50]),
+    }
+    if state.drift and state.current is not None:
+        context["whatif"] = drift_whatif(state.current, state.live_text)
+        context["hunks"] = text_diff(redact_text(state.current.text), state.live_text)
+        try:
+            context["keys"] = key_changes(parse_json5(state.current.text), parse_json5(state.live_text))
+        except ConfigSyntaxError:
+            context["keys"] = []
+    return context
