@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..openclaw.ids import normalize_agent_id
+from ..openclaw.runtime import runtime_channels, unresolved_reference
 from . import toolpolicy
 
 EMPTY: Mapping[str, Any] = {}  # shared read-only default: never mutated
@@ -33,9 +35,6 @@ class cached_property:
         return value
 
 
-# Channel schemas default groupPolicy to "allowlist"; the CLI audits the loaded config,
-# where the default is already filled in (verified: fixtures 40/41).
-DEFAULT_GROUP_POLICY = "allowlist"
 RUNTIME_TOOLS = ("exec", "process")
 FS_TOOLS = ("read", "write", "edit", "apply_patch")
 IMPLICIT_MAIN: Mapping[str, Any] = {"id": "main"}
@@ -142,12 +141,16 @@ class Facts:
         """Return (value, unresolved_ref) of a credential input.
 
         Env SecretRefs are resolved from the audit's env, as the CLI materialises them
-        (verified, fixture 47); file/exec refs stay unresolved: configured, value unknown.
+        (verified, fixture 47); file/exec refs stay unresolved: configured, value unknown. A string
+        still holding a ``${VAR}`` reference to an unset variable is no credential (openclaw.runtime):
+        ``gateway.auth.token: "${OPENCLAW_GATEWAY_TOKEN}"`` unset leaves the gateway without a token.
         """
         if is_secret_ref(value):
             if value.get("source") == "env":
                 return trimmed(self.env.get(str(value.get("id")))), False
             return None, True
+        if unresolved_reference(value, self.env):
+            return None, False
         return trimmed(value), False
 
     def _local(self, key: str) -> tuple[str | None, bool]:
@@ -271,6 +274,20 @@ class Facts:
         return self.agents[0]["id"] if self.agents else "main"
 
     @cached_property
+    def exec_scope_owner(self) -> str | None:
+        """The agent the top-level tools.exec scope is reported for, as the CLI's exec checks name it
+        (normalised), or None when the roster names none ("global"): the one legacy ``default: true``
+        marker unless agents.ownership is "explicit", else the sole agent ("main" without a roster)."""
+        agents = as_map(self.cfg.get("agents"))
+        configured = [a for a in self.agents if a is not IMPLICIT_MAIN]
+        marked = [a for a in configured if a.get("default") is True]
+        if agents.get("ownership") != "explicit" and len(marked) == 1:
+            return normalize_agent_id(marked[0]["id"])
+        if not configured:
+            return None if "entries" in agents or "list" in agents else "main"
+        return normalize_agent_id(configured[0]["id"]) if len(configured) == 1 else None
+
+    @cached_property
     def defaults_sandbox(self) -> Mapping[str, Any]:
         """agents.defaults.sandbox."""
         return as_map(sub(self.cfg, "agents", "defaults", "sandbox"))
@@ -379,8 +396,9 @@ class Facts:
     # --- channels -----------------------------------------------------------------------
     @cached_property
     def channels(self) -> Mapping[str, Any]:
-        """The channels section."""
-        return as_map(self.cfg.get("channels"))
+        """The channels section as the running gateway holds it: a bundled channel's schema defaults
+        filled in (Telegram's groupPolicy "allowlist"), the others as written (openclaw.runtime)."""
+        return runtime_channels(self.cfg)
 
     @cached_property
     def open_inbound_policies(self) -> list[str]:
@@ -430,7 +448,7 @@ class Facts:
             return any(isinstance(v, (str, int)) and str(v).strip() == "*" for v in as_list(values))
 
         def inspect(section: Mapping[str, Any], base: str) -> None:
-            group_policy = section.get("groupPolicy", DEFAULT_GROUP_POLICY)
+            group_policy = section.get("groupPolicy")
             if group_policy == "open":
                 out[f'{base}.groupPolicy="open"'] = None
             elif group_policy == "allowlist" and any(

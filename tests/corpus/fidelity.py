@@ -44,7 +44,7 @@ HOST_WARNINGS = (
 
 
 def names() -> list[str]:
-    """Every corpus config with a complete recording (its validate output is written last)."""
+    """Every corpus config whose `config validate` output is recorded (audit and explain: where recorded)."""
     return sorted(p.name.removesuffix(".validate.json") for p in ORACLE.glob("*.validate.json"))
 
 
@@ -145,6 +145,7 @@ class Figures:
     invalid: int = 0
     verdict_agree: int = 0
     path_right: int = 0
+    audited: int = 0  # configs whose `security audit` output is recorded
     audit_units: int = 0  # size of the union of (checkId, severity), plus one per refusal
     audit_agree: int = 0  # size of their intersection, plus one per refusal both make
     findings_matched: int = 0
@@ -164,6 +165,7 @@ class Figures:
             f"corpus: {self.configs} configs recorded ({self.invalid} invalid for the CLI)",
             figure("verdict agreement", self.verdict_agree, self.configs),
             figure("right error path", self.path_right, self.invalid),
+            f"audit recorded for {self.audited} configs",
             figure("audit check ids/severities", self.audit_agree, self.audit_units),
             figure("audit titles and details", self.texts_equal, self.findings_matched),
             figure("explain fields", self.explains_equal, self.explains),
@@ -193,6 +195,7 @@ def _validate(fig: Figures, name: str) -> None:
 def _audit(fig: Figures, name: str) -> None:
     if not (ORACLE / f"{name}.audit.json").exists():
         return  # an invalid config whose refusal was not recorded: the verdict covers it
+    fig.audited += 1
     real = recorded(name, "audit")
     ours = panel_audit(name)
     if real.get("ok") is False or ours.get("ok") is False:

@@ -72,11 +72,15 @@ def exec_security(mode: Any, security: Any) -> str:
 
 
 def exec_scopes(f: Facts) -> list[tuple[str, str, str]]:
-    """Return (scope id, effective exec security, host) for the global scope and agents."""
+    """Return (scope id, effective exec security, host) for the global scope and agents.
+
+    The global scope is named for its owning agent, normalised ("research"), or "global" when the
+    roster names none; agents keep their ids as written, so "Research" is a scope of its own."""
     g = as_map(sub(f.tools, "exec"))
     g_sec = exec_security(g.get("mode"), g.get("security", "deny"))
     g_host = g.get("host") or "auto"
-    scopes: dict[str, tuple[str, str, str]] = {f.default_agent_id: (f.default_agent_id, g_sec, g_host)}
+    owner = f.exec_scope_owner or "global"
+    scopes: dict[str, tuple[str, str, str]] = {owner: (owner, g_sec, g_host)}
     for agent in f.agents:
         a = as_map(sub(agent, "tools", "exec"))
         sec = exec_security(a.get("mode"), a.get("security", g_sec))
