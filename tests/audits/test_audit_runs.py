@@ -190,3 +190,13 @@ def test_manage_py_audit_config_runs_without_django(tmp_path):
     )
     assert failed.returncode == 1 and "discovery.mdns.mode" in failed.stderr
     assert json.loads(failed.stdout)["ok"] is False
+
+
+def test_an_unset_token_reference_is_audited_as_no_token_not_a_short_one(alice):
+    """Issue 20: `${TEAM_GATEWAY_TOKEN}` (unset for the panel) is not a 21-char token; like `openclaw
+    security audit` with the variable unset, the gateway has no token (corpus operator_09)."""
+    text = '{ gateway: { auth: { mode: "token", token: "${TEAM_GATEWAY_TOKEN}" } } }'
+    run = run_now(make_gateway("placeholder", text=text, members={alice: Role.OWNER}))
+    ids = {f.check_id for f in run.findings.all()}
+    assert "gateway.token_too_short" not in ids
+    assert "gateway.loopback_no_auth" in ids
