@@ -200,3 +200,6 @@ def test_an_unset_token_reference_is_audited_as_no_token_not_a_short_one(alice):
     ids = {f.check_id for f in run.findings.all()}
     assert "gateway.token_too_short" not in ids
     assert "gateway.loopback_no_auth" in ids
+    body = client_for(alice).get(reverse("audit-run", kwargs={"code": run.code})).content.decode()
+    assert "21 chars" not in body
+    assert "a credential written as such a reference counts as none" in body
