@@ -3,6 +3,7 @@
     .venv/bin/python tools/oracle/corpus.py            # the configs (deterministic)
     .venv/bin/python tools/oracle/record_corpus.py     # what the CLI says about each (about an hour)
     ONLY='operator_*' .venv/bin/python tools/oracle/record_corpus.py   # a subset; FORCE=1 re-records
+    STAGES=validate .venv/bin/python tools/oracle/record_corpus.py     # verdicts only (seconds a config)
 
 For every configs/<name>.json5 (with its optional .env sidecar as the CLI's environment) this writes,
 through ../shared/tools/openclaw-peer, one call at a time (the machine is shared):
@@ -16,7 +17,9 @@ through ../shared/tools/openclaw-peer, one call at a time (the machine is shared
 - <name>.explain.<agent>.group.json  the same for the session agent:<agent>:telegram:group:123
   (operator configs with a Telegram channel and elevated settings)
 
-The CLI takes seconds to minutes per call on a busy machine, so calls are limited to these.
+The CLI takes seconds to minutes per call on a busy machine, so calls are limited to these. Each file
+is written whole and only when missing (FORCE=1 re-records), so an interrupted run resumes where it
+stopped; STAGES (validate,audit,explain by default) picks which of the outputs to record.
 
 Outputs go to tests/fixtures/corpus/oracle/ as compact JSON with sorted keys; the per-call state
 directory is replaced by <state> and `ts` is dropped, so re-recording gives the same files.
@@ -96,36 +99,45 @@ def agents_as_written(config: Path, tools: dict[str, Any]) -> list[str]:
 EXPLAINED = ("operator_", "rule_", "section_agents", "section_tools")
 
 
-def record(config: Path, force: bool) -> None:
+def record(config: Path, force: bool, stages: set[str]) -> None:
     name = config.name.removesuffix(".json5")
-    target = ORACLE / f"{name}.validate.json"
-    if target.exists() and not force:
-        return
     cfg = str(config)
-    validation = peer(config, "validate", cfg)
+
+    def missing(path: Path) -> bool:
+        return force or not path.exists()
+
+    target = ORACLE / f"{name}.validate.json"
+    if missing(target):
+        write(target, peer(config, "validate", cfg))
+    validation = json.loads(target.read_text())
     valid = bool(validation.get("valid"))
-    if valid or name.startswith(("operator_", "rule_")):
-        write(ORACLE / f"{name}.audit.json", peer(config, "audit", cfg))
-    if valid and name.startswith(EXPLAINED):
-        tools = peer(config, "tools", cfg)
-        write(ORACLE / f"{name}.tools.json", tools)
-        agents = agents_as_written(config, tools)
+    audit = ORACLE / f"{name}.audit.json"
+    if "audit" in stages and (valid or name.startswith(("operator_", "rule_"))) and missing(audit):
+        write(audit, peer(config, "audit", cfg))
+    if "explain" in stages and valid and name.startswith(EXPLAINED):
+        tools_file = ORACLE / f"{name}.tools.json"
+        if missing(tools_file):
+            write(tools_file, peer(config, "tools", cfg))
+        agents = agents_as_written(config, json.loads(tools_file.read_text()))
         content = config.read_text()
         telegram = name.startswith("operator_") and '"telegram"' in content and '"elevated"' in content
         for agent in agents:
-            write(ORACLE / f"{name}.explain.{agent}.json", peer(config, "explain", cfg, agent))
-            if telegram:
+            explain = ORACLE / f"{name}.explain.{agent}.json"
+            if missing(explain):
+                write(explain, peer(config, "explain", cfg, agent))
+            group = ORACLE / f"{name}.explain.{agent}.group.json"
+            if telegram and missing(group):
                 session = GROUP_SESSION.format(agent=agent.lower())
                 args = ("sandbox", "explain", "--json", "--agent", agent, "--session", session)
-                write(ORACLE / f"{name}.explain.{agent}.group.json", peer(config, "with", cfg, *args))
-    write(target, validation)  # last: its presence marks the config as fully recorded
-    print(name, "valid" if validation.get("valid") else "invalid", flush=True)
+                write(group, peer(config, "with", cfg, *args))
+    print(name, "valid" if valid else "invalid", flush=True)
 
 
 def main() -> int:
     ORACLE.mkdir(parents=True, exist_ok=True)
     only = os.environ.get("ONLY", "*")
     force = os.environ.get("FORCE") == "1"
+    stages = set(os.environ.get("STAGES", "validate,audit,explain").split(","))
     pattern = only if only.endswith(".json5") else only + ".json5"
     # The realistic configs first: an interrupted run still leaves the most useful recordings.
     order = ("operator_", "rule_", "section_", "channel_", "mutated_")
@@ -134,7 +146,7 @@ def main() -> int:
         key=lambda p: (next((i for i, o in enumerate(order) if p.name.startswith(o)), len(order)), p.name),
     )
     for config in configs:
-        record(config, force)
+        record(config, force, stages)
     names = {p.name.removesuffix(".json5") for p in CONFIGS.glob("*.json5")}
     for stale in ORACLE.glob("*.json"):
         if stale.name.split(".", 1)[0] not in names:
