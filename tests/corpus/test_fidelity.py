@@ -50,6 +50,10 @@ def test_every_config_is_recorded_and_the_corpus_covers_every_channel_and_sectio
             assert f"section_{section}_0" in recorded_names, section
     invalid = [n for n in recorded_names if not recorded(n, "validate")["valid"]]
     assert len(invalid) >= 100 and len(recorded_names) - len(invalid) >= 100
+    # The realistic multi-channel operator configs are audited too (the CLI's refusal for invalid ones).
+    assert all(
+        (fidelity.ORACLE / f"{n}.audit.json").exists() for n in recorded_names if n.startswith("operator_")
+    )
 
 
 def test_the_acceptance_figures_hold() -> None:
