@@ -83,3 +83,18 @@ def test_cross_agent_session_access_names_agents_normalised() -> None:
     detail = _finding(config, "security.trust_model.cross_agent_session_access_default").detail
     assert detail.startswith("Agents: research, support\n")
     assert "- research: unsandboxed sessions;" in detail
+
+
+def test_model_ids_are_named_with_the_provider_lower_cased() -> None:
+    """The CLI names "OpenAI/GPT-4o-mini" as "openai/GPT-4o-mini" (corpus rule_models_weak_mixed_case)."""
+    config = {"agents": {"entries": {"main": {"model": "OpenAI/GPT-4o-mini"}}}}
+    detail = _finding(config, "models.weak_tier").detail
+    assert "- openai/GPT-4o-mini (Below GPT-5 family) @ agents.entries.main.model" in detail
+
+
+def test_a_windows_drive_bind_source_is_absolute() -> None:
+    """OpenClaw accepts "C:\\\\data:/data" as absolute (corpus rule_sandbox_bind_windows)."""
+    config = {
+        "agents": {"entries": {"ops": {"sandbox": {"mode": "all", "docker": {"binds": ["C:\\data:/data"]}}}}}
+    }
+    assert _finding(config, "sandbox.bind_mount_non_absolute") is None

@@ -191,7 +191,8 @@ def bind_source(bind: str) -> str:
     return bind if separator < 0 else bind[:separator]
 
 
-def _host_path_absolute(source: str) -> bool:
+def host_path_absolute(source: str) -> bool:
+    """Whether a bind source is an absolute POSIX or Windows drive-letter path (as OpenClaw accepts)."""
     for prefix in ("\\\\?\\", "//?/"):
         if source.startswith(prefix):
             source = source[len(prefix) :]
@@ -208,7 +209,7 @@ def _bind_issues(binds: Any) -> list[ZodIssue]:
             )
             continue
         source = bind_source(bind)
-        if not _host_path_absolute(source):
+        if not host_path_absolute(source):
             found.append(
                 custom(
                     f'Sandbox security: bind mount "{bind}" uses a non-absolute source path "{source}". Only '
