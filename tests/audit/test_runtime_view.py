@@ -67,7 +67,6 @@ def test_only_bundled_channels_count_as_allowlist_groups_without_group_policy() 
     [
         ({"ownership": "explicit", "entries": {"ops": {}, "support": {}}}, "global, ops, support"),
         ({"entries": {"Research": {}}}, "research, Research"),
-        ({"entries": {"ops": {}, "Research": {"default": True}}}, "research, ops, Research"),
     ],
 )
 def test_the_global_exec_scope_is_named_like_the_cli(agents, scopes) -> None:
