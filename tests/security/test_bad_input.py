@@ -30,7 +30,7 @@ FORMS = [
     ("gateway-import", False, {"name": "", "config_text": "{}"}, "Give the gateway a name"),
     ("gateway-import", False, {"name": "n", "config_text": BIG}, "larger than"),
     ("gateway-import", False, {"name": "n", "config_text": "{ gateway: { port: true } }"}, "gateway.port"),
-    ("gateway-import", False, {"name": "n", "config_text": "{ a: 1, a: 2 }"}, "Duplicate key"),
+    ("gateway-import", False, {"name": "n", "config_text": "{ a: 1, a: 2 }"}, "Unrecognized key"),
     ("gateway-import", False, {"name": "n", "config_text": "{}", "env_text": "1BAD=x"}, "line 1"),
     (
         "gateway-reimport",
