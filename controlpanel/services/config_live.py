@@ -191,7 +191,9 @@ def drift_whatif(current: ConfigRevision, live_text: str):
 
 
 def _drift_alert(gateway: Gateway, current: ConfigRevision, live_text: str, now) -> None:
-    from .alerts import alert_publish, alert_snapshot
+    from controlpanel.selectors import alert_snapshot
+
+    from .alerts.publish import alert_publish
 
     effect = drift_whatif(current, live_text)
     loosens = effect is not None and effect.loosens
@@ -233,7 +235,9 @@ def _drift_alert(gateway: Gateway, current: ConfigRevision, live_text: str, now)
 
 
 def _drift_resolve(gateway: Gateway, running: ConfigRevision, now) -> None:
-    from .alerts import alert_publish, alert_snapshot
+    from controlpanel.selectors import alert_snapshot
+
+    from .alerts.publish import alert_publish
 
     alert = (
         Alert.objects.select_for_update()
