@@ -16,6 +16,7 @@ Last line: ``config edit: p95 N ms, fleet preview of 200 gateways: M s`` (target
 
 from __future__ import annotations
 
+import logging
 import os
 import statistics
 import sys
@@ -133,6 +134,8 @@ def main() -> None:
     old_name = connection.creation.create_test_db(verbosity=0)
     try:
         from controlpanel.background.testing import run_queued_tasks
+
+        logging.getLogger("django_tasks").setLevel(logging.WARNING)  # no line per task
         from controlpanel.configedit.fleet import Change
         from controlpanel.services.config_fleet import fleet_change_preview
         from controlpanel.services.gateways import gateway_import_config
