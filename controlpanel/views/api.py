@@ -170,6 +170,8 @@ def gateway_create(request: HttpRequest) -> HttpResponse:
     if _dry_run(body):
         # Whether the name is taken is not said here (nor on the page): only the save tells.
         return _review_json(request, before="", text=config, env=env, base_hash="", name=name)
+    if (invalid := _invalid(config, env)) is not None:
+        return invalid
     _check_review(request, body, text=config, name=name)
     try:
         outcome = gateway_import_config(
@@ -200,6 +202,8 @@ def gateway_config(request: HttpRequest, code: UUID) -> HttpResponse:
             request, before=gateway.config_text or "", text=config, env=env, base_hash=gateway.config_hash,
             gateway=gateway, source="import",
         )  # fmt: skip
+    if (invalid := _invalid(config, env)) is not None:
+        return invalid
     reviewed = _check_review(request, body, text=config, gateway=gateway)
     try:
         outcome = gateway_import_config(
@@ -216,6 +220,14 @@ def gateway_config(request: HttpRequest, code: UUID) -> HttpResponse:
     if outcome.gateway is None:
         return JsonResponse(outcome.result.to_validate_json(), status=400)
     return JsonResponse(_gateway_json(outcome.gateway, access.role))
+
+
+def _invalid(config: str, env) -> JsonResponse | None:
+    """An invalid config is answered with its issues (400) whether or not it was reviewed."""
+    from controlpanel.configedit.review import loaded
+
+    result = loaded(config, env)
+    return None if result.valid else JsonResponse(result.to_validate_json(), status=400)
 
 
 def _dry_run(body: dict) -> bool:
