@@ -20,7 +20,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from controlpanel.approvals import contract, dm, expiry, scopes
-from controlpanel.approvals.exec_policy import validate_decision
+from controlpanel.approvals.decisions import validate_decision
+from controlpanel.lib.tokens import token_generate
 from controlpanel.models import ChannelAccount, Device, ExecApprovalRequest, Gateway, PairingRequest, Role
 
 from .activity import activity_record
@@ -216,7 +217,7 @@ def _approve_dm(request: PairingRequest, *, actor) -> str:
 
 
 def _approve_device(request: PairingRequest, *, now: datetime) -> tuple[Device, str]:
-    plaintext, prefix, digest = scopes.token_generate()
+    plaintext, prefix, digest = token_generate()
     device, _ = Device.objects.update_or_create(
         gateway=request.gateway,
         device_id=request.device_id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import threading
 from collections.abc import Sequence
 
 from asgiref.sync import SyncToAsync, async_to_sync
@@ -46,8 +47,23 @@ def alert_publish(events: Sequence[AlertEvent]) -> None:
     loop = _request_loop()
     if loop is not None:
         asyncio.run_coroutine_threadsafe(send_all(), loop)
+    elif _loop_running_here():
+        # Sync code on a thread that runs an event loop of its own (Playwright's, in the browser
+        # tests, which allow it with DJANGO_ALLOW_ASYNC_UNSAFE): async_to_sync refuses; send from a
+        # thread of its own and wait, as elsewhere.
+        sender = threading.Thread(target=asyncio.run, args=(send_all(),), name="alerts-publish")
+        sender.start()
+        sender.join()
     else:
         async_to_sync(send_all)()
+
+
+def _loop_running_here() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def _request_loop() -> asyncio.AbstractEventLoop | None:
