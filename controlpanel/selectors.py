@@ -546,6 +546,26 @@ def gateway_memory_view(*, gateway: Gateway, check: dict | None = None) -> dict:
     }
 
 
+# --- notifications ----------------------------------------------------------------------------------
+
+
+def alert_deliveries(*, alert) -> list:
+    """The notifications sent about ``alert`` (newest first), each with its attempts: the delivery log."""
+    from controlpanel.models import Notification
+
+    return list(
+        Notification.objects.filter(alerts=alert)
+        .select_related("receiver", "user", "push_subscription")
+        .prefetch_related("attempts_log")
+        .order_by("-id")[:50]
+    )
+
+
+def receiver_deliveries(*, receiver, limit: int = 50) -> list:
+    """The latest notifications to ``receiver`` with their attempts: its delivery log."""
+    return list(receiver.notifications.prefetch_related("attempts_log").order_by("-id")[:limit])
+
+
 # --- config history and changes (issue 18) ------------------------------------------------------------
 
 

@@ -26,6 +26,7 @@ from controlpanel.models import ChannelAccount, Device, ExecApprovalRequest, Gat
 
 from .activity import activity_record
 from .config_edits import ConfigEditError, gateway_channel_allow_from_add
+from .notify.outbox import approval_requested
 
 # What a panel user may grant when approving a device, by role on that gateway: an approver can
 # only mint scopes they hold (OpenClaw's approval ceiling), and node roles need operator.admin.
@@ -310,6 +311,7 @@ def dm_pairing_request_create(
             expires_at=expiry.dm_code_expires_at(now),
             requested_by=f"sender:{channel}:{sender_id}",
         )
+        approval_requested(request)  # the notification outbox: in this transaction
         activity_record(
             action="pairing.requested",
             gateway=gateway,

@@ -24,6 +24,7 @@ from controlpanel.lib.safetext import escape_unstorable_json
 from controlpanel.models import ExecApprovalRequest, Gateway, GatewayLink, PairingRequest
 
 from .activity import activity_record
+from .notify.outbox import approval_requested
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +83,7 @@ def pairing_mirror(
         expires_at=expiry.device_pairing_expires_at(requested_at, max(requested_at, now)),
         requested_by=f"device:{device_id}",
     )
+    approval_requested(request)
     activity_record(
         action="pairing.requested",
         gateway=gateway,
@@ -153,6 +155,7 @@ def exec_mirror(*, gateway_id: int, payload: dict[str, Any], now: datetime | Non
         expires_at=max(expires_at, requested_at + timedelta(seconds=1)),
         requested_by=f"agent:{agent}",
     )
+    approval_requested(row)
     activity_record(
         action="exec.requested",
         gateway=row.gateway,

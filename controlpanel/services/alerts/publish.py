@@ -10,12 +10,25 @@ from collections.abc import Sequence
 
 from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
+from django.db import transaction
 
 from controlpanel.live.frames import doorbell
 from controlpanel.live.groups import gateway_group
 from controlpanel.models import AlertEvent
 
 logger = logging.getLogger(__name__)
+
+
+def alert_events_emit(events: Sequence[AlertEvent]) -> None:
+    """Call in the transaction that wrote ``events``: the one hook every AlertEvent goes through.
+
+    Queues their notifications (the outbox row commits with the events or not at all,
+    ``services.notify.outbox``) and rings the sockets' doorbells after commit.
+    """
+    from controlpanel.services.notify.outbox import alert_events_notify
+
+    alert_events_notify(events)
+    transaction.on_commit(lambda: alert_publish(events))
 
 
 def alert_publish(events: Sequence[AlertEvent]) -> None:
