@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from controlpanel.background import enqueue_on_commit
 from controlpanel.configedit.fleet import Change, ChangeError, change_text, preview
+from controlpanel.lib.safetext import refusal
 from controlpanel.models import ConfigRevision, FleetChange, FleetChangeTarget, Gateway, GatewayLink, Role
 from controlpanel.tasks.configs import fleet_apply, fleet_preview
 
@@ -67,6 +68,8 @@ def fleet_change_preview(
     Raises ChangeError when the change itself is malformed (nothing is stored then).
     """
     change.validate()
+    if (message := refusal(reason, "the reason")) is not None:
+        raise ChangeError(f"reason: {message}")
     owned = {g.pk for g in owned_gateways(user)}
     selected = [g for g in gateways if g.pk in owned]
     with transaction.atomic():

@@ -117,7 +117,7 @@ def _gateway_json(gateway: Gateway, role: str | None = None) -> dict:
         "bind": gateway.bind,
         "port": gateway.port,
         "authMode": gateway.auth_mode,
-        "configHash": gateway.config_hash,
+        "configHash": selectors.config_hash_shown(gateway.config_hash),
     }
     if role is not None:
         data["role"] = role
@@ -311,7 +311,7 @@ def _revision_json(revision, *, text: bool = False) -> dict:
 
     data = {
         "number": revision.number,
-        "sha256": revision.sha256,
+        "sha256": selectors.config_hash_shown(revision.sha256),
         "parent": revision.parent.number if revision.parent_id else None,
         "author": revision.author.get_username() if revision.author else revision.author_label,
         "source": revision.source,
@@ -342,7 +342,7 @@ def config_revisions(request: HttpRequest, code: UUID) -> HttpResponse:
     access = get_gateway_for_user(request.user, code, need=Capability.CONFIG)
     body = _json_body(request, {"config", "baseHash", "reason", "dryRun", "reviewToken"})
     config, _ = _config_fields({"config": body.get("config")})
-    base_hash = _base_hash(body, "your edit")
+    base_hash = _base_hash(body, "your edit", access.gateway)
     from controlpanel.configedit.secrets import SecretNotKept, restore_secrets
     from controlpanel.openclaw import ConfigSyntaxError
 
@@ -356,11 +356,11 @@ def config_revisions(request: HttpRequest, code: UUID) -> HttpResponse:
     return _save(request, gateway, body, text=text, base_hash=base_hash, detail={"via": "api"})
 
 
-def _base_hash(body: dict, what: str) -> str:
+def _base_hash(body: dict, what: str, gateway) -> str:
     base_hash = body.get("baseHash")
     if not isinstance(base_hash, str) or not base_hash:
         raise ApiError(400, f"expected the config hash {what} is based on", path="baseHash")
-    return base_hash
+    return selectors.config_base_hash(gateway=gateway, given=base_hash)
 
 
 def _save(request, gateway, body: dict, *, text: str, base_hash: str, source="editor", detail=None):
@@ -413,7 +413,7 @@ def config_rollback(request: HttpRequest, code: UUID, number: int) -> HttpRespon
         access.gateway,
         body,
         text=revision.text,
-        base_hash=_base_hash(body, "your rollback"),
+        base_hash=_base_hash(body, "your rollback", access.gateway),
         source="rollback",
         detail={"rolled_back_to": revision.number, "via": "api"},
     )
@@ -463,7 +463,7 @@ def config_drift(request: HttpRequest, code: UUID) -> HttpResponse:
     link = state.link
     data: dict = {
         "linked": bool(link and link.remote_config_hash),
-        "liveHash": link.remote_config_hash if link else "",
+        "liveHash": selectors.config_hash_shown(link.remote_config_hash) if link else "",
         "fetchedAt": link.remote_config_fetched_at.isoformat()
         if link and link.remote_config_fetched_at
         else None,
