@@ -83,7 +83,8 @@ API = [
         json.dumps({"name": "n", "config": "{ x: 1 }"}),
         400,
     ),
-    ("/api/v1/gateways/new/", "post", "application/json", json.dumps({"name": "alpha", "config": "{}"}), 409),
+    # A valid config is saved only with its review's token (the name is checked on that save).
+    ("/api/v1/gateways/new/", "post", "application/json", json.dumps({"name": "alpha", "config": "{}"}), 428),
     ("{alpha}config/", "put", "application/json", json.dumps({"config": "{ gateway: { bind: 1 } }"}), 400),
     ("{alpha}config/", "put", "application/json", json.dumps({"config": "{}", "env": []}), 400),
     ("/api/v1/config/validate/", "post", "application/json", DEEP_BODY, 400),
