@@ -46,7 +46,7 @@ VARIANTS: dict[str, list[str]] = {
     "docs-ingest": ["?gateway={gateway}"],
 }
 # Pages of one user's own objects (another user, even of the same gateways, gets 404).
-OWN_ONLY = {"fleet-change"}
+OWN_ONLY = {"fleet-change", "fleet-change-previewing"}
 # Not swept: logout (a POST); the login page is swept logged out; the global notification pages are
 # superusers' only and render the same templates as a gateway's (swept).
 NOT_SWEPT = {"logout", "login"} | {
@@ -62,7 +62,7 @@ import json
 from django.contrib.auth import get_user_model
 from controlpanel.configedit.fleet import Change
 from controlpanel.models import Gateway, GatewayMembership, Role
-from controlpanel.services.config_fleet import fleet_change_preview
+from controlpanel.services.config_fleet import fleet_change_preview, fleet_preview_run
 from controlpanel.services.invitations import invitation_create
 from controlpanel.services.notify.config import receiver_create, route_create
 users = {}
@@ -71,6 +71,16 @@ for role in ("owner", "viewer"):
     for gateway in Gateway.objects.all():
         GatewayMembership.objects.create(user=user, gateway=gateway, role=role)
 gateway = Gateway.objects.get(name="team-prod")
+# Two fleet changes: one previewed (its per-gateway results), one still previewing (its progress:
+# the sweep's server runs no task worker, so it stays so).
+fleets = [
+    fleet_change_preview(
+        user=users["owner"], change=Change(kind="baseline"), gateways=Gateway.objects.all(), reason="sweep"
+    )
+    for _ in range(2)
+]
+fleet, fleet_running = fleets
+fleet_preview_run(fleet_id=fleet.pk, target_ids=list(fleet.targets.values_list("pk", flat=True)))
 receiver = receiver_create(gateway=gateway, name="ops", kind="email", to="ops@example.com", actor=None)[0]
 route = route_create(
     gateway=gateway, actor=None, name="critical to ops", matchers="severity=critical", receiver=receiver,
@@ -88,9 +98,9 @@ print("DEMO" + json.dumps({
     "alert": gateway.alerts.first().pk,
     "receiver": receiver.pk,
     "route": route.pk,
-    "fleet": str(fleet_change_preview(
-        user=users["owner"], change=Change(kind="baseline"), gateways=Gateway.objects.all(), reason="sweep"
-    ).code),
+    "fleet": str(fleet.code),
+    "fleet_running": str(fleet_running.code),
+    "config": gateway.config_text,
 }))
 """
 )
@@ -116,6 +126,8 @@ class Demo:
     receiver: int
     route: int
     fleet: str
+    fleet_running: str
+    config: str  # the team-prod gateway's openclaw.json (the import flow reviews it as a new gateway)
 
     def fill(self, name: str, route: str, kwarg: str) -> str:
         """The value of ``kwarg`` in ``route`` from the demo data (fails loudly when unknown)."""
@@ -357,6 +369,8 @@ def test_every_page_at_both_widths(browser, demo_server):
     behind_reauth: list[tuple[str, str]] = []
     pages = discover_pages(demo, server.url, sessions["owner"], behind_reauth)
     assert len(pages) >= 25, pages
+    # The same page in another state: a fleet change still previewing shows its progress.
+    pages.append(("fleet-change-previewing", f"/fleet/changes/{demo.fleet_running}/"))
     assert {"config-edit", "config-form"} <= {name for name, _ in behind_reauth}, behind_reauth
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     failures: list[str] = []
@@ -385,8 +399,8 @@ def test_every_page_at_both_widths(browser, demo_server):
 
 
 # Pages reached by doing something, not by a link: a new token's one-time page, the pages behind the
-# password asked again (the config editor, the settings form), an open confirmation dialog, and the
-# confirmation page a POST without confirm=yes answers with.
+# password asked again (the config editor, the settings form), an import's review, an open confirmation
+# dialog, and the confirmation page a POST without confirm=yes answers with.
 SUBMIT_WITHOUT_CONFIRM = """(action) => {
   const form = document.createElement("form");
   form.method = "post";
@@ -433,6 +447,12 @@ def _flows(browser, server, demo: Demo, session: str, behind_reauth: list[tuple[
             if response is None or response.status != 200 or "/reauth/" in page.url:
                 failures.append(f"owner {width_name} {name} {path}: answered {response and response.status}")
             check(_slug(name, path))
+        page.goto(f"{server.url}/import/")  # the review of an import, before Create
+        page.fill("#id_name", f"sweep-import-{width_name}")
+        page.fill("#id_config_text", demo.config)
+        page.click("#review-import")
+        page.locator("#save-form").wait_for()
+        check("import-review")
         page.goto(f"{server.url}/gateways/{demo.gateway}/devices/")
         page.locator("details.confirm > summary", has_text="Revoke").first.click()
         check("confirm-dialog")
