@@ -118,6 +118,15 @@ def load(seconds: float, per_minute: int) -> None:
         n += 1
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a (live) process has used, from /proc (Linux)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], q: float) -> float:
     return (
         statistics.quantiles(values, n=1000, method="inclusive")[int(q * 1000) - 1]
@@ -160,13 +169,18 @@ def main() -> None:
     arrivals = Arrivals()
     server = serve(arrivals)
     url = f"http://127.0.0.1:{server.server_address[1]}"
-    worker = None
+    worker, worker_cpu = None, float("nan")
     try:
         manage("migrate", "--noinput", "-v", "0")
         setup = SETUP.replace("URL", url).replace("GLOBAL_RECEIVERS", str(GLOBAL_RECEIVERS))
         assert "SETUP-OK" in manage("shell", "-c", setup.replace("GATEWAYS", str(GATEWAYS)))
+        profile = (
+            ["-m", "cProfile", "-o", os.environ["CP_BENCH_PROFILE"]]
+            if os.environ.get("CP_BENCH_PROFILE")
+            else []
+        )
         worker = subprocess.Popen(
-            [sys.executable, "manage.py", "db_worker", "--no-reload", "--no-startup-delay",
+            [sys.executable, *profile, "manage.py", "db_worker", "--no-reload", "--no-startup-delay",
              "--interval", interval, "--worker-id", "bench"],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(var / "worker.log", "wb"),  # noqa: SIM115
             start_new_session=True,
@@ -189,6 +203,7 @@ def main() -> None:
         time.sleep(1.0)  # late duplicates, if any
     finally:
         if worker is not None:
+            worker_cpu = cpu_seconds(worker.pid)
             os.killpg(worker.pid, signal.SIGTERM)
             worker.wait(timeout=30)
         server.shutdown()
@@ -211,6 +226,12 @@ def main() -> None:
     if latencies:
         print(f"latency ms: p50 {percentile(latencies, 0.5):.0f}, p90 {percentile(latencies, 0.9):.0f}, "
               f"p99 {percentile(latencies, 0.99):.0f}, max {latencies[-1]:.0f}")  # fmt: skip
+    load1 = os.getloadavg()[0]
+    per = worker_cpu * 1000 / len(pairs) if pairs else float("nan")
+    print(
+        f"worker CPU: {worker_cpu:.1f} s (startup included), {per:.1f} ms per notification; "
+        f"load average now {load1:.1f}"
+    )
     p99 = percentile(latencies, 0.99) if latencies else float("nan")
     print(f"notify: p99 {p99:.0f} ms over {len(pairs)} notifications, {lost} lost, {duplicated} duplicated")
 

@@ -68,6 +68,7 @@ class RouteResult:
     personal: int = 0
     resolved: int = 0
     notes: list[str] = field(default_factory=list)
+    delivery_tasks: list[str] = field(default_factory=list)  # the task rows that deliver them
 
 
 def public_url(path: str) -> str:
@@ -260,7 +261,7 @@ def route_sources(sources: Iterable[Source], *, now: datetime | None = None) -> 
         for group in sorted(due.values(), key=lambda g: g.pk):
             if _flush(group.pk, now, muter, deliveries, fresh=group) == "sent":
                 result.flushed += 1
-        deliveries.enqueue()
+        result.delivery_tasks += deliveries.enqueue()
     return result
 
 
@@ -381,13 +382,15 @@ class Deliveries:
     def add(self, notification: Notification) -> None:
         self.keys.append(str(notification.key))
 
-    def enqueue(self) -> None:
+    def enqueue(self) -> list[str]:
+        """Queue the delivery task; returns its id (none with a backend that queues on commit)."""
         if not self.keys:
-            return
+            return []
         result = enqueue_on_commit(notify_deliver, keys=self.keys)
         if result is not None:
             Notification.objects.filter(key__in=self.keys).update(task_id=str(result.id))
         self.keys = []
+        return [str(result.id)] if result is not None else []
 
 
 # --- flushing ---------------------------------------------------------------------------------------
