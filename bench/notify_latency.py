@@ -76,6 +76,8 @@ class Arrivals:
 
 def serve(arrivals: Arrivals) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as the chat services and most webhook servers
+
         def log_message(self, *args) -> None:
             pass
 

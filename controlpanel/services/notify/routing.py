@@ -244,6 +244,7 @@ def route_sources(sources: Iterable[Source], *, now: datetime | None = None) -> 
     muter, deliveries, audience = Muter(now), Deliveries(), personal.Audience()
     with transaction.atomic():
         due: dict[int, NotificationGroup] = {}
+        muter.load({s.gateway.pk for s in sources})  # all the batch's gateways: two queries
         routed = [(source, _destinations(source, trees[source.gateway.pk])) for source in sources]
         known = _groups_known([(match, s.labels) for s, dests in routed for match, _ in dests])
         for source, destinations in routed:
@@ -365,7 +366,8 @@ class Muter:
         self._silences: dict[int, list[Silence]] = {}
         self._sources: dict[int, list[tuple[str, dict[str, str]]]] = {}
 
-    def _load(self, gateway_ids: set[int]) -> None:
+    def load(self, gateway_ids: set[int]) -> None:
+        """Read the silences and inhibiting alerts of ``gateway_ids`` not read yet."""
         missing = gateway_ids - self._silences.keys()
         if not missing:
             return
@@ -390,7 +392,7 @@ class Muter:
         alerts = [(gid, fp, labels) for gid, fp, labels in items if labels.get("kind", "alert") == "alert"]
         if not alerts:
             return {}
-        self._load({gid for gid, _, _ in alerts})
+        self.load({gid for gid, _, _ in alerts})
         reasons = {}
         for gid, fp, labels in alerts:
             silence = next((s for s in self._silences[gid] if _silence_matches(s, labels)), None)
