@@ -26,3 +26,11 @@ def is_list(value) -> bool:
 def json_scalar(value) -> str:
     """A scalar as JSON would write it (``true``, ``null``, ``"text"``)."""
     return json.dumps(value, ensure_ascii=False)
+
+
+@register.filter
+def shown_hash(digest: str) -> str:
+    """A config hash as pages show it: keyed, never the plain SHA-256 (``selectors.config_hash_shown``)."""
+    from controlpanel.selectors import config_hash_shown
+
+    return config_hash_shown(digest or "")
