@@ -5,7 +5,7 @@ from .activity import ActivityChainHead, ActivityEvent
 from .agents import Agent, ChannelAccount
 from .alerts import Alert, AlertEvent, DenialWindow, GatewayAlertState, MemorySample, Silence
 from .approvals import ExecApprovalRequest
-from .audits import AuditFinding, AuditRun, AuditSuppression
+from .audits import AuditFinding, AuditRun, AuditSuppression, FleetAudit
 from .base import Role
 from .devices import Device
 from .gateways import Gateway, GatewayMembership
@@ -30,6 +30,7 @@ __all__ = [
     "Device",
     "ExecApprovalRequest",
     "ExternalIdentity",
+    "FleetAudit",
     "Gateway",
     "GatewayAlertState",
     "GatewayConfigPush",

@@ -690,6 +690,51 @@ def alerts_tick_all(*, now: datetime | None = None) -> int:
     return changed
 
 
+# --- alerts raised by the panel's own rules (not by ingested events) ---------------------------------
+
+
+def alert_raise(
+    *,
+    gateway: Gateway,
+    type_: str,
+    subject: str,
+    severity: str,
+    message: str,
+    detail: dict[str, Any],
+    now: datetime | None = None,
+) -> Alert:
+    """Raise the open alert of (``type_``, ``subject``), or count it again with the new text and
+    detail: a repeat is a new occurrence and notifies (unless silenced); a higher severity escalates.
+
+    For rules the panel evaluates itself (posture alerts). Runs in the caller's transaction; the
+    caller serialises raises of one key (e.g. holding the gateway's row lock). Returns the alert.
+    """
+    now = now or timezone.now()
+    key = (type_, subject)
+    with transaction.atomic():
+        batch = _Batch(gateway, now, {key})
+        alert = batch.upsert(type_, subject, Severity(severity), message, now)
+        alert.message = message
+        alert.detail = detail
+        batch.messages.pop(alert.pk, None)
+        batch.mark(alert, "updated", True)
+        batch.finish()
+    return alert
+
+
+def alert_clear(
+    *, gateway: Gateway, type_: str, subject: str, reason: str, now: datetime | None = None
+) -> bool:
+    """Resolve the open alert of (``type_``, ``subject``) because its condition is gone; False if none."""
+    with transaction.atomic():
+        batch = _Batch(gateway, now or timezone.now(), {(type_, subject)})
+        if batch.find((type_, subject)) is None:
+            return False
+        batch.resolve(type_, subject, reason)
+        batch.finish()
+    return True
+
+
 # --- lifecycle --------------------------------------------------------------------------------------
 
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from controlpanel.approvals.dm import allow_from_add
 from controlpanel.lib.json5edit import replace_value
-from controlpanel.models import ChannelAccount, Gateway
+from controlpanel.models import AuditRun, ChannelAccount, Gateway
 from controlpanel.openclaw import dump_config, load_config
 
 from .activity import activity_record
@@ -47,8 +47,12 @@ def gateway_config_set_value(*, gateway: Gateway, path: list[str], value, actor,
     )
 
 
-def gateway_config_replace_text(*, gateway: Gateway, text: str, actor, action: str, detail: dict) -> None:
-    """Store a new config text that the panel produced itself (validated; references need no values)."""
+def gateway_config_replace_text(*, gateway: Gateway, text: str, actor, action: str, detail: dict) -> AuditRun:
+    """Store a new config text that the panel produced itself (validated; references need no values).
+
+    Returns the audit run of the new config (queued by ``audit_after_config_change``).
+    """
+    from controlpanel.services.audits import audit_after_config_change
     from controlpanel.services.gateways import config_hash
 
     result = load_config(text, env={})
@@ -75,6 +79,7 @@ def gateway_config_replace_text(*, gateway: Gateway, text: str, actor, action: s
         after={"config_hash": gateway.config_hash},
         detail=detail,
     )
+    return audit_after_config_change(gateway=gateway, actor=actor)
 
 
 def gateway_channel_allow_from_add(*, gateway: Gateway, channel: str, sender: str, actor) -> bool:

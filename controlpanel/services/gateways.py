@@ -13,6 +13,7 @@ from controlpanel.models import Agent, ChannelAccount, Gateway, GatewayMembershi
 from controlpanel.openclaw import LoadResult, agents_of, channels_of, dump_config, load_config
 
 from .activity import activity_record
+from .audits import audit_after_config_change
 
 DEFAULT_GATEWAY_PORT = 18789
 NAME_MAX_LENGTH = 100  # Gateway.name's max_length, which SQLite does not enforce
@@ -166,6 +167,7 @@ def gateway_import_config(
                 "warnings": [w.message for w in result.warnings],
             },
         )
+        audit_after_config_change(gateway=gateway, actor=actor)
     outcome.gateway = gateway
     return outcome
 
