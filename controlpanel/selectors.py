@@ -45,8 +45,9 @@ def _count(model, **filters) -> Coalesce:
     return Coalesce(Subquery(sub, output_field=IntegerField()), Value(0))
 
 
-# Rows per page of the fleet-wide lists (gateways, fleet audit, approvals inbox, alerts).
+# Rows per page of the fleet-wide lists (gateways, fleet audit, alerts); request cards are larger.
 PER_PAGE = 50
+REQUESTS_PER_PAGE = 25
 
 
 @dataclass
@@ -209,7 +210,7 @@ def approvals_inbox(
     kind: str | None = None,
     pending: bool = True,
     page: int = 1,
-    per_page: int = PER_PAGE,
+    per_page: int = REQUESTS_PER_PAGE,
 ) -> Page:
     """One page of requests across the user's gateways, each with ``user_role`` of its gateway.
 
@@ -222,7 +223,7 @@ def approvals_inbox(
     filters: dict = {"gateway__in": Gateway.objects.visible_to(user).values("pk")}
     if gateway_code:
         filters["gateway__code"] = gateway_code
-    order = "expires_at" if pending else "-decided_at"
+    order = ("expires_at", "pk") if pending else ("-decided_at", "-pk")
     wanted = page * per_page + 1
     items: list = []
     for model, kinds in ((PairingRequest, ("dm", "device", "node")), (ExecApprovalRequest, ("exec",))):
@@ -232,11 +233,11 @@ def approvals_inbox(
         rows = rows.filter(status="pending") if pending else rows.exclude(status="pending")
         if kind and model is PairingRequest:
             rows = rows.filter(kind=kind)
-        items.extend(rows.order_by(order, "pk")[:wanted])
+        items.extend(rows.order_by(*order)[:wanted])
     if pending:
         items.sort(key=lambda r: (r.expires_at, r.pk))
     else:
-        items.sort(key=lambda r: r.decided_at, reverse=True)
+        items.sort(key=lambda r: (r.decided_at, r.pk), reverse=True)
     start = (page - 1) * per_page
     shown = items[start : start + per_page]
     for item in shown:

@@ -198,10 +198,6 @@ def audit_run_abandon(*, run_id: int, error: str, attempts: int) -> None:
         _finish(run, status="failed", error=f"The audit could not be run ({attempts} attempt(s)): {error}")
 
 
-def _progress(run_id: int, value: int) -> None:
-    AuditRun.objects.filter(pk=run_id, status="running").update(progress=value)
-
-
 _child: AuditChild | None = None
 
 
@@ -248,7 +244,6 @@ def audit_run_execute(*, run_id: int, timeout: float | None = None, resume: bool
             error="The stored config no longer loads: "
             + "; ".join(f"{i.path}: {i.message}" for i in loaded.issues[:5]),
         )
-    _progress(run_id, 20)
     payload = {
         "config": loaded.resolved,
         "env": {},
@@ -265,7 +260,6 @@ def audit_run_execute(*, run_id: int, timeout: float | None = None, resume: bool
         )
     except AuditChildError as exc:
         return _finish(run, status="failed", error=str(exc)[-2000:] or "the audit process failed")
-    _progress(run_id, 80)
     return _finish(run, status="succeeded", report=report)
 
 
@@ -279,6 +273,7 @@ def _finish(run: AuditRun, *, status: str, report: dict | None = None, error: st
         ):
             run.refresh_from_db()
             return run  # another attempt stored it first
+        active = None  # the run's active findings, for the posture
         if report is not None:
             rows = [
                 _finding_row(run, i, f, suppressed=False) for i, f in enumerate(report.get("findings", []))
@@ -289,6 +284,7 @@ def _finish(run: AuditRun, *, status: str, report: dict | None = None, error: st
                 for i, f in enumerate(report.get("suppressedFindings", []))
             ]
             AuditFinding.objects.bulk_create(rows)
+            active = [(f.check_id, f.title, f.severity) for f in rows if not f.suppressed]
             run.report = report
             run.summary = report.get("summary", {})
         run.status = status
@@ -304,7 +300,7 @@ def _finish(run: AuditRun, *, status: str, report: dict | None = None, error: st
             ).update(audit_latest=run)
             # Before the activity record: alert rows are locked before the log's chain head
             # everywhere (acknowledging an alert does the same), so the two never deadlock.
-            if alert := posture_evaluate(run=run):
+            if alert := posture_evaluate(run=run, findings=active):
                 after["posture_alert"] = alert.pk
         activity_record(
             action=f"audit.{status}", gateway=run.gateway, target=f"audit:{run.code}", after=after

@@ -22,16 +22,17 @@ def _active(run: AuditRun) -> list[tuple[str, str, str]]:
     return list(run.findings.filter(suppressed=False).values_list("check_id", "title", "severity"))
 
 
-def posture_evaluate(*, run: AuditRun) -> Alert | None:
+def posture_evaluate(*, run: AuditRun, findings: list[tuple[str, str, str]] | None = None) -> Alert | None:
     """Compare a succeeded run with the gateway's previous succeeded run; raise, count or resolve
-    the gateway's posture alert. Call it inside the transaction that stores the run. Returns the
-    alert raised or counted, else None."""
+    the gateway's posture alert. Call it inside the transaction that stores the run; ``findings``:
+    the run's active (check id, title, severity), if the caller has them at hand. Returns the alert
+    raised or counted, else None."""
     from .audits import audit_run_previous  # audits imports this module
 
     previous = audit_run_previous(run)
     # One posture evaluation per gateway at a time (two runs finishing together): the gateway row.
     gateway = Gateway.objects.select_for_update().get(pk=run.gateway_id)
-    after = _active(run)
+    after = findings if findings is not None else _active(run)
     found = regressions(_active(previous) if previous else [], after)
     open_alert = (
         Alert.objects.filter(gateway=gateway, type=POSTURE_TYPE, subject=POSTURE_SUBJECT)

@@ -26,3 +26,21 @@ def is_list(value) -> bool:
 def json_scalar(value) -> str:
     """A scalar as JSON would write it (``true``, ``null``, ``"text"``)."""
     return json.dumps(value, ensure_ascii=False)
+
+
+@register.simple_tag
+def select_options(choices, selected="") -> str:
+    """``<option>`` elements for (value, label) pairs, escaped, ``selected`` marked: one join rather
+    than a template loop (a filter over a thousand gateways costs a millisecond, not tens)."""
+    from html import escape
+
+    from django.utils.safestring import mark_safe
+
+    selected = str(selected)
+    return mark_safe(  # noqa: S308 - every value and label is escaped here
+        "".join(
+            f'<option value="{escape(str(v))}"{" selected" if str(v) == selected else ""}>'
+            f"{escape(str(label))}</option>"
+            for v, label in choices
+        )
+    )
