@@ -215,35 +215,42 @@ def approvals_inbox(
     """One page of requests across the user's gateways, each with ``user_role`` of its gateway.
 
     ``kind``: "dm" / "device" / "node" (pairing) or "exec". Pending ones soonest-to-expire first;
-    decided ones (history) newest decision first. Three queries for any page: the roles, then the
-    first ``page * per_page + 1`` rows of each kind in that order, merged (deep pages read more rows,
-    never more queries).
+    decided ones (history) newest decision first. At most five queries for any page: the roles, the
+    sort keys of the first ``page * per_page + 1`` requests of each model (tuples, read through the
+    inbox indexes), merged here, then the page's requests of each model by id.
     """
     roles = dict(Gateway.objects.with_user_role(user).values_list("pk", "user_role"))
     filters: dict = {"gateway__in": Gateway.objects.visible_to(user).values("pk")}
     if gateway_code:
         filters["gateway__code"] = gateway_code
-    order = ("expires_at", "pk") if pending else ("-decided_at", "-pk")
+    field, order = ("expires_at", ("expires_at", "pk")) if pending else ("decided_at", ("-decided_at", "-pk"))
     wanted = page * per_page + 1
-    items: list = []
-    for model, kinds in ((PairingRequest, ("dm", "device", "node")), (ExecApprovalRequest, ("exec",))):
-        if kind and kind not in kinds:
-            continue
-        rows = model.objects.filter(**filters).select_related("gateway", "decided_by")
+    models = [
+        m
+        for m, kinds in ((PairingRequest, ("dm", "device", "node")), (ExecApprovalRequest, ("exec",)))
+        if not kind or kind in kinds
+    ]
+    keys: list[tuple] = []
+    for model in models:
+        rows = model.objects.filter(**filters)
         rows = rows.filter(status="pending") if pending else rows.exclude(status="pending")
         if kind and model is PairingRequest:
             rows = rows.filter(kind=kind)
-        items.extend(rows.order_by(*order)[:wanted])
-    if pending:
-        items.sort(key=lambda r: (r.expires_at, r.pk))
-    else:
-        items.sort(key=lambda r: (r.decided_at, r.pk), reverse=True)
+        keys += [(at, pk, model) for at, pk in rows.order_by(*order).values_list(field, "pk")[:wanted]]
+    keys.sort(key=lambda k: (k[0], k[1]), reverse=not pending)
     start = (page - 1) * per_page
-    shown = items[start : start + per_page]
-    for item in shown:
+    shown = keys[start : start + per_page]
+    found: dict[tuple, object] = {}
+    for model in models:
+        ids = [pk for _, pk, m in shown if m is model]
+        if ids:
+            for item in model.objects.filter(pk__in=ids).select_related("gateway", "decided_by"):
+                found[(model, item.pk)] = item
+    items = [found[(model, pk)] for _, pk, model in shown]
+    for item in items:
         item.user_role = roles[item.gateway_id]
         item.kind_label = "exec" if isinstance(item, ExecApprovalRequest) else item.kind
-    return Page(items=shown, number=page, has_next=len(items) > start + per_page, per_page=per_page)
+    return Page(items=items, number=page, has_next=len(keys) > start + per_page, per_page=per_page)
 
 
 # --- effective policy (issue 3) ---------------------------------------------------------------------

@@ -246,7 +246,8 @@ def test_fleet_pages_cost_the_same_for_3_gateways_or_120():
         assert fleet_queries(big, name) == expected, name
         assert fleet_queries(big, name, "?page=2") == expected, f"{name} page 2"
     history = fleet_queries(small, "approvals-inbox", "?view=history")
-    assert fleet_queries(big, "approvals-inbox", "?view=history&page=3") == history
+    # (A page holding requests of one kind only reads that kind's rows: one query fewer.)
+    assert fleet_queries(big, "approvals-inbox", "?view=history&page=3") <= history
 
 
 def test_fleet_pages_are_paginated():
