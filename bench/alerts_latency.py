@@ -323,7 +323,7 @@ async def via_ingest(
 async def via_group_send(ports, sessions, gateway_id: int, pushes_per_s: int, seconds: int) -> list[float]:
     from channels.layers import get_channel_layer
 
-    from controlpanel.services.alerts import gateway_group
+    from controlpanel.live.groups import gateway_group
 
     layer = get_channel_layer()
     sockets = await open_sockets(ports, sessions)

@@ -34,6 +34,7 @@ from controlpanel.background.worker import GATEWAY_QUEUE, Heartbeat, claim_next,
 from controlpanel.gatewayclient import Connection, GatewayError, PairingRequired, backoff_delay, connect
 from controlpanel.gatewayclient.frames import ConnectionClosed
 from controlpanel.models import GatewayLink
+from controlpanel.services import config_live as live
 from controlpanel.services import gateway_links as links
 from controlpanel.services import gateway_mirror as mirror
 
@@ -124,6 +125,7 @@ class GatewaySession:
         self.health_every = health_every
         self.diag_every = diag_every
         self.diag_seq: int | None = None
+        self.config_stale = False  # a config.changed arrived: read the running config again
 
     async def run(self, stop: asyncio.Event) -> None:
         attempt = 0
@@ -184,6 +186,8 @@ class GatewaySession:
                         await self._on_event(queue.get_nowait())
                 await self._deliver(conn)
                 await self._run_tasks(conn)
+                if self.config_stale:
+                    await self._fetch_config(conn)
                 if time.monotonic() >= next_health:
                     next_health = time.monotonic() + self.health_every
                     if await self._credentials_changed(conn):
@@ -237,9 +241,14 @@ class GatewaySession:
                 gateway_id=self.gateway_id,
                 pending=[a for a in approvals if isinstance(a, dict)],
             )
+        await self._fetch_config(conn)
+
+    async def _fetch_config(self, conn: Connection) -> None:
+        """Read the running config (hash and redacted text): the panel compares it with its revisions."""
+        self.config_stale = False
         config = await self._call_quietly(conn, "config.get")
         if isinstance(config, dict) and config.get("hash"):
-            await self.db(links.link_record_config, gateway_id=self.gateway_id, config_hash=config["hash"])
+            await self.db(live.live_config_record, gateway_id=self.gateway_id, payload=config)
 
     async def _on_event(self, frame: dict[str, Any]) -> None:
         name = frame.get("event")
@@ -266,7 +275,8 @@ class GatewaySession:
                 by=str(payload.get("resolvedBy") or ""),
             )
         elif name == "config.changed" and payload.get("hash"):
-            await self.db(links.link_record_config, gateway_id=gid, config_hash=str(payload["hash"]))
+            # Read it again: the event carries the hash only, the drift check needs the text.
+            self.config_stale = True
         elif name == "shutdown":
             await self.db(
                 links.link_record_problem,

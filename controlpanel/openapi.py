@@ -82,6 +82,114 @@ CONFIG_BODY = {
 }
 
 
+REVISION = {
+    "type": "object",
+    "required": ["number", "sha256", "parent", "author", "source", "reason", "createdAt"],
+    "properties": {
+        "number": {"type": "integer"},
+        "sha256": {"type": "string"},
+        "parent": {"type": ["integer", "null"]},
+        "author": {"type": "string"},
+        "source": {
+            "enum": [
+                "import",
+                "editor",
+                "form",
+                "fix",
+                "migration",
+                "approval",
+                "rollback",
+                "pulled",
+                "fleet",
+            ]
+        },
+        "reason": {"type": "string"},
+        "createdAt": {"type": "string", "format": "date-time"},
+        "text": {"type": "string", "description": "the file, secrets redacted"},
+    },
+}
+KEY_CHANGE = {
+    "type": "object",
+    "required": ["path", "change"],
+    "properties": {"path": {"type": "string"}, "change": {"enum": ["added", "removed", "changed"]}},
+}
+WHATIF = {
+    "type": ["object", "null"],
+    "description": "Per agent: tools gained and lost, sandbox/exec/elevated changes; audit findings that "
+    "appear, go or change severity; loosens: whether any agent may do more afterwards.",
+    "properties": {
+        "agents": {"type": "array", "items": {"type": "object"}},
+        "findings": {"type": "array", "items": {"type": "object"}},
+        "loosens": {"type": "boolean"},
+    },
+}
+REVIEW = {
+    "type": "object",
+    "required": ["valid", "issues", "warnings", "changed"],
+    "properties": {
+        "valid": {"type": "boolean"},
+        "issues": {"type": "array", "items": ISSUE},
+        "warnings": {"type": "array", "items": ISSUE},
+        "changed": {"type": "boolean"},
+        "whatIf": WHATIF,
+        "keys": {"type": "array", "items": KEY_CHANGE},
+    },
+    "description": "What saving would do (dryRun): nothing is saved.",
+}
+CONFLICT = {
+    "type": "object",
+    "required": ["error", "head"],
+    "properties": {
+        "error": {"type": "string"},
+        "path": {"type": "string"},
+        "head": {"oneOf": [REVISION, {"type": "null"}]},
+    },
+}
+SAVE_BODY = {
+    "type": "object",
+    "required": ["config", "baseHash"],
+    "additionalProperties": False,
+    "properties": {
+        "config": {"type": "string", "description": "the whole openclaw.json; redacted secrets are kept"},
+        "baseHash": {"type": "string", "description": "configHash of the revision the edit starts from"},
+        "reason": {"type": "string", "description": "why (required to save)"},
+        "dryRun": {"type": "boolean", "description": "only validate and show what it would do"},
+    },
+}
+ROLLBACK_BODY = {
+    "type": "object",
+    "required": ["baseHash"],
+    "additionalProperties": False,
+    "properties": {k: v for k, v in SAVE_BODY["properties"].items() if k != "config"},
+}
+DIFF = {
+    "type": "object",
+    "required": ["from", "to", "unified", "keys", "whatIf"],
+    "properties": {
+        "from": {"type": "integer"},
+        "to": {"type": "integer"},
+        "unified": {"type": "string"},
+        "keys": {"type": "array", "items": KEY_CHANGE},
+        "whatIf": WHATIF,
+    },
+}
+DRIFT = {
+    "type": "object",
+    "required": ["linked", "liveHash", "currentRevision", "runningRevision", "drift", "keys", "whatIf"],
+    "properties": {
+        "linked": {"type": "boolean"},
+        "liveHash": {"type": "string"},
+        "fetchedAt": {"type": ["string", "null"]},
+        "currentRevision": {"type": ["integer", "null"]},
+        "runningRevision": {"type": ["integer", "null"], "description": "null: drift, or not read yet"},
+        "drift": {"type": "boolean"},
+        "keys": {"type": "array", "items": KEY_CHANGE},
+        "whatIf": WHATIF,
+    },
+}
+NUMBER = {"name": "number", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0}}
+
+
 def _json(schema: dict, description: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
@@ -178,6 +286,72 @@ def openapi_document() -> dict[str, Any]:
                         },
                         **_errors(401, 403, 404, 413, 415),
                     },
+                }
+            },
+            "/api/v1/gateways/{code}/config/revisions/": {
+                "get": {
+                    "summary": "The config's revisions, newest first",
+                    "parameters": [CODE],
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "required": ["revisions"],
+                                "properties": {"revisions": {"type": "array", "items": REVISION}},
+                            },
+                            "OK",
+                        ),
+                        **_errors(401, 404),
+                    },
+                },
+                "post": {
+                    "summary": "Save a new revision (owners), guarded by baseHash; dryRun: what it would do",
+                    "parameters": [CODE],
+                    "requestBody": _body(SAVE_BODY),
+                    "responses": {
+                        "200": _json(REVIEW, "Dry run: validation and what-if, nothing saved"),
+                        "201": _json(REVISION, "Saved"),
+                        "409": _json(CONFLICT, "The config changed since baseHash: nothing saved"),
+                        **_errors(400, 401, 403, 404, 413, 415),
+                    },
+                },
+            },
+            "/api/v1/gateways/{code}/config/revisions/{number}/": {
+                "get": {
+                    "summary": "One revision with its text (secrets redacted)",
+                    "parameters": [CODE, NUMBER],
+                    "responses": {"200": _json(REVISION, "OK"), **_errors(401, 404)},
+                }
+            },
+            "/api/v1/gateways/{code}/config/revisions/{number}/rollback/": {
+                "post": {
+                    "summary": "Make this revision's exact text the newest revision (owners)",
+                    "parameters": [CODE, NUMBER],
+                    "requestBody": _body(ROLLBACK_BODY),
+                    "responses": {
+                        "200": _json(REVIEW, "Dry run"),
+                        "201": _json(REVISION, "Saved"),
+                        "409": _json(CONFLICT, "The config changed since baseHash: nothing saved"),
+                        **_errors(400, 401, 403, 404, 413, 415),
+                    },
+                }
+            },
+            "/api/v1/gateways/{code}/config/diff/": {
+                "get": {
+                    "summary": "Two revisions compared: lines (redacted), keys, tools per agent, findings",
+                    "parameters": [
+                        CODE,
+                        {"name": "from", "in": "query", "required": True, "schema": {"type": "integer"}},
+                        {"name": "to", "in": "query", "required": True, "schema": {"type": "integer"}},
+                    ],
+                    "responses": {"200": _json(DIFF, "OK"), **_errors(400, 401, 404)},
+                }
+            },
+            "/api/v1/gateways/{code}/config/drift/": {
+                "get": {
+                    "summary": "Which revision the live gateway runs, or how it differs",
+                    "parameters": [CODE],
+                    "responses": {"200": _json(DRIFT, "OK"), **_errors(401, 404)},
                 }
             },
             "/api/v1/config/validate/": {

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from controlpanel.consumers import AlertsConsumer
+from controlpanel.live.consumer import AlertsConsumer
 
 websocket_urlpatterns: list = [
     path("ws/alerts/", AlertsConsumer.as_asgi(), name="ws-alerts"),

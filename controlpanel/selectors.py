@@ -1,16 +1,22 @@
-"""Reads shaped for pages. Each takes the user and goes through ``Gateway.objects.visible_to``."""
+"""Reads shaped for pages and sockets. Each takes the user (or a gateway already authorised) and goes
+through ``Gateway.objects.visible_to``. Imports no service: services may read through selectors, never
+the other way round."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.db.models import (
     Case,
     Count,
     F,
     IntegerField,
+    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -23,13 +29,18 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce, RowNumber
 from django.utils import timezone
 
+from controlpanel.events.silences import silence_matches
+from controlpanel.live.frames import socket_message
 from controlpanel.models import (
     ActivityEvent,
     Agent,
     Alert,
+    AlertEvent,
     ExecApprovalRequest,
     Gateway,
+    MemorySample,
     PairingRequest,
+    Silence,
 )
 
 
@@ -313,24 +324,6 @@ def agent_policy_view(*, gateway: Gateway, agent_id: str, session: str = "main")
     }
 
 
-def config_whatif(*, before: dict, after: dict, env: dict | None = None) -> dict:
-    """What a config change would alter, before it is saved: tools gained / lost per agent and audit
-    findings that appear / disappear (by check id and severity)."""
-    from controlpanel.audit import run_audit
-    from controlpanel.policy import diff_policies
-
-    def findings(config: dict) -> dict[tuple[str, str], dict]:
-        report = run_audit(config, env=env or {}).to_json()
-        return {(f["checkId"], f["severity"]): f for f in report["findings"]}
-
-    old, new = findings(before), findings(after)
-    return {
-        "tools": diff_policies(before, after),
-        "findings_new": [new[k] for k in new if k not in old],
-        "findings_gone": [old[k] for k in old if k not in new],
-    }
-
-
 # --- audits (issue 4) --------------------------------------------------------------------------------
 
 
@@ -429,14 +422,79 @@ def _sparkline(points: list[tuple[int, int]], width: int = 160, height: int = 32
     return {"critical": line(0), "warn": line(1), "width": width, "height": height}
 
 
+# --- alerts ----------------------------------------------------------------------------------------
+
+BACKFILL_CAP = 200
+
+
+def alert_snapshot(alert: Alert, gateway: Gateway, *, silenced: bool = False) -> dict[str, Any]:
+    """Return the JSON-safe view of ``alert`` stored with each AlertEvent and used by ``_alert.html``."""
+    return {
+        "id": alert.pk,
+        "gateway_code": str(gateway.code),
+        "gateway_name": gateway.name,
+        "type": alert.type,
+        "subject": alert.subject,
+        "severity": alert.severity,
+        "state": alert.state,
+        "message": alert.message,
+        "count": alert.count,
+        "first_seen": alert.first_seen_at.isoformat(),
+        "last_seen": alert.last_seen_at.isoformat(),
+        "acknowledged_by": alert.acknowledged_by.get_username() if alert.acknowledged_by else "",
+        "silenced": silenced,
+    }
+
+
+def active_silences(*, gateway: Gateway, now: datetime | None = None) -> list[Silence]:
+    """Return the gateway's unexpired silences (one query)."""
+    return list(Silence.objects.filter(gateway=gateway, expires_at__gt=now or timezone.now()))
+
+
+def silenced_keys(*, gateway: Gateway, alerts: Iterable[Alert], now: datetime | None = None) -> set[int]:
+    """Return the ids of ``alerts`` that an active silence of ``gateway`` matches (one query)."""
+    silences = active_silences(gateway=gateway, now=now)
+    return {a.pk for a in alerts if silence_matches(silences, a.type, a.subject)}
+
+
+def alert_backfill(*, gateway_ids: Iterable[int], since: int, cap: int = BACKFILL_CAP) -> tuple[list, bool]:
+    """Return (socket messages for AlertEvents after ``since`` on those gateways, truncated).
+
+    When more than ``cap`` are waiting, the newest ``cap`` are returned and ``truncated`` is True: the
+    client then reloads the list over HTTP rather than replaying an unbounded history.
+    """
+    rows = list(
+        AlertEvent.objects.filter(gateway_id__in=list(gateway_ids), pk__gt=since).order_by("-pk")[: cap + 1]
+    )
+    truncated = len(rows) > cap
+    return [socket_message(e) for e in reversed(rows[:cap])], truncated
+
+
+def alert_event_ids_after(*, gateway_ids: Iterable[int], since: int, limit: int) -> list[tuple[int, int]]:
+    """Return (id, gateway id) of the first ``limit`` AlertEvents after ``since`` on those gateways."""
+    return list(
+        AlertEvent.objects.filter(gateway_id__in=list(gateway_ids), pk__gt=since)
+        .order_by("pk")
+        .values_list("pk", "gateway_id")[:limit]
+    )
+
+
+def latest_alert_event_id() -> int:
+    """Return the highest AlertEvent id of all gateways (0 when there is none)."""
+    return AlertEvent.objects.aggregate(m=Max("id"))["m"] or 0
+
+
+def visible_gateway_ids(*, user_id: int) -> set[int]:
+    """Return the ids of the gateways user ``user_id`` may see (none once the user is inactive)."""
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return set()
+    return set(Gateway.objects.visible_to(user).values_list("pk", flat=True))
+
+
 def _alert_snapshots(alerts: list[Alert]) -> list[dict]:
     """Alerts as the dicts ``alerts/_alert.html`` renders (the same shape pushed over the socket).
     One query for the silences of all their gateways."""
-    from django.utils import timezone
-
-    from controlpanel.models import Silence
-    from controlpanel.services.alerts import alert_snapshot, silenced_keys
-
     by_gateway: dict[int, list[Alert]] = {}
     for a in alerts:
         by_gateway.setdefault(a.gateway_id, []).append(a)
@@ -444,32 +502,21 @@ def _alert_snapshots(alerts: list[Alert]) -> list[dict]:
     if by_gateway:
         for silence in Silence.objects.filter(gateway_id__in=list(by_gateway), expires_at__gt=timezone.now()):
             silences.setdefault(silence.gateway_id, []).append(silence)
-    silenced: set[int] = set()
-    for gateway_id, group in by_gateway.items():
-        if silences.get(gateway_id):
-            silenced |= silenced_keys(gateway=group[0].gateway, alerts=group, silences=silences[gateway_id])
-    return [alert_snapshot(a, a.gateway, silenced=a.pk in silenced) for a in alerts]
+    return [
+        alert_snapshot(
+            a, a.gateway, silenced=silence_matches(silences.get(a.gateway_id, []), a.type, a.subject)
+        )
+        for a in alerts
+    ]
 
 
-def _last_alert_event_id(gateways=None) -> int:
-    """The newest AlertEvent id (of these gateways, or of all): the socket replays everything after
-    it of the gateways it may see. The page of every gateway passes None: the newest id of all is
-    just as right there and reads one index entry rather than one per gateway."""
-    from django.db.models import Max
-
-    from controlpanel.models import AlertEvent
-
-    if gateways is None:
-        return AlertEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+def _last_alert_event_id(gateways) -> int:
+    """The newest AlertEvent id of these gateways: the socket replays everything after it."""
     return AlertEvent.objects.filter(gateway__in=gateways).aggregate(m=Max("pk"))["m"] or 0
 
 
 def alert_tab_context(*, gateway: Gateway) -> dict:
     """The gateway's alerts tab: open alerts first, then recently resolved; silences; chart subjects."""
-    from django.utils import timezone
-
-    from controlpanel.models import MemorySample, Silence
-
     last_id = _last_alert_event_id([gateway])
     alerts = list(
         gateway.alerts.select_related("acknowledged_by", "gateway").order_by(
@@ -479,7 +526,7 @@ def alert_tab_context(*, gateway: Gateway) -> dict:
     return {
         "alerts": _alert_snapshots(alerts),
         "last_event_id": last_id,
-        "silences": list(Silence.objects.filter(gateway=gateway, expires_at__gt=timezone.now())),
+        "silences": active_silences(gateway=gateway),
         "memory_subjects": list(
             MemorySample.objects.filter(gateway=gateway)
             .order_by("subject")
@@ -493,7 +540,9 @@ def alert_list_context(*, user, page: int = 1) -> dict:
     """One page of alerts across every gateway ``user`` can see (open first, then newest), plus the
     id to replay from. Not counted (see ``Page``); three queries for any page."""
     visible = Gateway.objects.visible_to(user)
-    last_id = _last_alert_event_id()
+    # The newest id of all (one index entry) is as right here as the newest of the visible gateways
+    # (one lookup per gateway): the socket replays only what its gateways had after it.
+    last_id = latest_alert_event_id()
     rows = (
         Alert.objects.filter(gateway__in=visible.values("pk"))
         .select_related("acknowledged_by", "gateway")
@@ -505,6 +554,20 @@ def alert_list_context(*, user, page: int = 1) -> dict:
 
 # --- memory (seeds 000 and 003) -------------------------------------------------------------------------
 
+SAMPLE_WINDOW = timedelta(days=7)
+
+
+def workload_samples(*, gateway: Gateway, name: str, since: datetime | None = None) -> list[int]:
+    """Return the workload's memory readings of the last ``SAMPLE_WINDOW``, oldest first."""
+    since = since or timezone.now() - SAMPLE_WINDOW
+    return list(
+        MemorySample.objects.filter(
+            gateway=gateway, subject=MemorySample.stored_subject(f"workload:{name}"), ts__gte=since
+        )
+        .order_by("ts")
+        .values_list("usage_bytes", flat=True)[:20000]
+    )
+
 
 def gateway_memory_view(*, gateway: Gateway, check: dict | None = None) -> dict:
     """The memory tab: each plugin's manifest against the sandbox policy, workloads with usage and advice,
@@ -512,7 +575,6 @@ def gateway_memory_view(*, gateway: Gateway, check: dict | None = None) -> dict:
     from controlpanel.models import GatewayMemoryPolicy
     from controlpanel.policy.memory import check_memory_operation, effective_memory_permissions, region_errors
     from controlpanel.policy.workload import format_quantity, recommend, usage_percent
-    from controlpanel.services.memory import workload_samples
 
     policy_row = GatewayMemoryPolicy.objects.filter(gateway=gateway).first()
     sandbox = policy_row.policy if policy_row else {}
@@ -568,3 +630,106 @@ def gateway_memory_view(*, gateway: Gateway, check: dict | None = None) -> dict:
         "memory_check_error": check_error,
         "operations": ["read", "write", "execute", "allocate", "map"],
     }
+
+
+# --- config history and changes (issue 18) ------------------------------------------------------------
+
+
+def config_history(*, gateway: Gateway) -> dict:
+    """The revisions of a gateway, newest first, with the one known to run on the gateway marked."""
+    from controlpanel.models import GatewayLink
+
+    revisions = list(gateway.revisions.select_related("author").defer("text"))
+    link = GatewayLink.objects.filter(gateway=gateway).first()
+    return {
+        "revisions": revisions,
+        "live_revision_id": link.live_revision_id if link else None,
+        "linked": bool(link and link.remote_config_hash),
+    }
+
+
+def config_compare(*, gateway: Gateway, old, new) -> dict:
+    """Two revisions (``old`` may be None: the first import) line by line and by meaning."""
+    from controlpanel.configedit.review import review
+
+    result = review(old.text if old is not None else "", new.text)
+    return {"review": result, "hunks": result.hunks, "keys": result.keys, "whatif": result.whatif}
+
+
+def config_three_way(*, gateway: Gateway, yours: str, base_hash: str) -> dict:
+    """Yours, theirs (the current revision) and the base you started from, plus a merge when the two
+    changes do not touch the same keys (theirs with your changes on top, as a minimal edit)."""
+    from controlpanel.configedit.diff import text_diff
+    from controlpanel.configedit.merge import three_way
+    from controlpanel.lib.json5edit import rewrite
+    from controlpanel.openclaw import ConfigSyntaxError, parse_json5, redact_text
+
+    def shown(text: str) -> str:
+        try:
+            return redact_text(text)
+        except ConfigSyntaxError:
+            return text
+
+    theirs = gateway.revisions.first()
+    base = gateway.revisions.filter(sha256=base_hash).first()
+    base_text = base.text if base else ""
+    merged_text, conflicts = None, []
+    try:
+        merge = three_way(parse_json5(base_text or "{}"), parse_json5(yours), parse_json5(theirs.text))
+        conflicts = merge.conflicts
+        if not conflicts:
+            merged_text = shown(rewrite(theirs.text, merge.merged))
+    except ConfigSyntaxError:
+        conflicts = ["<root>"]
+    return {
+        "base": base,
+        "theirs": theirs,
+        "base_text": shown(base_text),
+        "theirs_text": shown(theirs.text),
+        "yours_text": shown(yours),
+        "theirs_hunks": text_diff(shown(base_text), shown(theirs.text)),
+        "yours_hunks": text_diff(shown(base_text), shown(yours)),
+        "merged_text": merged_text,
+        "conflicts": conflicts,
+    }
+
+
+def config_form(*, gateway: Gateway) -> dict:
+    """The config form's sections for the current revision, with the current audit findings per field."""
+    from controlpanel.audit import run_audit
+    from controlpanel.configedit.fields import form_sections
+    from controlpanel.configedit.review import loaded
+
+    result = loaded(gateway.config_text or "{}")
+    config = result.raw or {}
+    findings = [f.to_json() for f in run_audit(result.resolved or config).findings]
+    return {
+        "form_sections": form_sections(config, findings),
+        "base_hash": gateway.config_hash,
+        "head": gateway.revisions.first(),
+    }
+
+
+def config_live(*, gateway: Gateway) -> dict:
+    """The Live page: the running config against the panel's revisions, the drift, recent pushes."""
+    from controlpanel.configedit.diff import key_changes, text_diff
+    from controlpanel.models import GatewayConfigPush
+    from controlpanel.openclaw import ConfigSyntaxError, parse_json5, redact_text
+    from controlpanel.services.config_live import drift_whatif, live_state
+
+    state = live_state(gateway=gateway)
+    context: dict = {
+        "state": state,
+        "pushes": list(
+            GatewayConfigPush.objects.filter(gateway=gateway).select_related("created_by", "revision")[:10]
+        ),
+        "revisions": list(gateway.revisions.values_list("number", flat=True)[:50]),
+    }
+    if state.drift and state.current is not None:
+        context["whatif"] = drift_whatif(state.current, state.live_text)
+        context["hunks"] = text_diff(redact_text(state.current.text), state.live_text)
+        try:
+            context["keys"] = key_changes(parse_json5(state.current.text), parse_json5(state.live_text))
+        except ConfigSyntaxError:
+            context["keys"] = []
+    return context

@@ -100,8 +100,8 @@ SECRET_KEY = secret_key()
 
 ALLOWED_HOSTS = [h.strip() for h in envstr("CP_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()]
 if "*" in ALLOWED_HOSTS:
-    # AllowedHostsOriginValidator accepts any Origin when ALLOWED_HOSTS contains "*": that would
-    # switch off the WebSocket origin check (cross-site WebSocket hijacking).
+    # With "*" any Host header is the panel's own, so any site reached through DNS rebinding would
+    # pass the WebSocket origin check (live/origin.py; cross-site WebSocket hijacking).
     raise ImproperlyConfigured(
         "CP_ALLOWED_HOSTS must list host names; '*' disables the WebSocket origin check"
     )

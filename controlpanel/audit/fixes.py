@@ -335,3 +335,8 @@ def apply_fixes(config_raw: Mapping[str, Any], fixes: Iterable[Fix]) -> dict[str
             node = node[seg]
         node[fix.path[-1]] = copy.deepcopy(fix.after)
     return out
+
+
+def fixable_check_ids() -> list[str]:
+    """Return the check ids that have a safe fix (for choosing one fix to apply across gateways)."""
+    return sorted(_FIXERS)

@@ -7,6 +7,7 @@ from .alerts import Alert, AlertEvent, DenialWindow, GatewayAlertState, MemorySa
 from .approvals import ExecApprovalRequest
 from .audits import AuditFinding, AuditRun, AuditSuppression, FleetAudit
 from .base import Role
+from .configs import ConfigRevision, FleetChange
 from .devices import Device
 from .gateways import Gateway, GatewayMembership
 from .ingest import IngestToken
@@ -26,11 +27,13 @@ __all__ = [
     "AuditRun",
     "AuditSuppression",
     "ChannelAccount",
+    "ConfigRevision",
     "DenialWindow",
     "Device",
     "ExecApprovalRequest",
     "ExternalIdentity",
     "FleetAudit",
+    "FleetChange",
     "Gateway",
     "GatewayAlertState",
     "GatewayConfigPush",

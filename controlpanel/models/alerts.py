@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from controlpanel.lib.safetext import fit
+
 from .base import TimestampedModel, choices_check
 from .gateways import Gateway
 
@@ -85,6 +87,20 @@ class Alert(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.type} on {self.gateway} ({self.subject})"
+
+    @classmethod
+    def stored_key(cls, type_: str, subject: str) -> tuple[str, str]:
+        """Return the (type, subject) an event's key is stored and looked up as: fitted to the columns.
+
+        The one normalisation of an alert key, for inserts and lookups alike: events may name
+        subjects of 512 characters, the column holds 300, and two long subjects stay apart
+        (``lib.safetext.fit``).
+        """
+        return fit(type_, _TYPE_LENGTH), fit(subject, _SUBJECT_LENGTH)
+
+
+_TYPE_LENGTH = Alert._meta.get_field("type").max_length
+_SUBJECT_LENGTH = Alert._meta.get_field("subject").max_length
 
 
 class AlertEventKind(models.TextChoices):
@@ -176,6 +192,11 @@ class MemorySample(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} {self.usage_bytes}/{self.limit_bytes} at {self.ts}"
+
+    @classmethod
+    def stored_subject(cls, subject: str) -> str:
+        """Return ``subject`` as stored and looked up: fitted to the column (as ``Alert.stored_key``)."""
+        return fit(subject, cls._meta.get_field("subject").max_length)
 
 
 class GatewayAlertState(models.Model):

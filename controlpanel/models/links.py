@@ -52,6 +52,13 @@ class GatewayLink(TimestampedModel):
     last_error = models.TextField(blank=True)
     remote_config_hash = models.CharField(max_length=200, blank=True)
     remote_config_fetched_at = models.DateTimeField(null=True, blank=True)
+    # The running config as ``config.get`` returned it (secrets already redacted by the gateway), and
+    # the panel revision it is known to be (None: drift, or not known yet).
+    remote_config_text = models.TextField(blank=True)
+    live_revision = models.ForeignKey(
+        "controlpanel.ConfigRevision", models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    drift_alerted_hash = models.CharField(max_length=200, blank=True)  # one drift alert per live hash
 
     class Meta:
         constraints = [
@@ -79,10 +86,16 @@ class ConfigPushStatus(models.TextChoices):
     FAILED = "failed", "Not sent"
 
 
+class ConfigPushMode(models.TextChoices):
+    PATCH = "patch", "Merge patch (config.patch)"
+    APPLY = "apply", "Whole config (config.apply)"
+
+
 class GatewayConfigPush(TimestampedModel):
     """One merge patch for the live gateway config, sent with ``config.patch`` and ``base_hash``."""
 
     Status = ConfigPushStatus
+    Mode = ConfigPushMode
 
     gateway = models.ForeignKey(Gateway, models.CASCADE, related_name="config_pushes")
     created_by = models.ForeignKey(
@@ -96,10 +109,24 @@ class GatewayConfigPush(TimestampedModel):
     result_hash = models.CharField(max_length=200, blank=True)
     task_id = models.CharField(max_length=64, blank=True)  # the background task sending it (DBTaskResult)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # A push of a whole revision (``config.apply``) rather than a hand-written patch.
+    revision = models.ForeignKey(
+        "controlpanel.ConfigRevision", models.SET_NULL, null=True, blank=True, related_name="pushes"
+    )
+    mode = models.CharField(max_length=10, choices=ConfigPushMode.choices, default=ConfigPushMode.PATCH)
+    restart_required = models.BooleanField(default=False)  # the gateway restarts to apply it
+    confirmed_at = models.DateTimeField(null=True, blank=True)  # config.get showed result_hash running
 
     class Meta:
         ordering = ["-created_at"]
-        constraints = [choices_check("status", ConfigPushStatus, "cp_config_push_status_valid")]
+        constraints = [
+            choices_check("status", ConfigPushStatus, "cp_config_push_status_valid"),
+            choices_check("mode", ConfigPushMode, "cp_config_push_mode_valid"),
+            models.CheckConstraint(
+                condition=~models.Q(mode="apply") | models.Q(revision__isnull=False),
+                name="cp_config_push_apply_has_revision",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"config push to {self.gateway} ({self.status})"

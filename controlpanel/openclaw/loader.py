@@ -76,7 +76,7 @@ def load_config(text: str, *, env: Mapping[str, str] | None = None) -> LoadResul
         found = js_type(raw)
         issue = ConfigIssue(path=ROOT_PATH, message=f"Invalid input: expected object, received {found}")
         return LoadResult(valid=False, issues=[issue])
-    return _validate(raw, dict(os.environ) if env is None else dict(env))
+    return _validate(raw, dict(os.environ) if env is None else dict(env), text)
 
 
 def _js_wording(message: str) -> str:
@@ -89,7 +89,7 @@ def _js_wording(message: str) -> str:
     return message
 
 
-def _validate(raw: dict[str, Any], env: dict[str, str]) -> LoadResult:
+def _validate(raw: dict[str, Any], env: dict[str, str], text: str | None = None) -> LoadResult:
     """Run substitution, migrations and the schema on a parsed config."""
     # The process environment wins over the config's own env.vars, as in OpenClaw.
     substitution = substitute(raw, {**config_env_vars(raw), **env})
@@ -112,7 +112,7 @@ def _validate(raw: dict[str, Any], env: dict[str, str]) -> LoadResult:
     unmodeled = unmodeled_keys(raw)
     base = {"raw": raw, "unmodeled": unmodeled, "env_refs": substitution.refs}
     if issues:
-        migration = _propose_migration(raw, legacy, issues, env)
+        migration = _propose_migration(raw, legacy, issues, env, text)
         return LoadResult(
             valid=False, issues=issues, migration=migration, warnings=warnings + env_warnings, **base
         )
@@ -189,12 +189,21 @@ def _list_hint(path: str, legacy: list[Any]) -> str:
 
 
 def _propose_migration(
-    raw: dict[str, Any], legacy: list[Any], issues: list[ConfigIssue], env: dict[str, str]
+    raw: dict[str, Any], legacy: list[Any], issues: list[ConfigIssue], env: dict[str, str], source: str | None
 ) -> Migration | None:
-    """Return the rewrite when every issue is explained by a legacy key and the rewrite is valid."""
+    """Return the rewrite when every issue is explained by a legacy key and the rewrite is valid.
+
+    The rewrite edits ``source`` (the file as written) in place: only the migrated keys change, its
+    comments and layout stay.
+    """
     if not legacy or any(issue.hint is None for issue in issues):
         return None
     migrated, changes = apply_fixes(raw, legacy)
-    text = dump_config(migrated)
+    if source is None:
+        text = dump_config(migrated)
+    else:
+        from controlpanel.lib.json5edit import rewrite  # lib imports this package: import on use
+
+        text = rewrite(source, migrated)
     check = _validate(migrated, env)
     return Migration(text=text, changes=changes) if check.valid else None

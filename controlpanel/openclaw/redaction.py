@@ -8,6 +8,7 @@ shown, as OpenClaw does. Only string values are replaced; structure and non-stri
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from .envsubst import is_pure_reference
@@ -42,7 +43,13 @@ def is_secret_path(path: Path) -> bool:
     if len(keys) >= 2 and keys[-1] in ("source", "provider"):
         return False
     # Any ancestor or the key itself named like a secret (e.g. a token list, a SecretRef object).
-    return any(_SECRET_KEY.search(key) and not _NOT_SECRET.search(key) for key in keys)
+    return any(_secret_key(key) for key in keys)
+
+
+@lru_cache(maxsize=4096)
+def _secret_key(key: str) -> bool:
+    """Return True when a key's name says it holds a secret (cached: configs repeat their keys)."""
+    return bool(_SECRET_KEY.search(key)) and not _NOT_SECRET.search(key)
 
 
 # A URL with credentials in it (http://user:pw@host): OpenClaw masks the whole value, so do we.
@@ -65,11 +72,17 @@ def redact(data: Any, path: Path = ()) -> Any:
     return SECRET_MARKER if _secret_value(path, data) else data
 
 
+@lru_cache(maxsize=32)
 def redact_text(text: str) -> str:
     """Return the JSON5 text with secret string literals replaced, comments and layout kept.
 
+    Cached: the pages redact the same current revision again and again. A text without any secret
+    (``${VAR}`` references are not secrets) comes back as it is without walking its tokens.
+
     Raises ConfigSyntaxError for text the tokenizer cannot follow (unterminated string, duplicate key).
     """
+    if not _may_hold_secrets(text):
+        return text
     out: list[str] = []
     last = 0
     for site in walk_values(text):
@@ -82,3 +95,19 @@ def redact_text(text: str) -> str:
             last = site.token.end
     out.append(text[last:])
     return "".join(out)
+
+
+def _may_hold_secrets(text: str) -> bool:
+    """False only when the text parses, has no repeated key and holds no secret value anywhere."""
+    from .syntax import fast_value
+
+    value = fast_value(text)
+    return value is None or _holds_secret(value, ())
+
+
+def _holds_secret(data: Any, path: Path) -> bool:
+    if isinstance(data, dict):
+        return any(_holds_secret(v, (*path, k)) for k, v in data.items())
+    if isinstance(data, list):
+        return any(_holds_secret(v, (*path, str(i))) for i, v in enumerate(data))
+    return _secret_value(path, data)

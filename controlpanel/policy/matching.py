@@ -21,22 +21,26 @@ from typing import Any
 from .catalogue import SHIPPED_POLICY_FAMILIES, SHIPPED_POLICY_RENAMES, TOOL_GROUPS, TOOL_NAME_ALIASES
 
 
+@lru_cache(maxsize=8192)
 def normalize_tool_name(name: str) -> str:
-    """Return the policy id of a tool name or pattern: trimmed, lower-cased, alias-folded."""
+    """Return the policy id of a tool name or pattern: trimmed, lower-cased, alias-folded (cached)."""
     folded = name.strip().lower()
     return TOOL_NAME_ALIASES.get(folded, folded)
+
+
+@lru_cache(maxsize=8192)
+def _expand_one(entry: str) -> tuple[str, ...]:
+    """Return one entry's expansion (cached: every tool of every agent asks about the same entries)."""
+    value = normalize_tool_name(entry)
+    return TOOL_GROUPS.get(value, (value,)) if value else ()
 
 
 def expand_groups(entries: Iterable[str]) -> list[str]:
     """Return the entries normalised with every known `group:*` replaced by its members (deduped)."""
     out: list[str] = []
     for entry in entries:
-        if not isinstance(entry, str):
-            continue
-        value = normalize_tool_name(entry)
-        if not value:
-            continue
-        out.extend(TOOL_GROUPS.get(value, (value,)))
+        if isinstance(entry, str):
+            out.extend(_expand_one(entry))
     return list(dict.fromkeys(out))
 
 
@@ -85,7 +89,7 @@ class ToolPolicy:
         hit = _matching_entry(name, self.deny or ())
         if hit is not None:
             return False, "deny", hit
-        if not expand_groups(self.allow or ()):
+        if not self.allow or not any(_expand_one(e) for e in self.allow if isinstance(e, str)):
             return True, "open", None
         hit = _matching_entry(name, self.allow or ())
         if hit is not None:
@@ -105,7 +109,7 @@ class ToolPolicy:
 def _matching_entry(name: str, entries: Iterable[str]) -> str | None:
     """Return the first entry (as written) whose expansion matches the normalised name, else None."""
     for entry in entries:
-        if isinstance(entry, str) and glob_matches(name, expand_groups([entry])) is not None:
+        if isinstance(entry, str) and glob_matches(name, _expand_one(entry)) is not None:
             return entry
     return None
 

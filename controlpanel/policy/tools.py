@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 from .catalogue import TOOL_PROFILES
@@ -120,8 +121,10 @@ def build_layers(
     return [layer for layer in layers if layer is not None]
 
 
+@lru_cache(maxsize=4096)
 def _runtime_policy(policy: ToolPolicy) -> ToolPolicy:
-    """Return the policy with the runtime's shipped renames applied to both lists."""
+    """Return the policy with the runtime's shipped renames applied to both lists (cached: every tool
+    of an agent asks for the same layers)."""
     allow = tuple(expand_shipped_names(policy.allow)) if policy.allow is not None else None
     deny = tuple(expand_shipped_names(policy.deny)) if policy.deny is not None else None
     return ToolPolicy(allow, deny)

@@ -10,10 +10,10 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from controlpanel.authn.second_factor import TOTP_NAME, new_recovery_codes
+from controlpanel.live.groups import sockets_rescope
 from controlpanel.models import ApiToken, Gateway, GatewayMembership, Role
 
 from .activity import activity_record
-from .alerts import sockets_rescope
 
 
 class UsernameTaken(Exception):

@@ -29,7 +29,7 @@ from controlpanel.audit.schema import Finding
 from controlpanel.background import enqueue_on_commit
 from controlpanel.lib.audit_runner import AuditChild, AuditChildError, AuditTimeout
 from controlpanel.lib.triage import triage_rank
-from controlpanel.models import AuditFinding, AuditRun, AuditSuppression, FleetAudit, Gateway
+from controlpanel.models import AuditFinding, AuditRun, AuditSuppression, ConfigRevision, FleetAudit, Gateway
 from controlpanel.models.gateways import AUDIT_EVERY_CHOICES
 from controlpanel.openclaw import load_config
 from controlpanel.tasks.audits import audit_fleet_queue, audit_run
@@ -408,26 +408,18 @@ def audit_fixes_for(run: AuditRun):
 
 
 def audit_fixes_preview(*, gateway: Gateway, fixes) -> str:
-    """The config text after the fixes: comments kept where the edited keys already exist."""
-    from controlpanel.lib.json5edit import replace_value
-    from controlpanel.openclaw import dump_config
+    """The config text after the fixes: only the fixed values change (comments and layout kept)."""
+    from controlpanel.lib.json5edit import rewrite
 
-    text = gateway.config_text
-    for fix in fixes:
-        if any(isinstance(p, int) for p in fix.path):
-            text = None
-            break
-        text = replace_value(text, [str(p) for p in fix.path], fix.after) if text else None
-        if text is None:
-            break
-    if text is None:
-        text = dump_config(apply_fixes(gateway.config_raw or {}, fixes))
-    return text
+    return rewrite(gateway.config_text or "{}\n", apply_fixes(gateway.config_raw or {}, fixes))
 
 
-def audit_fixes_apply(*, run: AuditRun, actor) -> AuditRun:
-    """Apply the run's proposed fixes to the stored config (validated, audited), then audit again."""
-    from .config_edits import ConfigEditError, gateway_config_replace_text
+def audit_fixes_apply(*, run: AuditRun, actor, reason: str = "", base_hash: str | None = None) -> AuditRun:
+    """Apply the run's proposed fixes as a new config revision (validated, audited), then audit again.
+
+    ``base_hash``: the config hash the fixes were shown against (ConfigConflict when it moved on).
+    """
+    from .config_revisions import ConfigEditError, config_revision_create
 
     gateway = run.gateway
     fixes = audit_fixes_for(run)
@@ -435,16 +427,21 @@ def audit_fixes_apply(*, run: AuditRun, actor) -> AuditRun:
         raise ConfigEditError("nothing to fix")
     text = audit_fixes_preview(gateway=gateway, fixes=fixes)
     with transaction.atomic():
-        # Storing the config queues its audit (audit_after_config_change): that run is the answer.
-        return gateway_config_replace_text(
+        # The new revision queues its audit (audit_after_config_change): that run is the answer.
+        saved = config_revision_create(
             gateway=gateway,
             text=text,
+            source=ConfigRevision.Source.FIX,
+            reason=reason or f"Applied {len(fixes)} safe fix(es) from an audit.",
             actor=actor,
+            base_hash=base_hash,
             action="audit.fixes_applied",
             detail={
+                "audit_run": str(run.code),
                 "fixes": [
                     {"path": f.dotted, "before": f.before, "after": f.after, "check": f.check_id}
                     for f in fixes
-                ]
+                ],
             },
         )
+        return saved.audit

@@ -238,11 +238,14 @@ def config_push_create(*, gateway: Gateway, patch: str, base_hash: str, actor) -
     return push
 
 
-def config_push_pending(push_id: int) -> tuple[str, str] | None:
-    """Return (patch, base_hash) of a push still waiting to be sent, else None."""
+def config_push_pending(push_id: int) -> tuple[str, str, str] | None:
+    """Return (text, base_hash, mode) of a push still waiting to be sent, else None.
+
+    ``mode`` "patch": a merge patch for ``config.patch``; "apply": a whole revision for ``config.apply``.
+    """
     return (
         GatewayConfigPush.objects.filter(pk=push_id, status="pending")
-        .values_list("patch", "base_hash")
+        .values_list("patch", "base_hash", "mode")
         .first()
     )
 
@@ -263,17 +266,28 @@ def config_push_abandon(*, push_id: int, error: str) -> None:
 
 
 def config_push_record(
-    *, push_id: int, ok: bool, result_hash: str = "", error: str = "", issues: list | None = None
+    *,
+    push_id: int,
+    ok: bool,
+    result_hash: str = "",
+    error: str = "",
+    issues: list | None = None,
+    restart_required: bool = False,
 ) -> GatewayConfigPush:
     """Record the gateway's answer to a push: applied (new hash) or refused (message, per-path issues)."""
     with transaction.atomic():
         return _config_push_record(
-            push_id=push_id, ok=ok, result_hash=result_hash, error=error, issues=issues
+            push_id=push_id,
+            ok=ok,
+            result_hash=result_hash,
+            error=error,
+            issues=issues,
+            restart_required=restart_required,
         )
 
 
 def _config_push_record(
-    *, push_id: int, ok: bool, result_hash: str, error: str, issues: list | None
+    *, push_id: int, ok: bool, result_hash: str, error: str, issues: list | None, restart_required: bool
 ) -> GatewayConfigPush:
     push = GatewayConfigPush.objects.select_for_update(of=("self",)).select_related("gateway").get(pk=push_id)
     push.status = "applied" if ok else "refused"
@@ -285,13 +299,14 @@ def _config_push_record(
         if isinstance(i, dict)
     ]
     push.sent_at = timezone.now()
+    push.restart_required = restart_required
     push.save()
     activity_record(
         action=f"config.push_{push.status}",
         gateway=push.gateway,
         target=f"config-push:{push.pk}",
-        detail={"error": error, "result_hash": result_hash},
+        detail={"error": error, "result_hash": result_hash, "restart_required": restart_required},
     )
-    if ok and result_hash:
+    if ok and result_hash and push.mode == GatewayConfigPush.Mode.PATCH:
         link_record_config(gateway_id=push.gateway_id, config_hash=result_hash)
     return push

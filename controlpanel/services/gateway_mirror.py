@@ -20,6 +20,7 @@ from controlpanel.approvals import expiry
 from controlpanel.events.errors import EventValidationError
 from controlpanel.events.jsonparse import parse_json_event
 from controlpanel.events.models import RawEvent
+from controlpanel.lib.safetext import escape_unstorable_json
 from controlpanel.models import ExecApprovalRequest, Gateway, GatewayLink, PairingRequest
 
 from .activity import activity_record
@@ -253,6 +254,7 @@ def alert_events_from_frame(frame: dict[str, Any]) -> list[Any]:
     """Return the alert-relevant parsed events in a gateway event frame (exec denials); [] otherwise."""
     if frame.get("event") not in ("exec.denied", "exec.approval.resolved"):
         return []
+    frame, _ = escape_unstorable_json(frame)  # hostile text kept escaped, as the ingest API does
     try:
         event = parse_json_event(frame)
     except EventValidationError:
@@ -267,7 +269,7 @@ def alert_events_from_diagnostics(events: list[dict[str, Any]]) -> list[Any]:
     for item in events:
         if isinstance(item, dict) and str(item.get("type") or "").startswith("diagnostic.memory."):
             try:
-                event = parse_json_event(item)
+                event = parse_json_event(escape_unstorable_json(item)[0])
             except EventValidationError:
                 continue
             if not isinstance(event, RawEvent):

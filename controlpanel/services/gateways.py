@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
-from controlpanel.models import Agent, ChannelAccount, Gateway, GatewayMembership, Role
-from controlpanel.openclaw import LoadResult, agents_of, channels_of, dump_config, load_config
+from controlpanel.models import ConfigRevision, Gateway, GatewayMembership, Role
+from controlpanel.openclaw import LoadResult, dump_config, load_config
 
 from .activity import activity_record
-from .audits import audit_after_config_change
+from .config_revisions import config_hash, config_revision_create, snapshot
 
-DEFAULT_GATEWAY_PORT = 18789
 NAME_MAX_LENGTH = 100  # Gateway.name's max_length, which SQLite does not enforce
 
 
@@ -54,23 +50,12 @@ class ImportOutcome:
     agents_added: list[str] = field(default_factory=list)
     agents_removed: list[str] = field(default_factory=list)
     dry_run: bool = False
+    revision: ConfigRevision | None = None
+    unchanged: bool = False  # the text was already the current config: no new revision
 
     @property
     def valid(self) -> bool:
         return self.result.valid
-
-
-def config_hash(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _gateway_fields(resolved: dict[str, Any]) -> dict[str, Any]:
-    """Columns of Gateway that come from the config (the rest of the config stays in config_raw)."""
-    gw = resolved.get("gateway") or {}
-    auth = gw.get("auth") or {}
-    mode = auth.get("mode") or ("password" if auth.get("password") else "token")
-    port = gw.get("port") or DEFAULT_GATEWAY_PORT
-    return {"bind": gw.get("bind") or "loopback", "port": port, "auth_mode": mode}
 
 
 def gateway_import_config(
@@ -81,13 +66,17 @@ def gateway_import_config(
     actor=None,
     gateway: Gateway | None = None,
     dry_run: bool = False,
+    base_hash: str | None = None,
+    reason: str = "",
 ) -> ImportOutcome:
     """Validate ``text`` and, if valid and not a dry run, create or update the gateway ``name``.
 
-    All or nothing: the gateway row, its agents and channel accounts and the activity event are
-    written in one transaction. ``env`` is used to resolve ``${VAR}`` references and is never stored.
-    Raises GatewayNameInvalid when creating a gateway with a name ``gateway_name_clean`` refuses, and
-    GatewayNameTaken when its name exists (pass ``gateway`` to update).
+    All or nothing: the gateway row, its new config revision, agents, channel accounts and the
+    activity event are written in one transaction. ``env`` is used to resolve ``${VAR}`` references
+    and is never stored. ``base_hash`` (updates): the config hash the importer saw; a newer config
+    raises ConfigConflict. Raises GatewayNameInvalid when creating a gateway with a name
+    ``gateway_name_clean`` refuses, and GatewayNameTaken when its name exists (pass ``gateway`` to
+    update).
     """
     if gateway is None and not dry_run:
         name = gateway_name_clean(name)
@@ -96,91 +85,36 @@ def gateway_import_config(
     if not result.valid or dry_run:
         return outcome
 
-    agents = agents_of(result.resolved)
-    channels = channels_of(result.resolved)
     with transaction.atomic():
         if gateway is None:
             if Gateway.objects.filter(name=name).exists():
                 raise GatewayNameTaken(name)
-            gateway = Gateway(name=name)
+            gateway = Gateway.objects.create(name=name)
             outcome.created = True
-            before = None
-        else:
-            gateway = Gateway.objects.select_for_update().get(pk=gateway.pk)
-            before = _snapshot(gateway)
-
-        for key, value in _gateway_fields(result.resolved).items():
-            setattr(gateway, key, value)
-        if not gateway.ws_url and gateway.bind == "loopback":
-            gateway.ws_url = f"ws://127.0.0.1:{gateway.port}"
-        gateway.config_text = text
-        gateway.config_raw = result.raw
-        gateway.config_hash = config_hash(text)
-        gateway.config_imported_at = timezone.now()
-        gateway.save()
-        if outcome.created and actor is not None:
-            GatewayMembership.objects.create(user=actor, gateway=gateway, role=Role.OWNER)
-
-        existing = set(gateway.agents.values_list("agent_id", flat=True))
-        wanted = {a.id for a in agents}
-        outcome.agents_added = sorted(wanted - existing)
-        outcome.agents_removed = sorted(existing - wanted)
-        gateway.agents.filter(agent_id__in=outcome.agents_removed).delete()
-        # Clear the default flag first: the one-default constraint holds after every statement.
-        gateway.agents.update(is_default=False)
-        for spec in agents:
-            Agent.objects.update_or_create(
-                gateway=gateway,
-                agent_id=spec.id,
-                defaults={
-                    "name": spec.name or "",
-                    "model": spec.model or "",
-                    "workspace": spec.workspace or "",
-                    "is_default": spec.is_default,
-                    "config": spec.raw,
-                },
-            )
-
-        gateway.channels.exclude(name__in=[c.name for c in channels]).delete()
-        for ch in channels:
-            ChannelAccount.objects.update_or_create(
-                gateway=gateway,
-                name=ch.name,
-                account="default",
-                defaults={
-                    "dm_policy": ch.dm_policy or ChannelAccount.DmPolicy.PAIRING,
-                    "allow_from": list(ch.allow_from),
-                    "group_policy": ch.group_policy or "",
-                },
-            )
-
-        activity_record(
-            action="gateway.created" if outcome.created else "gateway.config_imported",
-            actor=actor,
+            if actor is not None:
+                GatewayMembership.objects.create(user=actor, gateway=gateway, role=Role.OWNER)
+        if not outcome.created and gateway.config_text == text:
+            # The same file again: nothing to record (the history keeps changes only).
+            outcome.gateway, outcome.unchanged = gateway, True
+            outcome.revision = gateway.revisions.first()
+            return outcome
+        saved = config_revision_create(
             gateway=gateway,
-            target=f"gateway:{gateway.name}",
-            before=before,
-            after=_snapshot(gateway),
-            detail={
-                "agents_added": outcome.agents_added,
-                "agents_removed": outcome.agents_removed,
-                "warnings": [w.message for w in result.warnings],
-            },
+            text=text,
+            source=ConfigRevision.Source.IMPORT,
+            reason=reason or ("First import." if outcome.created else "Imported a new version of the file."),
+            actor=actor,
+            base_hash=None if outcome.created else base_hash,
+            action="gateway.created" if outcome.created else "gateway.config_imported",
+            detail={"warnings": [w.message for w in result.warnings]},
+            env=env,
+            created=outcome.created,
         )
-        audit_after_config_change(gateway=gateway, actor=actor)
-    outcome.gateway = gateway
+    outcome.gateway = saved.revision.gateway
+    outcome.revision = saved.revision
+    outcome.agents_added = saved.agents_added
+    outcome.agents_removed = saved.agents_removed
     return outcome
-
-
-def _snapshot(gateway: Gateway) -> dict[str, Any]:
-    """What the activity log records of a gateway's config: identity, never secret values."""
-    return {
-        "config_hash": gateway.config_hash,
-        "bind": gateway.bind,
-        "port": gateway.port,
-        "auth_mode": gateway.auth_mode,
-        "agents": sorted(gateway.agents.values_list("agent_id", flat=True)) if gateway.pk else [],
-    }
 
 
 def gateway_export_config(*, gateway: Gateway) -> str:
@@ -200,6 +134,6 @@ def gateway_delete(*, gateway: Gateway, actor) -> None:
             actor=actor,
             gateway=None,
             target=f"gateway:{gateway.name}",
-            before=_snapshot(gateway),
+            before=snapshot(gateway),
         )
         gateway.delete()

@@ -12,10 +12,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from controlpanel.identity.group_roles import roles_for
+from controlpanel.live.groups import CLOSE_RESCOPE, sockets_close, sockets_rescope
 from controlpanel.models import ExternalIdentity, Gateway, GatewayMembership, Role
 
 from .activity import activity_record
-from .alerts import CLOSE_RESCOPE, sockets_close, sockets_rescope
 
 logger = logging.getLogger("controlpanel.security")
 

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import hmac
 import secrets
 from datetime import timedelta
-from functools import partial
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from controlpanel.models import Gateway, IngestToken
 
 from .activity import activity_record
-from .rawsql import column, loaded, table
+from .rawsql import ingest_token_lookup, loaded
 
 TOKEN_PREFIX = "cpi_"  # recognisable in logs and by secret scanners
 PREFIX_LENGTH = 12
@@ -66,18 +64,6 @@ def ingest_token_revoke(*, token: IngestToken, actor) -> IngestToken:
     return token
 
 
-@functools.cache
-def _authenticate_sql(vendor: str) -> str:
-    """The token lookup as one statement (see services.rawsql), built once per database kind."""
-    t, g = partial(column, IngestToken), partial(column, Gateway)
-    return (
-        f"SELECT t.{t('id')}, t.{t('token_hash')}, g.{g('id')}, g.{g('name')}, "  # noqa: S608
-        f"(t.{t('last_used_at')} IS NULL OR t.{t('last_used_at')} < %s) "
-        f"FROM {table(IngestToken)} t JOIN {table(Gateway)} g ON g.{g('id')} = t.{t('gateway')} "
-        f"WHERE t.{t('token_hash')} = %s AND t.{t('revoked_at')} IS NULL AND g.{g('code')} = %s"
-    )
-
-
 def ingest_token_authenticate(*, gateway_code, token: str) -> IngestToken | None:
     """The live token matching ``token`` for the gateway ``gateway_code``, or None.
 
@@ -94,18 +80,11 @@ def ingest_token_authenticate(*, gateway_code, token: str) -> IngestToken | None
         return None
     digest = _digest(token)
     now = timezone.now()
-    code_field = Gateway._meta.get_field("code")
     try:
-        code = code_field.to_python(gateway_code)
+        code = Gateway._meta.get_field("code").to_python(gateway_code)
     except ValidationError:
         return None
-    stale = IngestToken._meta.get_field("last_used_at").get_db_prep_value(now - LAST_USED_EVERY, connection)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _authenticate_sql(connection.vendor),
-            [stale, digest, code_field.get_db_prep_value(code, connection)],
-        )
-        found = cursor.fetchone()
+    found = ingest_token_lookup(token_hash=digest, gateway_code=code, used_before=now - LAST_USED_EVERY)
     if found is None or not hmac.compare_digest(found[1], digest):
         return None
     token_id, token_hash, gateway_id, gateway_name, last_used_stale = found

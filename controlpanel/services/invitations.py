@@ -18,10 +18,10 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from controlpanel.live.groups import sockets_rescope
 from controlpanel.models import Gateway, GatewayMembership, Invitation, Role
 
 from .activity import activity_record
-from .alerts import sockets_rescope
 
 
 class InvitationUnusable(Exception):

@@ -6,10 +6,10 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from controlpanel.identity.group_roles import normalise_tags
+from controlpanel.live.groups import CLOSE_RESCOPE, sockets_close, sockets_rescope
 from controlpanel.models import Gateway, GatewayMembership, Role
 
 from .activity import activity_record
-from .alerts import CLOSE_RESCOPE, sockets_close, sockets_rescope
 
 
 class LastOwnerError(Exception):

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.db import transaction
-from django.utils import timezone
 
 from controlpanel.audit.schema import MemorySandbox, Workload
 from controlpanel.audit.schema import PluginManifest as ManifestModel
 from controlpanel.lib import jsonlimits
-from controlpanel.models import Gateway, GatewayMemoryPolicy, MemorySample, PluginManifest, WorkloadSpec
+from controlpanel.models import Gateway, GatewayMemoryPolicy, PluginManifest, WorkloadSpec
 from controlpanel.policy.memory import sandbox_memory
 from controlpanel.policy.workload import parse_quantity
+from controlpanel.selectors import workload_samples
 
 from .activity import activity_record
-
-SAMPLE_WINDOW = timedelta(days=7)
 
 
 class MemoryInputError(ValueError):
@@ -100,15 +96,6 @@ def workload_set(
             after={"request": request, "limit": limit, "agent": agent_id},
         )
     return workload
-
-
-def workload_samples(*, gateway: Gateway, name: str, since=None) -> list[int]:
-    since = since or timezone.now() - SAMPLE_WINDOW
-    return list(
-        MemorySample.objects.filter(gateway=gateway, subject=f"workload:{name}", ts__gte=since)
-        .order_by("ts")
-        .values_list("usage_bytes", flat=True)[:20000]
-    )
 
 
 def audit_memory_inputs(*, gateway: Gateway) -> dict:

@@ -26,10 +26,12 @@ def _push_gave_up(result: TaskResult) -> None:
 
 @task(queue_name=GATEWAY_QUEUE, max_attempts=5, retry_delay=5, on_give_up=_push_gave_up)
 async def config_push_send(gw: GatewayContext, *, gateway_id: int, push_id: int) -> str:
-    """Send a queued merge patch with its base hash: a concurrent edit makes the gateway refuse.
+    """Send a queued push with its base hash: a concurrent edit makes the gateway refuse.
 
-    A refusal is the push's outcome (recorded with the gateway's words per path); a transient error
-    (the gateway restarting) raises, so the task is retried with the same base hash.
+    A merge patch goes as ``config.patch``, a whole revision as ``config.apply``. A refusal is the
+    push's outcome (recorded with the gateway's words per path); a transient error (the gateway
+    restarting) raises, so the task is retried with the same base hash. When the gateway restarts to
+    apply it, the worker reconnects and reads the running config again (``config_live``).
     """
     from controlpanel.gatewayclient import GatewayError
     from controlpanel.services import gateway_links as links
@@ -37,15 +39,23 @@ async def config_push_send(gw: GatewayContext, *, gateway_id: int, push_id: int)
     pending = await gw.db(links.config_push_pending, push_id)
     if pending is None:
         return "already answered"
-    patch, base_hash = pending
+    patch, base_hash, mode = pending
+    method = "config.apply" if mode == "apply" else "config.patch"
     try:
-        result = await gw.conn.call("config.patch", {"raw": patch, "baseHash": base_hash})
+        result = await gw.conn.call(method, {"raw": patch, "baseHash": base_hash})
     except GatewayError as exc:
         if exc.transient:
             raise
         issues = exc.details.get("issues") if isinstance(exc.details.get("issues"), list) else []
         await gw.db(links.config_push_record, push_id=push_id, ok=False, error=exc.message, issues=issues)
         return "refused"
-    new_hash = str((result or {}).get("hash") or "")
-    await gw.db(links.config_push_record, push_id=push_id, ok=True, result_hash=new_hash)
+    result = result if isinstance(result, dict) else {}
+    stats = ((result.get("sentinel") or {}).get("payload") or {}).get("stats") or {}
+    await gw.db(
+        links.config_push_record,
+        push_id=push_id,
+        ok=True,
+        result_hash=str(result.get("hash") or ""),
+        restart_required=bool(stats.get("requiresRestart") or result.get("requiresRestart")),
+    )
     return "applied"

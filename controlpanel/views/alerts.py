@@ -16,16 +16,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from controlpanel import selectors
 from controlpanel.charts import memory_chart
 from controlpanel.http import HtmxHttpRequest
+from controlpanel.lib.safetext import escape_unstorable, has_unstorable
 from controlpanel.models import Alert, IngestToken, MemorySample
 from controlpanel.permissions import Capability, get_gateway_for_user, require_recent_auth
-from controlpanel.services.alerts import (
-    AlertStateError,
-    alert_acknowledge,
-    alert_resolve,
-    alert_snapshot,
-    silence_create,
-    silenced_keys,
-)
+from controlpanel.services.alerts import AlertStateError, alert_acknowledge, alert_resolve, silence_create
 from controlpanel.services.ingest_tokens import ingest_token_create, ingest_token_revoke
 
 
@@ -47,8 +41,8 @@ def _alert_action(request: HtmxHttpRequest, code: UUID, pk: int, action) -> Http
             messages.error(request, str(exc))
         alert.refresh_from_db()
     if request.htmx:
-        silenced = alert.pk in silenced_keys(gateway=access.gateway, alerts=[alert])
-        snapshot = alert_snapshot(alert, access.gateway, silenced=silenced)
+        silenced = alert.pk in selectors.silenced_keys(gateway=access.gateway, alerts=[alert])
+        snapshot = selectors.alert_snapshot(alert, access.gateway, silenced=silenced)
         return render(request, "alerts/_alert.html", {"a": snapshot})
     return redirect("gateway-alerts", code=code)
 
@@ -78,14 +72,18 @@ def alert_silence(request, code: UUID) -> HttpResponse:
     if not 1 <= hours <= 720 or not comment:
         messages.error(request, "A silence needs a comment and an expiry of 1 to 720 hours.")
         return redirect("gateway-alerts", code=code)
-    silence_create(
-        gateway=access.gateway,
-        type_pattern=request.POST.get("type_pattern", "*").strip()[:100],
-        subject_pattern=request.POST.get("subject_pattern", "*").strip()[:300],
-        comment=comment,
-        expires_at=timezone.now() + timedelta(hours=hours),
-        actor=request.user,
-    )
+    try:
+        silence_create(
+            gateway=access.gateway,
+            type_pattern=request.POST.get("type_pattern", "*").strip()[:100],
+            subject_pattern=request.POST.get("subject_pattern", "*").strip()[:300],
+            comment=comment,
+            expires_at=timezone.now() + timedelta(hours=hours),
+            actor=request.user,
+        )
+    except ValueError as exc:  # e.g. a NUL character, which the database cannot store
+        messages.error(request, str(exc))
+        return redirect("gateway-alerts", code=code)
     messages.success(request, f"Silenced for {hours} h.")
     return redirect("gateway-alerts", code=code)
 
@@ -103,8 +101,8 @@ def ingest_tokens(request, code: UUID) -> HttpResponse:
     gateway = access.gateway
     if request.method == "POST":
         name = request.POST.get("name", "").strip()
-        if not name or len(name) > 100:
-            messages.error(request, "A token name is 1 to 100 characters.")
+        if not name or len(name) > 100 or has_unstorable(name):
+            messages.error(request, "A token name is 1 to 100 characters (no NUL characters).")
             return redirect("ingest-tokens", code=code)
         token, plaintext = ingest_token_create(gateway=gateway, name=name, actor=request.user)
         response = render(
@@ -144,7 +142,8 @@ def ingest_token_revoke_view(request, code: UUID, pk: int) -> HttpResponse:
 def alert_memory(request, code: UUID) -> HttpResponse:
     """Memory usage of one subject over time against its limit, as a server-rendered SVG."""
     access = get_gateway_for_user(request.user, code)
-    subject = request.GET.get("subject", "")[:300]
+    # Subjects are stored escaped and fitted (services.alerts.ingest): look up the same form.
+    subject = MemorySample.stored_subject(escape_unstorable(request.GET.get("subject", "")))
     samples = list(
         MemorySample.objects.filter(gateway=access.gateway, subject=subject)
         .order_by("-ts")

@@ -10,6 +10,7 @@ The description is ``/api/v1/openapi.json``.
 
 from __future__ import annotations
 
+import contextlib
 from functools import wraps
 from uuid import UUID
 
@@ -191,3 +192,194 @@ def openapi(request: HttpRequest) -> HttpResponse:
     from controlpanel.openapi import openapi_document
 
     return JsonResponse(openapi_document())
+
+
+# --- config revisions (issue 18) -------------------------------------------------------------------
+
+
+def _revision_json(revision, *, text: bool = False) -> dict:
+    from controlpanel.views.configs import redacted
+
+    data = {
+        "number": revision.number,
+        "sha256": revision.sha256,
+        "parent": revision.parent.number if revision.parent_id else None,
+        "author": revision.author.get_username() if revision.author else revision.author_label,
+        "source": revision.source,
+        "reason": revision.reason,
+        "createdAt": revision.created_at.isoformat(),
+    }
+    if text:
+        data["text"] = redacted(revision.text)
+    return data
+
+
+def _revision_or_404(gateway, number: int):
+    revision = gateway.revisions.select_related("author", "parent").filter(number=number).first()
+    if revision is None:
+        raise ApiError(404, "No such revision.")
+    return revision
+
+
+@api_view
+@require_recent_auth
+@require_http_methods(["GET", "POST"])
+def config_revisions(request: HttpRequest, code: UUID) -> HttpResponse:
+    """GET: the revisions, newest first. POST (owners): a new revision, guarded by ``baseHash``."""
+    if request.method == "GET":
+        access = get_gateway_for_user(request.user, code)
+        rows = access.gateway.revisions.select_related("author", "parent").defer("text")[:500]
+        return JsonResponse({"revisions": [_revision_json(r) for r in rows]})
+    access = get_gateway_for_user(request.user, code, need=Capability.CONFIG)
+    body = _json_body(request, {"config", "baseHash", "reason", "dryRun"})
+    config, _ = _config_fields({"config": body.get("config")})
+    base_hash, reason = body.get("baseHash"), body.get("reason", "")
+    if not isinstance(base_hash, str) or not base_hash:
+        raise ApiError(400, "expected the config hash your edit is based on", path="baseHash")
+    if not isinstance(reason, str):
+        raise ApiError(400, "expected a string", path="reason")
+    from controlpanel.configedit.secrets import SecretNotKept, restore_secrets
+    from controlpanel.openclaw import ConfigSyntaxError
+
+    gateway = access.gateway
+    try:
+        text = restore_secrets(config, gateway.config_text or "")
+    except SecretNotKept as exc:
+        raise ApiError(400, str(exc), path="config") from exc
+    except ConfigSyntaxError:
+        text = config
+    return _save(request, gateway, text=text, base_hash=base_hash, reason=reason, dry=body.get("dryRun"))
+
+
+def _save(request, gateway, *, text: str, base_hash: str, reason: str, dry, source="editor", detail=None):
+    from controlpanel.configedit.review import review
+    from controlpanel.services.config_revisions import (
+        ConfigConflict,
+        ConfigEditError,
+        config_revision_create,
+    )
+
+    if dry is not None and not isinstance(dry, bool):
+        raise ApiError(400, "expected true or false", path="dryRun")
+    if dry:
+        return JsonResponse(review(gateway.config_text or "", text, diff=False).as_json())
+    try:
+        saved = config_revision_create(
+            gateway=gateway,
+            text=text,
+            source=source,
+            reason=reason,
+            actor=request.user,
+            base_hash=base_hash,
+            action="config.rolled_back" if source == "rollback" else "config.edited",
+            detail=detail or {"via": "api"},
+        )
+    except ConfigConflict as exc:
+        head = exc.head
+        return JsonResponse(
+            {
+                "error": "The config changed since your base hash: fetch it and merge your change.",
+                "path": "baseHash",
+                "head": _revision_json(head) if head else None,
+            },
+            status=409,
+        )
+    except ConfigEditError as exc:
+        raise ApiError(400, exc.message, path=exc.path or "config") from exc
+    return JsonResponse(_revision_json(saved.revision), status=201)
+
+
+@api_view
+@require_GET
+def config_revision(request: HttpRequest, code: UUID, number: int) -> HttpResponse:
+    access = get_gateway_for_user(request.user, code)
+    return JsonResponse(_revision_json(_revision_or_404(access.gateway, number), text=True))
+
+
+@api_view
+@require_recent_auth
+@require_POST
+def config_rollback(request: HttpRequest, code: UUID, number: int) -> HttpResponse:
+    access = get_gateway_for_user(request.user, code, need=Capability.CONFIG)
+    body = _json_body(request, {"baseHash", "reason", "dryRun"})
+    revision = _revision_or_404(access.gateway, number)
+    base_hash, reason = body.get("baseHash"), body.get("reason", "")
+    if not isinstance(base_hash, str) or not base_hash:
+        raise ApiError(400, "expected the config hash your rollback is based on", path="baseHash")
+    if not isinstance(reason, str):
+        raise ApiError(400, "expected a string", path="reason")
+    return _save(
+        request,
+        access.gateway,
+        text=revision.text,
+        base_hash=base_hash,
+        reason=reason,
+        dry=body.get("dryRun"),
+        source="rollback",
+        detail={"rolled_back_to": revision.number, "via": "api"},
+    )
+
+
+@api_view
+@require_GET
+def config_diff(request: HttpRequest, code: UUID) -> HttpResponse:
+    """Two revisions: the unified diff (secrets redacted), the keys that changed, the what-if."""
+    from controlpanel.configedit.diff import unified
+    from controlpanel.configedit.review import review
+    from controlpanel.views.configs import redacted
+
+    access = get_gateway_for_user(request.user, code)
+    numbers = {}
+    for name in ("from", "to"):
+        value = request.GET.get(name, "")
+        if not value.isdigit():
+            raise ApiError(400, "expected a revision number", path=name)
+        numbers[name] = int(value)
+    old = _revision_or_404(access.gateway, numbers["from"])
+    new = _revision_or_404(access.gateway, numbers["to"])
+    result = review(old.text, new.text, diff=False)
+    return JsonResponse(
+        {
+            "from": old.number,
+            "to": new.number,
+            "unified": unified(
+                redacted(old.text), redacted(new.text), old_name=f"r{old.number}", new_name=f"r{new.number}"
+            ),
+            "keys": [k.as_json() for k in result.keys],
+            "whatIf": result.whatif.as_json() if result.whatif else None,
+        }
+    )
+
+
+@api_view
+@require_GET
+def config_drift(request: HttpRequest, code: UUID) -> HttpResponse:
+    """Which revision the live gateway runs; the difference when it runs something else."""
+    from controlpanel.configedit.diff import key_changes
+    from controlpanel.openclaw import ConfigSyntaxError, parse_json5
+    from controlpanel.services.config_live import drift_whatif, live_state
+
+    access = get_gateway_for_user(request.user, code)
+    state = live_state(gateway=access.gateway)
+    link = state.link
+    data: dict = {
+        "linked": bool(link and link.remote_config_hash),
+        "liveHash": link.remote_config_hash if link else "",
+        "fetchedAt": link.remote_config_fetched_at.isoformat()
+        if link and link.remote_config_fetched_at
+        else None,
+        "currentRevision": state.current.number if state.current else None,
+        "runningRevision": state.running.number if state.running else None,
+        "drift": state.drift,
+        "keys": [],
+        "whatIf": None,
+    }
+    if state.drift and state.current is not None:
+        with contextlib.suppress(ConfigSyntaxError):
+            data["keys"] = [
+                k.as_json()
+                for k in key_changes(parse_json5(state.current.text), parse_json5(state.live_text))
+            ]
+        effect = drift_whatif(state.current, state.live_text)
+        data["whatIf"] = effect.as_json() if effect else None
+    return JsonResponse(data)

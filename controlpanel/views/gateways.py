@@ -10,13 +10,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from controlpanel import selectors
 from controlpanel.forms import ConfigImportForm
 from controlpanel.http import HtmxHttpRequest, attachment
 from controlpanel.lib import csvsafe
-from controlpanel.openclaw import load_config
 from controlpanel.permissions import Capability, get_gateway_for_user, require_recent_auth
 from controlpanel.services.gateways import (
     GatewayNameTaken,
@@ -100,7 +100,9 @@ def _writes(request, *args, **kwargs) -> bool:
 @require_recent_auth(when=_writes)
 @require_http_methods(["GET", "POST"])
 def gateway_reimport(request, code: UUID) -> HttpResponse:
-    """Replace an existing gateway's config (owners only). Nothing is saved unless it is valid."""
+    """Replace an existing gateway's config (owners only): validate, then the review, then Save."""
+    from controlpanel.views.configs import review_context
+
     access = get_gateway_for_user(request.user, code, need=Capability.CONFIG)
     gateway = access.gateway
     initial = {"config_text": gateway_export_config(gateway=gateway)} if request.method == "GET" else None
@@ -112,19 +114,20 @@ def gateway_reimport(request, code: UUID) -> HttpResponse:
             env=form.cleaned_data["env_text"],
             name=gateway.name,
             gateway=gateway,
-            actor=request.user,
-            dry_run="validate" in request.POST,
+            dry_run=True,
         )
-        if outcome.gateway is not None:
-            messages.success(request, _import_message(outcome))
-            return redirect("gateway-config", code=gateway.code)
-    whatif = None
-    if outcome is not None and outcome.valid:
-        # Shown before saving: which tools each agent gains or loses, which findings come or go.
-        env = form.cleaned_data["env_text"]
-        before = load_config(gateway.config_text or "{}", env=env).resolved or {}
-        whatif = selectors.config_whatif(before=before, after=outcome.result.resolved, env=env)
-    context = {"form": form, "outcome": outcome, "gateway": gateway, "access": access, "whatif": whatif}
+        if outcome.valid:
+            # Nothing is saved here: the review shows what the new file would do; Save stores it.
+            context = review_context(
+                request,
+                access,
+                new_text=form.cleaned_data["config_text"],
+                source="migration" if request.POST.get("migration") else "import",
+                title="Review the migration" if request.POST.get("migration") else "Review the import",
+                back=reverse("gateway-reimport", kwargs={"code": code}),
+            )
+            return render(request, "configs/review.html", context)
+    context = {"form": form, "outcome": outcome, "gateway": gateway, "access": access}
     return render(request, "gateways/import.html", context)
 
 

@@ -2,7 +2,8 @@
 
 Not a session endpoint: no cookies, so CSRF does not apply (exempt) and the authz matrix lists it
 as exempt; its own tests cover the token. Order of checks: token (401), rate (429), size (413),
-media type (415), parse (400 naming the field path or line). A rejected batch stores nothing.
+media type (415), parse (400 naming the field path or line). A rejected batch stores nothing. Text no
+database can store (NUL, lone surrogates) is kept escaped and listed in the answer's ``escaped``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from controlpanel.events.parse import (
     parse_json_batch,
     parse_lines,
     raise_for_problems,
+    storable_json_batch,
+    storable_text,
 )
 from controlpanel.http import BadRequest, bearer_token, parse_json, read_body
 from controlpanel.services.alerts import ingest_events
@@ -100,21 +103,23 @@ def _rate_limited(token_id: int) -> int | None:
     return None
 
 
-def _problems_json(exc: EventValidationError) -> list[dict]:
-    return [{"path": p.path, "line": p.line, "reason": p.reason} for p in exc.problems[:50]]
+def _problems_json(problems) -> list[dict]:
+    return [{"path": p.path, "line": p.line, "reason": p.reason} for p in problems[:50]]
 
 
-def _parse(request: HttpRequest, body: bytes) -> list:
-    """Return the events in the body; raises EventValidationError or BadRequest (bad JSON)."""
+def _parse(request: HttpRequest, body: bytes) -> tuple[list, list[FieldProblem]]:
+    """Return (the events in the body, where text no database stores was escaped); raises
+    EventValidationError or BadRequest (bad JSON)."""
     if request.content_type == "application/json":
-        data = parse_json(body)
-        return parse_json_batch(data, max_events=settings.CP_MAX_INGEST_EVENTS)
-    parsed = parse_lines(decode_text(body))
+        data, escaped = storable_json_batch(parse_json(body), raw=body)
+        return parse_json_batch(data, max_events=settings.CP_MAX_INGEST_EVENTS), escaped
+    text, escaped = storable_text(decode_text(body))
+    parsed = parse_lines(text)
     raise_for_problems(parsed)
     if len(parsed) > settings.CP_MAX_INGEST_EVENTS:
         reason = f"too many events (max {settings.CP_MAX_INGEST_EVENTS})"
         raise EventValidationError([FieldProblem(path="events", reason=reason)])
-    return [item.event for item in parsed]
+    return [item.event for item in parsed], escaped
 
 
 @csrf_exempt
@@ -141,9 +146,9 @@ def ingest_events_view(request: HttpRequest, code: UUID) -> HttpResponse:
             415, 'Send application/json (an event, an array, or {"events": [...]}) or text/plain lines.'
         )
     try:
-        events = _parse(request, body)
+        events, escaped = _parse(request, body)
     except EventValidationError as exc:
-        return _error(400, str(exc), path=exc.path, line=exc.line, problems=_problems_json(exc))
+        return _error(400, str(exc), path=exc.path, line=exc.line, problems=_problems_json(exc.problems))
     except BadRequest as exc:
         return _error(exc.status, exc.message, path=exc.path or "")
     result = ingest_events(gateway=row.gateway, events=events)
@@ -154,6 +159,8 @@ def ingest_events_view(request: HttpRequest, code: UUID) -> HttpResponse:
             "alerts_updated": result.alerts_updated,
             "samples": result.samples,
             "last_event_id": max(result.event_ids, default=None),
+            # Text no database can store (NUL, lone surrogates), kept escaped: where and how.
+            **({"escaped": _problems_json(escaped)} if escaped else {}),
         },
         status=202,
     )

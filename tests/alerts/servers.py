@@ -103,8 +103,17 @@ def ingest_direct(env: dict[str, str], gateway: str, event: dict) -> None:
 class Server:
     """One daphne process serving controlpanel.asgi on a loopback port."""
 
-    def __init__(self, env: dict[str, str], port: int | None = None, args: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        port: int | None = None,
+        args: Sequence[str] = (),
+        command: Sequence[str] = (str(DAPHNE),),
+        ready_path: str = "/login/",
+    ) -> None:
         self.env, self.port, self.args = env, port or free_port(), list(args)
+        self.command = list(command)  # daphne's command line before its arguments
+        self.ready_path = ready_path  # polled until it answers
         self.proc: subprocess.Popen | None = None
 
     @property
@@ -112,8 +121,13 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> Server:
+        """Start the process and return once it answers."""
+        return self.spawn().ready()
+
+    def spawn(self) -> Server:
+        """Start the process without waiting (several servers start side by side; then ``ready``)."""
         cmd = [
-            str(DAPHNE),
+            *self.command,
             "-b",
             "127.0.0.1",
             "-p",
@@ -125,13 +139,19 @@ class Server:
         self.log = Path(self.env["CP_VAR_DIR"]) / f"daphne-{self.port}.log"
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=log, stderr=log)
+        return self
+
+    def ready(self) -> Server:
+        """Return once the server answers HTTP (raises if it exited or did not within 30 s)."""
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(self.log.read_text()[-3000:])
             try:
-                urllib.request.urlopen(self.url + "/login/", timeout=1).close()
+                urllib.request.urlopen(self.url + self.ready_path, timeout=1).close()
                 return self
+            except urllib.error.HTTPError:
+                return self  # it answers
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 time.sleep(0.2)
         raise RuntimeError("daphne did not start: " + self.log.read_text()[-3000:])
@@ -179,14 +199,17 @@ def session_for(env: dict[str, str], username: str) -> str:
 class TinyWebSocket:
     """A minimal RFC 6455 client (receive-only) so the tests need no extra dependency."""
 
-    def __init__(self, port: int, path: str, session_key: str, timeout: float = 5.0) -> None:
+    def __init__(
+        self, port: int, path: str, session_key: str, timeout: float = 5.0, origin: str | None = None
+    ) -> None:
         import base64
 
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
         key = base64.b64encode(os.urandom(16)).decode()
+        origin = origin or f"http://127.0.0.1:{port}"
         request = (
             f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nOrigin: http://127.0.0.1:{port}\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nOrigin: {origin}\r\n"
             f"Cookie: sessionid={session_key}\r\n\r\n"
         )
         self.sock.sendall(request.encode())
@@ -207,22 +230,37 @@ class TinyWebSocket:
             data += chunk
         return data
 
+    def _frame(self) -> tuple[int, bytes]:
+        """Return (opcode, payload) of the next frame from the server (unmasked)."""
+        b0, b1 = self._exact(2)
+        length = b1 & 0x7F
+        if length == 126:
+            length = int.from_bytes(self._exact(2), "big")
+        elif length == 127:
+            length = int.from_bytes(self._exact(8), "big")
+        return b0 & 0x0F, self._exact(length)
+
     def recv_json(self, timeout: float = 5.0) -> dict:
         """Return the next text frame as JSON (control frames are skipped)."""
         self.sock.settimeout(timeout)
         while True:
-            b0, b1 = self._exact(2)
-            length = b1 & 0x7F
-            if length == 126:
-                length = int.from_bytes(self._exact(2), "big")
-            elif length == 127:
-                length = int.from_bytes(self._exact(8), "big")
-            payload = self._exact(length)
-            opcode = b0 & 0x0F
+            opcode, payload = self._frame()
             if opcode == 0x8:
                 raise ConnectionError(f"closed by server: {payload[:2].hex()}")
             if opcode == 0x1:
                 return json.loads(payload)
+
+    def send(self, payload: bytes, *, opcode: int = 0x1) -> None:
+        """Send one client frame (text by default)."""
+        _send_frame(self.sock, opcode, payload)
+
+    def recv_close(self, timeout: float = 5.0) -> int | None:
+        """Return the code of the server's close frame (text frames before it are skipped)."""
+        self.sock.settimeout(timeout)
+        while True:
+            opcode, payload = self._frame()
+            if opcode == 0x8:
+                return int.from_bytes(payload[:2], "big") if payload else None
 
     def close(self) -> None:
         self.sock.close()

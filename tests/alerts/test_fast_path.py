@@ -1,12 +1,14 @@
-"""The alert fan-out's direct path to daphne's WebSocket protocol (consumers.daphne_wire) and on to
-the socket (consumers.write_prepared)."""
+"""The alert fan-out's direct path to daphne's WebSocket protocol (live.fastpath.daphne_wire) and on to
+the socket (live.fastpath.write_prepared); the probe and the fallback when twisted or autobahn change."""
 
 from __future__ import annotations
 
 import functools
 import json
+import logging
 import socket
 
+import pytest
 from autobahn.twisted.websocket import WebSocketServerFactory
 from channels.sessions import InstanceSessionWrapper
 from daphne.server import Server
@@ -14,14 +16,26 @@ from daphne.ws_protocol import WebSocketFactory, WebSocketProtocol
 from twisted.internet import tcp
 from twisted.internet.address import IPv4Address
 
-from controlpanel.consumers import AlertsConsumer, daphne_wire, write_prepared
+from controlpanel.live import fastpath
+from controlpanel.live.consumer import AlertsConsumer
+from controlpanel.live.fastpath import daphne_wire, write_prepared
 
 from .conftest import in_fresh_loop
 
 
-def daphne_send():
+@pytest.fixture(autouse=True)
+def _fresh_probe():
+    """Each test's worker starts with its fast path not probed yet."""
+    fastpath.reset()
+    yield
+    fastpath.reset()
+
+
+def daphne_send(server_class=Server):
     """The ``send`` a consumer gets under daphne: Channels' session wrapper around daphne's reply."""
-    server = Server(application=None, endpoints=["tcp:port=0:interface=127.0.0.1"], signal_handlers=False)
+    server = server_class(
+        application=None, endpoints=["tcp:port=0:interface=127.0.0.1"], signal_handlers=False
+    )
     protocol = WebSocketFactory(server, server="daphne").buildProtocol(("127.0.0.1", 1))
     wrapper = InstanceSessionWrapper({"type": "websocket", "session": None, "cookies": {}}, None)
     wrapper.real_send = functools.partial(server.handle_reply, protocol)
@@ -29,7 +43,11 @@ def daphne_send():
 
 
 def test_the_protocol_is_found_under_daphnes_send_and_nowhere_else():
+    from controlpanel.serve import PanelServer
+
     send, protocol = daphne_send()
+    panel_send, panel_protocol = daphne_send(PanelServer)  # `make run` serves with daphne's subclass
+    assert daphne_wire(panel_send) is panel_protocol
     assert isinstance(protocol, WebSocketProtocol)
     assert daphne_wire(send) is protocol
     assert daphne_wire(send.__self__.real_send) is protocol  # without the session wrapper too
@@ -46,6 +64,7 @@ class Wire:
     """daphne's protocol as the fan-out uses it: state, factory, sendPreparedMessage."""
 
     STATE_OPEN = WebSocketProtocol.STATE_OPEN
+    transport = None  # not twisted's TCP transport: the prepared frame goes through autobahn's send
 
     def __init__(self, factory) -> None:
         self.factory, self.state, self.sent = factory, WebSocketProtocol.STATE_OPEN, []
@@ -225,3 +244,105 @@ def test_a_peer_that_is_gone_is_left_to_twisted_and_raises_nothing():
     # Handed to twisted as before the fast path: its next write finds the loss and closes the socket.
     assert wire.transport._tempDataLen == len(text_frame(b'{"id": 11}'))
     assert reactor.writers == [wire.transport]
+
+
+# --- the probe and the fallback (#17 item 4) ----------------------------------------------------------
+
+
+@pytest.fixture
+def renamed_twisted():
+    """twisted as a release that renamed ``FileDescriptor._tempDataLen`` would be (see the module)."""
+    from twisted.internet import abstract
+
+    from .renamed_twisted_daphne import rename_in, undo
+
+    originals = rename_in(abstract.FileDescriptor)
+    yield
+    undo(originals)
+
+
+def fast_path_warnings(caplog) -> list[str]:
+    return [
+        r.getMessage() for r in caplog.records if r.name == fastpath.__name__ and r.levelno == logging.WARNING
+    ]
+
+
+def daphne_wire_send(wire):
+    """daphne's reply function for ``wire`` (what a consumer's ``send`` ends in under daphne)."""
+    return functools.partial(wire.factory.server_class.handle_reply, wire)
+
+
+def test_the_probe_passes_on_the_installed_twisted_and_autobahn(caplog):
+    wire, _, _ = open_wire()
+    assert fastpath.wire_for(daphne_wire_send(wire)) is wire
+    assert fastpath.mode.prepared is True and fastpath.mode.direct is True
+    assert fast_path_warnings(caplog) == []
+
+
+def test_with_a_twisted_attribute_renamed_alerts_go_out_at_once_with_one_warning(renamed_twisted, caplog):
+    in_fresh_loop(lambda: _renamed(caplog))
+
+
+async def _renamed(caplog) -> None:
+    wire, peer, _ = open_wire()
+    other_wire, other_peer, _ = open_wire()
+    sockets = [consumer(fastpath.wire_for(daphne_wire_send(w))) for w in (wire, other_wire)]
+    assert sockets[0].wire is wire  # autobahn's prepared send still works ...
+    assert fastpath.mode.direct is False  # ... but not the write onto the socket
+    for n in range(3):
+        text = json.dumps({"type": "alert", "id": n})
+        shared: dict = {}
+        for c in sockets:
+            await c.push(7, text, shared)
+        for w, p in ((wire, peer), (other_wire, other_peer)):
+            w.transport.doWrite()  # the reactor's next turn: the frame was handed to twisted
+            assert received(p) == text_frame(text.encode())
+    warnings = fast_path_warnings(caplog)
+    assert len(warnings) == 1 and "_tempDataLen" in warnings[0], warnings
+
+
+def test_a_fast_path_that_raises_sends_the_frame_the_standard_way_and_warns_once(caplog):
+    in_fresh_loop(lambda: _raises(caplog))
+
+
+async def _raises(caplog) -> None:
+    factory = WebSocketServerFactory()
+
+    class Broken(Wire):
+        def sendPreparedMessage(self, prepared) -> None:  # autobahn changed under us
+            raise TypeError("sendPreparedMessage() takes 1 positional argument")
+
+    sockets = [consumer(Broken(factory)), consumer(Broken(factory))]
+    for n in range(3):
+        text = json.dumps({"type": "alert", "id": n})
+        shared: dict = {}
+        for c in sockets:
+            await c.push(7, text, shared)
+    assert [c.sent for c in sockets] == [[json.dumps({"type": "alert", "id": n}) for n in range(3)]] * 2
+    warnings = fast_path_warnings(caplog)
+    assert len(warnings) == 1 and "raised" in warnings[0], warnings
+    assert not fastpath.active()
+
+
+def test_a_failing_push_is_a_warning_at_most_once_a_minute(caplog):
+    from controlpanel.live.hub import AlertHub
+
+    class Failing:
+        gateway_ids = {7}
+
+        async def push(self, gateway_id, text, shared=None):
+            raise ConnectionResetError("gone")
+
+    async def run() -> None:
+        hub = AlertHub(layer=None, recover=False)
+        hub.subscribers[7] = {Failing(), Failing()}
+        for _ in range(3):
+            await hub.fan_out({"type": "alert.event", "gateway_id": 7, "ids": [1], "text": "{}"})
+        hub.push_failed.last -= 61  # a minute later
+        await hub.fan_out({"type": "alert.event", "gateway_id": 7, "ids": [2], "text": "{}"})
+
+    in_fresh_loop(run)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 2
+    assert "could not push" in warnings[0] and "ConnectionResetError" in warnings[0]
+    assert "(5 more in the last 60 s)" in warnings[1]

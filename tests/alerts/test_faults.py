@@ -234,19 +234,19 @@ class FakeSocket:
 @pytest.fixture
 def fake_database(monkeypatch):
     """The hub's reads, served from a list of (event id, gateway id) rows."""
-    from controlpanel import alert_hub
+    from controlpanel.live import hub
 
     rows: list[tuple[int, int]] = [(1, 7)]
 
-    async def new_ids(gateways: set[int], cursor: int) -> list[tuple[int, int]]:
-        return [(pk, g) for pk, g in rows if pk > cursor and g in gateways]
+    def new_ids(*, gateway_ids: set[int], since: int, limit: int) -> list[tuple[int, int]]:
+        return [(pk, g) for pk, g in rows if pk > since and g in gateway_ids][:limit]
 
     def backfill(*, gateway_ids, since):
         events = [{"id": pk, "gateway_id": g, "title": f"t{pk}"} for pk, g in rows if pk > since]
         return [e for e in events if e["gateway_id"] in gateway_ids], False
 
-    monkeypatch.setattr(alert_hub, "_new_ids", new_ids)
-    monkeypatch.setattr(alert_hub, "alert_backfill", backfill)
+    monkeypatch.setattr(hub, "alert_event_ids_after", new_ids)
+    monkeypatch.setattr(hub, "alert_backfill", backfill)
     return rows
 
 
@@ -255,7 +255,7 @@ def test_the_watch_sends_only_the_events_whose_doorbell_never_came(fake_database
 
 
 async def _watch_sends_only_lost_events(fake_database) -> None:
-    from controlpanel.alert_hub import AlertHub
+    from controlpanel.live.hub import AlertHub
 
     watch = AlertHub(layer=None, grace=0.2)
     alpha, bravo = FakeSocket(7), FakeSocket(8)
@@ -281,7 +281,7 @@ def test_an_event_committed_before_the_watch_first_looks_is_still_checked(fake_d
 
 
 async def _event_before_first_look(fake_database) -> None:
-    from controlpanel.alert_hub import AlertHub
+    from controlpanel.live.hub import AlertHub
 
     # The socket joined its groups when id 1 was the latest (its backfill covered that); id 2 was
     # committed before the watch's first poll, and its doorbell was lost (Redis just restarted).
@@ -294,7 +294,7 @@ async def _event_before_first_look(fake_database) -> None:
 
 
 def test_doorbell_ids_reads_the_ids_or_else_the_frame():
-    from controlpanel.alert_hub import doorbell_ids
+    from controlpanel.live.frames import doorbell_ids
 
     single = {"type": "alert.event", "text": json.dumps({"type": "alert", "id": 5})}
     batch = {"type": "alert.event", "text": json.dumps({"type": "alerts", "events": [{"id": 6}, {"id": 7}]})}
@@ -307,7 +307,7 @@ def test_doorbell_ids_reads_the_ids_or_else_the_frame():
 def test_one_hub_per_event_loop_and_layer_polling_only_network_layers():
     from channels.layers import InMemoryChannelLayer
 
-    from controlpanel.alert_hub import alert_hub
+    from controlpanel.live.hub import alert_hub
 
     async def check() -> None:
         layer, network = InMemoryChannelLayer(), object()
@@ -345,7 +345,7 @@ def test_the_hub_fans_out_to_the_sockets_of_the_gateway_and_follows_rescopes():
 
 
 async def _hub_fan_out() -> None:
-    from controlpanel.alert_hub import AlertHub
+    from controlpanel.live.hub import AlertHub
 
     layer = FakeLayer()
     hub = AlertHub(layer, poll=3600)

@@ -1,4 +1,4 @@
-"""services.alerts and services.ingest_tokens against the database."""
+"""services.alerts (and its selectors) and services.ingest_tokens against the database."""
 
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ from controlpanel.models import (
     IngestToken,
     MemorySample,
 )
+from controlpanel.selectors import alert_backfill
 from controlpanel.services.alerts import (
     AlertStateError,
     alert_acknowledge,
-    alert_backfill,
     alert_resolve,
     alerts_tick,
     ingest_events,

@@ -34,16 +34,26 @@ def test_an_exec_request_is_approved_from_the_inbox(
     gateway = make_gateway("alpha", members={alice: Role.OWNER})
     link_paired(gateway, real_gateway, operator_identity, alice)
     with running_worker():
-        wait_for(lambda: GatewayLink.objects.get(gateway=gateway).state == "connected", what="the worker")
+        wait_for(
+            lambda: GatewayLink.objects.get(gateway=gateway).state == "connected",
+            timeout=120,
+            what="the worker",
+        )
         login(page, live_server, "alice", "pw-alice-long-enough")
         page.goto(f"{live_server.url}/approvals/")
         badge = page.locator("#pending-badge .badge-number")
         expect(badge).to_have_text("0")
 
         session_key = _start_agent_turn(real_gateway, operator_identity)
+        # Wait on the event itself: the gateway runs a whole agent turn (model call, tool call, approval
+        # request) before the worker can mirror it, which on a loaded machine takes minutes, not seconds.
+        request = wait_for(
+            lambda: ExecApprovalRequest.objects.filter(gateway=gateway, session_key=session_key).first(),
+            timeout=300,
+            what="the gateway's exec request to be mirrored",
+        )
         # The badge polls every 5 s: the request shows up without anyone touching the page.
-        expect(badge).to_have_text("1", timeout=60_000)
-        request = ExecApprovalRequest.objects.get(gateway=gateway, session_key=session_key)
+        expect(badge).to_have_text("1", timeout=30_000)
         page.reload()
         row = page.locator(f"#request-{request.code}")
         expect(row.locator("pre")).to_contain_text(LLM_COMMAND)
@@ -52,11 +62,12 @@ def test_an_exec_request_is_approved_from_the_inbox(
         row.locator(".status-allowed").wait_for()
         wait_for(
             lambda: ExecApprovalRequest.objects.get(pk=request.pk).delivery == "delivered",
+            timeout=120,
             what="the gateway to accept the decision",
         )
         result = wait_for(
             lambda: _tool_result_for(fake_llm, session_key.split(":")[-1]) or None,
-            timeout=60,
+            timeout=300,
             what="the agent's tool result",
         )
         page.goto(f"{live_server.url}/approvals/exec/{request.code}/")

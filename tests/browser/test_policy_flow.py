@@ -45,9 +45,10 @@ def test_why_exec_is_denied_and_what_if(page, live_server):
     whatif.wait_for()
     assert "gains" in whatif.inner_text() and "exec" in whatif.inner_text()
     gateway.refresh_from_db()
-    assert '"exec"' in gateway.config_text, "nothing saved before the explicit Import"
+    assert '"exec"' in gateway.config_text, "nothing saved before the explicit Save"
 
-    page.click("button[name=import]")
-    page.wait_for_url(f"**/gateways/{gateway.code}/config/")
+    page.fill("#id_reason", "coder may run commands again")
+    page.click("#save-button")
+    page.wait_for_selector("#revision-facts")
     page.goto(f"{live_server.url}/gateways/{gateway.code}/agents/coder/")
     assert "tool-allowed" in page.locator("#tool-exec").get_attribute("class")

@@ -256,6 +256,16 @@ def test_a_deny_becomes_an_exec_denied_event_for_the_alerts():
     assert alert_events_from_frame({"type": "event", "event": "tick", "payload": {}}) == []
 
 
+def test_a_mirrored_denial_with_a_nul_or_a_lone_surrogate_keeps_its_text_escaped():
+    frame = {
+        "type": "event",
+        "event": "exec.denied",
+        "payload": {"agentId": "ma\x00in", "command": "rm \ud800", "ts": 1795237106549},
+    }
+    [event] = alert_events_from_frame(frame)
+    assert (event.agent, event.command) == ("ma\\u0000in", "rm \\ud800")
+
+
 @pytest.mark.parametrize("name", ["config-patch-invalid.json", "config-patch-stale.json"])
 def test_a_refused_config_push_keeps_the_gateways_words_per_path(alpha, alice, name):
     recorded = _fixture(name)

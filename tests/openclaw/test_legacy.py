@@ -22,7 +22,7 @@ def test_it_maps_exec_approval_policies(policy: str, security: str, ask: str) ->
     assert [(i.path, i.message) for i in result.issues] == [("tools.exec", 'Unrecognized key: "approvals"')]
     assert "tools.exec.security/ask" in (result.issues[0].hint or "")
     assert result.migration is not None
-    migrated = json.loads(result.migration.text)
+    migrated = parse_json5(result.migration.text)
     assert migrated["tools"]["exec"] == {"security": security, "ask": ask}
     assert EXEC_APPROVAL_POLICY[policy] == (security, ask)
 
@@ -31,7 +31,7 @@ def test_it_drops_disabled_approvals() -> None:
     text = "{ tools: { exec: { approvals: { enabled: false } } } }"
     result = load_config(text, env={})
     assert result.migration is not None
-    assert json.loads(result.migration.text) == {"tools": {"exec": {}}}
+    assert parse_json5(result.migration.text) == {"tools": {"exec": {}}}
 
 
 def test_it_migrates_per_agent_sandbox_keys() -> None:
@@ -103,3 +103,25 @@ def _at(data: object, path: tuple[str, ...]) -> object:
             return None
         data = data.get(part)
     return data
+
+
+def test_the_migration_edits_the_file_in_place_keeping_its_comments() -> None:
+    text = """// lab gateway
+{
+  tools: {
+    // exec needs a human
+    exec: { approvals: { policy: "always" } }, // legacy form
+  },
+  gateway: { port: 18789 /* fixed */ },
+}
+"""
+    result = load_config(text, env={})
+    assert result.migration is not None
+    out = result.migration.text
+    assert parse_json5(out) == {
+        "tools": {"exec": {"security": "allowlist", "ask": "always"}},
+        "gateway": {"port": 18789},
+    }
+    for comment in ("// lab gateway", "// exec needs a human", "// legacy form", "/* fixed */"):
+        assert comment in out
+    assert out.splitlines()[-2:] == ["  gateway: { port: 18789 /* fixed */ },", "}"]

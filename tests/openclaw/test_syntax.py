@@ -98,3 +98,97 @@ def test_unknown_top_level_key_is_refused_like_the_cli() -> None:
     assert result.to_validate_json()["issues"] == [
         {"path": "<root>", "message": 'Unrecognized keys: "bogus", "other"'}
     ]
+
+
+# --- the fast parser agrees with the reference one -------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from tests.lib.json5gen import documents  # noqa: E402
+
+_PIECES = st.sampled_from(
+    [
+        "{",
+        "}",
+        "[",
+        "]",
+        ":",
+        ",",
+        " ",
+        "\n",
+        "\t",
+        "a",
+        "$b",
+        "'x'",
+        '"y"',
+        "1",
+        "-0",
+        "0x1F",
+        ".5",
+        "5.",
+        "+1",
+        "1e400",
+        "Infinity",
+        "-Infinity",
+        "NaN",
+        "null",
+        "true",
+        "false",
+        "// c\n",
+        "/* d */",
+        "'\\u0041'",
+        '"\\x41"',
+        "'\\q'",
+        '"\\\n"',
+        "\u2028",
+        "\u00a0",
+        "01",
+        "0b1",
+        "'",
+        '"',
+        "/",
+        "\\",
+        '"a\u2028b"',
+        "\ufeff",
+        "1_000",
+        "'\\0'",
+        "\\u0061",
+    ]
+)
+_FUZZ = st.lists(_PIECES, max_size=30).map("".join)
+
+
+def _verdict(parse, text):
+    try:
+        return ("ok", parse(text))
+    except ValueError:
+        return ("error", None)
+    except RecursionError:
+        return ("error", None)
+
+
+def _same(a, b):
+    import math
+
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(v, b[k]) for k, v in a.items())
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return a == b
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=st.one_of(_FUZZ, documents().map(lambda d: d.text), st.text(max_size=30)))
+def test_the_fast_parser_gives_the_reference_verdict_and_value(text):
+    import json5
+
+    ours = _verdict(parse_json5, text)
+    reference = _verdict(lambda t: json5.loads(t, allow_duplicate_keys=False), text)
+    assert ours[0] == reference[0], (text, ours, reference)
+    if ours[0] == "ok":
+        assert _same(ours[1], reference[1]), (text, ours, reference)

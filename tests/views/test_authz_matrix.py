@@ -100,6 +100,27 @@ CASES = [
         recent_auth=False,
     ),
     Case("gateway-export", min_role=Role.OWNER),
+    Case("config-history"),
+    Case("config-revision", extra=("revision",)),
+    Case("config-diff"),
+    Case("config-rollback", min_role=Role.OWNER, extra=("revision",)),
+    Case("config-edit", min_role=Role.OWNER),
+    Case("config-edit", "post", min_role=Role.OWNER, data={"text": "{}"}),
+    # Live validation of the editor: reads the posted text, saves nothing.
+    Case(
+        "config-validate",
+        "post",
+        min_role=Role.OWNER,
+        data={"text": "{ gateway: {} }", "validate": "1"},
+        recent_auth=False,
+    ),
+    Case("config-form", min_role=Role.OWNER),
+    Case("config-form", "post", min_role=Role.OWNER, extra=("base_hash",)),
+    Case("config-review", "post", min_role=Role.OWNER, data={"text": MINIMAL_CONFIG}),
+    Case("config-save", "post", min_role=Role.OWNER, data={"text": "{}", "token": "x", "reason": "r"}),
+    Case("config-live"),
+    Case("config-push", "post", min_role=Role.OWNER, data={"revision": "1"}),
+    Case("config-adopt", min_role=Role.OWNER),
     Case("gateway-delete", min_role=Role.OWNER),
     Case("gateway-delete", "post", min_role=Role.OWNER, data={"confirm_name": "alpha"}),
     Case("device-revoke", "post", min_role=Role.ADMIN, extra=("device",)),
@@ -159,6 +180,8 @@ CASES = [
         data={"ws_url": "ws://127.0.0.1:18789", "kind": "token", "secret": "s3cret-token"},
     ),
     Case("gateway-config-push", "post", min_role=Role.OWNER, data={"patch": "{}", "base_hash": "h"}),
+    Case("fleet-change-new", min_role=None),
+    Case("fleet-change-new", "post", min_role=None, data={"kind": "baseline", "reason": "r"}),
     Case("account", min_role=None),
     Case("account-password", min_role=None),
     Case("account-password", "post", min_role=None, data={"old_password": "wrong"}),
@@ -172,6 +195,22 @@ CASES = [
     Case("api-config-validate", "post", min_role=None, json_body=CONFIG_JSON),
     Case("api-gateway"),
     Case("api-gateway-config", "put", min_role=Role.OWNER, json_body=CONFIG_JSON),
+    Case("api-config-revisions"),
+    Case(
+        "api-config-revisions",
+        "post",
+        min_role=Role.OWNER,
+        json_body={"config": MINIMAL_CONFIG, "baseHash": "h", "dryRun": True},
+    ),
+    Case("api-config-revision", extra=("revision",)),
+    Case(
+        "api-config-rollback",
+        "post",
+        min_role=Role.OWNER,
+        extra=("revision",),
+        json_body={"baseHash": "h", "dryRun": True},
+    ),
+    Case("api-config-drift"),
 ]
 EXEMPT = {
     "login",  # the authentication pages themselves
@@ -182,6 +221,9 @@ EXEMPT = {
     "invitation-accept",  # the link's token is the credential: tests/identity/test_invitations.py
     "api-openapi",  # public: the API's description, no data (tests/security/test_api_schema.py)
     "account-token-revoke",  # per user, not per gateway: tests/security/test_api_tokens.py
+    "api-config-diff",  # needs two revision numbers in the query: tests/views/test_config_api.py
+    "fleet-change",  # per user (its author), not per gateway: tests/services/test_config_fleet.py
+    "fleet-change-apply",
 }
 # Authenticated by an ingest token, not a session: tests/alerts/test_ingest_api.py covers its auth.
 EXEMPT |= {"api-ingest-events"}
@@ -242,15 +284,20 @@ def _url(case: Case, gateway, vera) -> str:
         kwargs["pk"] = invitation_create(gateway=gateway, role=Role.VIEWER, actor=None)[0].pk
     if "json" in case.extra:
         kwargs["fmt"] = "json"
+    if "revision" in case.extra:
+        kwargs["number"] = 1
     return reverse(case.name, kwargs=kwargs)
 
 
-def _request(client, case: Case, url: str):
+def _request(client, case: Case, url: str, gateway=None):
     if case.json_body is not None:
         return getattr(client, case.method)(
             url, data=json.dumps(case.json_body), content_type="application/json"
         )
-    return getattr(client, case.method)(url, data=case.data or None)
+    data = dict(case.data)
+    if "base_hash" in case.extra:
+        data["base_hash"] = gateway.config_hash
+    return getattr(client, case.method)(url, data=data or None)
 
 
 def _expected(case: Case, persona: str) -> int | str:
@@ -308,7 +355,7 @@ def test_access(case: Case, persona: str, alpha, alice, bob, vera, charlie, brav
     elif persona == "owner_2fa":
         client = _verified(client, user)
     before = ActivityEvent.objects.count()
-    response = _request(client, case, url)
+    response = _request(client, case, url, alpha)
     expected = _expected(case, persona)
     if expected == "login":
         assert response.status_code == 302

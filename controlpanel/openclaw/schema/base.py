@@ -9,6 +9,7 @@ valid config is never wrongly rejected (the worst outcome for an importer).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
@@ -46,10 +47,17 @@ def _checker(values: tuple[Any, ...], kind: str, message: str) -> Callable[[Any]
     return check
 
 
+@dataclass(frozen=True)
+class Allowed:
+    """Marks an enum field with its values, for pages generated from the schema (the config form)."""
+
+    values: tuple[Any, ...]
+
+
 def one_of(*values: Any) -> Any:
     """A ``z.enum`` field: the CLI says ``Invalid option: expected one of "a"|"b"``."""
     message = "Invalid option: expected one of " + "|".join(_quoted(values))
-    return Annotated[Any, BeforeValidator(_checker(values, "option", message))]
+    return Annotated[Any, BeforeValidator(_checker(values, "option", message)), Allowed(values)]
 
 
 def any_of(*values: Any) -> Any:
@@ -62,7 +70,7 @@ def any_of(*values: Any) -> Any:
         message = f"Invalid input: expected {allowed} (allowed: {allowed})"
     else:
         message = f"Invalid input (allowed: {allowed})"
-    return Annotated[Any, BeforeValidator(_checker(values, "literal_union", message))]
+    return Annotated[Any, BeforeValidator(_checker(values, "literal_union", message)), Allowed(values)]
 
 
 def _field_name(key: str) -> str:

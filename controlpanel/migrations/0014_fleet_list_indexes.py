@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('controlpanel', '0012_audit_schedule_posture_fleet'),
+        ('controlpanel', '0013_audit_schedule_posture_fleet'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -8,7 +8,8 @@ loop. With every socket a group member, Channels delivered one message per socke
 receive task, a deserialisation and a dispatch per socket, about 100 us each, before any byte was
 written; at 100 sockets per worker that was most of the ingest-to-socket latency
 (bench/alerts_latency.py). The socket still checks the gateway against its own visible set
-(``AlertsConsumer.push``), so the hub's index is not a security boundary.
+(``AlertsConsumer.push``), so the hub's index is not a security boundary. A push that fails is
+logged at WARNING (at most once a minute, with a count): that socket's frame waits for its resync.
 
 Lost doorbells. Channel-layer pub/sub delivers at most once. Observed with ``RedisPubSubChannelLayer``
 (tests/alerts/test_faults.py): when Redis dies the sockets stay open, and every doorbell published
@@ -41,10 +42,11 @@ from typing import Any, Protocol
 
 from channels.db import database_sync_to_async
 from channels.layers import InMemoryChannelLayer
-from django.db.models import Max
 
-from controlpanel.models import AlertEvent
-from controlpanel.services.alerts import alert_backfill, gateway_group
+from controlpanel.selectors import alert_backfill, alert_event_ids_after
+
+from .frames import client_message, doorbell_ids
+from .groups import gateway_group
 
 logger = logging.getLogger(__name__)
 
@@ -68,22 +70,22 @@ class Subscriber(Protocol):
     async def push(self, gateway_id: int, text: str, shared: dict | None = None) -> None: ...
 
 
-def client_message(kind: str, event: dict[str, Any]) -> dict[str, Any]:
-    """Return the browser's frame for one socket message of ``alert_backfill`` (no gateway id)."""
-    return {"type": kind, **{k: v for k, v in event.items() if k not in ("type", "gateway_id")}}
+class Throttled:
+    """A WARNING at most once per ``every`` seconds; the ones held back are counted in the next."""
 
+    def __init__(self, message: str, every: float = 60.0) -> None:
+        self.message, self.every = message, every
+        self.last = -float("inf")
+        self.held = 0
 
-def doorbell_ids(message: dict[str, Any]) -> list[int]:
-    """Return the AlertEvent ids a doorbell (group message ``alert.event``) carries."""
-    ids = message.get("ids")
-    if isinstance(ids, list):
-        return [pk for pk in ids if isinstance(pk, int)]
-    try:  # a doorbell without "ids" (older senders): read them from the frame
-        frame = json.loads(message["text"])
-    except (KeyError, TypeError, ValueError):
-        return []
-    events = frame.get("events", []) if frame.get("type") == "alerts" else [frame]
-    return [e["id"] for e in events if isinstance(e, dict) and isinstance(e.get("id"), int)]
+    def warn(self, exc: BaseException) -> None:
+        now = time.monotonic()
+        if now - self.last < self.every:
+            self.held += 1
+            return
+        held, self.held, self.last = self.held, 0, now
+        more = f" ({held} more in the last {self.every:.0f} s)" if held else ""
+        logger.warning("%s: %r%s", self.message, exc, more, exc_info=logger.isEnabledFor(logging.DEBUG))
 
 
 class AlertHub:
@@ -103,6 +105,8 @@ class AlertHub:
         self.channel: str | None = None
         self.missed = 0  # events sent from the database since the worker started (for tests, logs)
         self._tasks: list[asyncio.Task] = []
+        # A socket that fails a push loses that frame until its resync: said, but not per frame.
+        self.push_failed = Throttled("alerts: could not push a frame to a socket")
 
     # --- fan-out ------------------------------------------------------------------------------------
 
@@ -141,8 +145,8 @@ class AlertHub:
         for socket in list(self.subscribers.get(gateway_id, ())):
             try:
                 await socket.push(gateway_id, text, shared)
-            except Exception:  # a socket closing under us must not stop the others
-                logger.debug("alerts: could not push to a socket", exc_info=True)
+            except Exception as exc:  # one socket failing must not stop the others
+                self.push_failed.warn(exc)
 
     # --- lost doorbells -----------------------------------------------------------------------------
 
@@ -174,7 +178,9 @@ class AlertHub:
             # event committed after a socket joined, whose doorbell was lost (Redis just restarted),
             # would fall below the cursor and never be checked.
             self.cursor = min(s.synced_to for s in self.sockets)
-        rows = await _new_ids(gateways, self.cursor)
+        rows = await database_sync_to_async(alert_event_ids_after)(
+            gateway_ids=gateways, since=self.cursor, limit=SCAN_LIMIT
+        )
         now = time.monotonic()
         for pk, gateway_id in rows:
             if self.rung.pop(pk, None) is None:
@@ -210,8 +216,8 @@ class AlertHub:
                 continue
             try:
                 await socket.push(gateway_id, text)
-            except Exception:
-                logger.debug("alerts: could not send missed events to a socket", exc_info=True)
+            except Exception as exc:
+                self.push_failed.warn(exc)
 
     # --- group membership and the hub's tasks -------------------------------------------------------
 
@@ -267,21 +273,6 @@ class AlertHub:
                 raise
             except Exception:  # e.g. the database restarting: try again next poll
                 logger.exception("alerts: hub check failed")
-
-
-@database_sync_to_async
-def latest_event_id() -> int:
-    """Return the highest AlertEvent id (0 when there is none)."""
-    return AlertEvent.objects.aggregate(m=Max("id"))["m"] or 0
-
-
-@database_sync_to_async
-def _new_ids(gateways: set[int], cursor: int) -> list[tuple[int, int]]:
-    return list(
-        AlertEvent.objects.filter(gateway_id__in=list(gateways), pk__gt=cursor)
-        .order_by("pk")
-        .values_list("pk", "gateway_id")[:SCAN_LIMIT]
-    )
 
 
 _hubs: dict[asyncio.AbstractEventLoop, AlertHub] = {}

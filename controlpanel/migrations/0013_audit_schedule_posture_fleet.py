@@ -27,7 +27,7 @@ def schedule_existing(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('controlpanel', '0011_identity_accounts'),
+        ('controlpanel', '0012_config_revisions'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
