@@ -36,8 +36,10 @@ from controlpanel.models import (
     Agent,
     Alert,
     AlertEvent,
+    ConfigRevision,
     ExecApprovalRequest,
     Gateway,
+    GatewayLink,
     MemorySample,
     PairingRequest,
     Silence,
@@ -710,12 +712,43 @@ def config_form(*, gateway: Gateway) -> dict:
     }
 
 
+@dataclass
+class LiveState:
+    """What the Live page shows: the running config and how it relates to the panel's revisions."""
+
+    link: GatewayLink | None
+    running: ConfigRevision | None  # the revision known to run there
+    current: ConfigRevision | None  # the panel's newest revision
+    drift: bool
+    live_text: str
+
+
+def live_state(*, gateway: Gateway) -> LiveState:
+    link = GatewayLink.objects.filter(gateway=gateway).select_related("live_revision").first()
+    current = gateway.revisions.first()
+    if link is None or not link.remote_config_hash:
+        return LiveState(link, None, current, False, "")
+    running = link.live_revision
+    return LiveState(link, running, current, running is None, link.remote_config_text)
+
+
+def drift_whatif(current: ConfigRevision, live_text: str):
+    from controlpanel.configedit.review import loaded
+    from controlpanel.configedit.whatif import whatif
+
+    """What the running config does that the panel's current revision does not (None if unreadable)."""
+    live = loaded(live_text)
+    if live.raw is None:
+        return None
+    ours = loaded(current.text)
+    return whatif(ours.resolved or ours.raw or {}, live.resolved or live.raw or {})
+
+
 def config_live(*, gateway: Gateway) -> dict:
     """The Live page: the running config against the panel's revisions, the drift, recent pushes."""
     from controlpanel.configedit.diff import key_changes, text_diff
     from controlpanel.models import GatewayConfigPush
     from controlpanel.openclaw import ConfigSyntaxError, parse_json5, redact_text
-    from controlpanel.services.config_live import drift_whatif, live_state
 
     state = live_state(gateway=gateway)
     context: dict = {

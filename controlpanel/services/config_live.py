@@ -9,20 +9,19 @@ hash, critical when it gives an agent more power than the panel's current revisi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from controlpanel.background import enqueue_on_commit
-from controlpanel.configedit.review import loaded
-from controlpanel.configedit.whatif import whatif
 from controlpanel.models import Alert, AlertEvent, ConfigRevision, Gateway, GatewayConfigPush, GatewayLink
 from controlpanel.openclaw import SECRET_MARKER, ConfigSyntaxError, parse_json5, redact
+from controlpanel.selectors import LiveState, alert_snapshot, drift_whatif
 from controlpanel.tasks.gateways import config_push_send
 
 from .activity import activity_record
+from .alerts.publish import alert_publish
 
 DRIFT_TYPE = "config.drift"
 DRIFT_SUBJECT = "config"
@@ -32,17 +31,6 @@ MANAGED_KEYS = ("meta",)  # written by the gateway itself (lastTouchedVersion, m
 
 class PushRefused(Exception):
     """The push cannot be queued (no link, no known running hash); the message says what to do."""
-
-
-@dataclass
-class LiveState:
-    """What the Live page shows: the running config and how it relates to the panel's revisions."""
-
-    link: GatewayLink | None
-    running: ConfigRevision | None  # the revision known to run there
-    current: ConfigRevision | None  # the panel's newest revision
-    drift: bool
-    live_text: str
 
 
 def _comparable(value: Any) -> Any:
@@ -181,18 +169,7 @@ def _marker_paths(text: str) -> list[str]:
         return []
 
 
-def drift_whatif(current: ConfigRevision, live_text: str):
-    """What the running config does that the panel's current revision does not (None if unreadable)."""
-    live = loaded(live_text)
-    if live.raw is None:
-        return None
-    ours = loaded(current.text)
-    return whatif(ours.resolved or ours.raw or {}, live.resolved or live.raw or {})
-
-
 def _drift_alert(gateway: Gateway, current: ConfigRevision, live_text: str, now) -> None:
-    from .alerts import alert_publish, alert_snapshot
-
     effect = drift_whatif(current, live_text)
     loosens = effect is not None and effect.loosens
     severity = Alert.Severity.CRITICAL if loosens else Alert.Severity.WARNING
@@ -233,8 +210,6 @@ def _drift_alert(gateway: Gateway, current: ConfigRevision, live_text: str, now)
 
 
 def _drift_resolve(gateway: Gateway, running: ConfigRevision, now) -> None:
-    from .alerts import alert_publish, alert_snapshot
-
     alert = (
         Alert.objects.select_for_update()
         .filter(gateway=gateway, type=DRIFT_TYPE, subject=DRIFT_SUBJECT)
@@ -285,12 +260,3 @@ def config_push_revision(*, gateway: Gateway, revision: ConfigRevision, actor) -
             push.task_id = result.id
             push.save(update_fields=["task_id"])
     return push
-
-
-def live_state(*, gateway: Gateway) -> LiveState:
-    link = GatewayLink.objects.filter(gateway=gateway).select_related("live_revision").first()
-    current = gateway.revisions.first()
-    if link is None or not link.remote_config_hash:
-        return LiveState(link, None, current, False, "")
-    running = link.live_revision
-    return LiveState(link, running, current, running is None, link.remote_config_text)

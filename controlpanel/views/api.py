@@ -357,7 +357,7 @@ def config_drift(request: HttpRequest, code: UUID) -> HttpResponse:
     """Which revision the live gateway runs; the difference when it runs something else."""
     from controlpanel.configedit.diff import key_changes
     from controlpanel.openclaw import ConfigSyntaxError, parse_json5
-    from controlpanel.services.config_live import drift_whatif, live_state
+    from controlpanel.selectors import drift_whatif, live_state
 
     access = get_gateway_for_user(request.user, code)
     state = live_state(gateway=access.gateway)

@@ -50,7 +50,23 @@ def _live_patch(real_gateway, operator_identity, patch: str) -> dict:
     return run(change())
 
 
-def test_push_then_drift_then_adopt(real_gateway, operator_identity, alpha, alice, oracle_parity_paused):
+@pytest.fixture
+def exec_policy_restored(real_gateway, operator_identity):
+    """The gateway is shared by the session: put back the exec policy this test changes on it
+    (the exec-approval tests rely on ``ask: "always"``)."""
+    yield
+    _live_patch(
+        real_gateway,
+        operator_identity,
+        '{"tools": {"exec": {"host": "gateway", "security": "allowlist", "ask": "always"}}}',
+    )
+    running = parse_json5(_live_get(real_gateway, operator_identity)["raw"])["tools"]["exec"]
+    assert (running["security"], running["ask"]) == ("allowlist", "always")
+
+
+def test_push_then_drift_then_adopt(
+    real_gateway, operator_identity, alpha, alice, oracle_parity_paused, exec_policy_restored
+):
     # The configs here come from the running gateway (its own validator accepted them) and hold
     # per-run ports and paths: nothing to record for the oracle comparison.
     link_paired(alpha, real_gateway, operator_identity, alice)
