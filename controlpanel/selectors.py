@@ -275,12 +275,15 @@ SESSION_KINDS = {
 }
 
 
-def gateway_resolved_config(*, gateway: Gateway) -> dict:
-    """The stored config as the gateway would see it, without its environment: ``${VAR}`` values
-    stay unresolved (policy does not depend on secret values). Empty dict if it does not load."""
+def gateway_policy_config(*, gateway: Gateway) -> tuple[dict, dict[str, str]]:
+    """The stored config as the gateway would see it, without its environment (``${VAR}`` values stay
+    unresolved: policy does not depend on secret values; empty if it does not load), and how the
+    file spells each agent's path (`agents.entries.<id>` or the legacy `agents.list[<i>]`)."""
     from controlpanel.openclaw import load_config
+    from controlpanel.policy import agent_paths
 
-    return load_config(gateway.config_text or "{}", env={}).resolved or {}
+    result = load_config(gateway.config_text or "{}", env={})
+    return result.resolved or {}, agent_paths(result.raw or {})
 
 
 def session_key_for(*, gateway: Gateway, agent_id: str, kind: str) -> str | None:
@@ -291,11 +294,38 @@ def session_key_for(*, gateway: Gateway, agent_id: str, kind: str) -> str | None
     return f"agent:{agent_id}:{channel}:{'group' if kind == 'group' else 'dm'}:example"
 
 
-def agent_policy_view(*, gateway: Gateway, agent_id: str, session: str = "main") -> dict:
-    """The agent page: each built-in tool's verdict with the rule and config key that decided it."""
-    from controlpanel.policy import TOOL_GROUPS, explain_json, resolve_agent
+LAYER_WORDS = {
+    "profile": "the tool profile",
+    "global": "the global tool policy",
+    "agent": "the agent's own tool policy",
+    "provider": "a per-model tool policy (tools.byProvider)",
+    "sandbox": "the sandbox tool policy",
+    "default": "no layer: nothing restricts it",
+}
+CLASS_WORDS = {"plugin": "Plugin tools", "bundleMcp": "Tools of bundled MCP servers"}
 
-    config = gateway_resolved_config(gateway=gateway)
+
+def _decision_view(decision, agent_id: str, paths: dict[str, str]) -> dict:
+    """One verdict as the pages show it: the rule, the deciding layer, the key as the file spells it."""
+    from controlpanel.policy import key_as_written
+
+    return {
+        "allowed": decision.allowed,
+        "rule": decision.rule,
+        "layer": decision.layer,
+        "layer_words": LAYER_WORDS.get(decision.layer, decision.layer),
+        "source": decision.source,
+        "key": key_as_written(decision.key, agent_id, paths) if decision.rule != "default" else "",
+        "pattern": decision.pattern,
+    }
+
+
+def agent_policy_view(*, gateway: Gateway, agent_id: str, session: str = "main") -> dict:
+    """The agent page: each built-in tool's verdict with the rule and config key that decided it,
+    the verdicts on plugin and bundled-MCP tools, and warnings (exec that asks nobody)."""
+    from controlpanel.policy import TOOL_GROUPS, explain_json, key_as_written, resolve_agent
+
+    config, paths = gateway_policy_config(gateway=gateway)
     session_key = session_key_for(gateway=gateway, agent_id=agent_id, kind=session)
     policy = resolve_agent(config, agent_id, session_key=session_key)
     group_of: dict[str, str] = {}
@@ -305,25 +335,64 @@ def agent_policy_view(*, gateway: Gateway, agent_id: str, session: str = "main")
     tools = [
         {
             "name": tool,
-            "allowed": d.allowed,
+            **_decision_view(d, agent_id, paths),
             "sandboxed": d.allowed and policy.sandbox.session_is_sandboxed,
-            "source": d.source,
-            "key": d.key,
-            "rule": d.rule,
-            "layer": d.layer,
-            "pattern": d.pattern,
             "group": group_of.get(tool, ""),
         }
         for tool, d in sorted(policy.decisions.items())
     ]
+    classes = [
+        {"name": name, "label": CLASS_WORDS[name], **_decision_view(d, agent_id, paths)}
+        for name, d in policy.classes.items()
+    ]
+    exec_policy = policy.exec
+    warnings = []
+    if policy.decisions["exec"].allowed and exec_policy.runs_anything_unasked:
+        sources = [exec_policy.security_source, exec_policy.ask_source]
+        keys = list(dict.fromkeys(key_as_written(k, agent_id, paths) for k in sources if "default" not in k))
+        warnings.append(
+            {
+                "id": "exec-unguarded",
+                "text": "Exec runs any command without asking anyone: security is full and ask is off",
+                "keys": keys,
+                "fix": f"Set {key_as_written(f'agents.entries.{agent_id}.tools.exec.mode', agent_id, paths)} "
+                'to "ask" (or "allowlist"), or deny exec for this agent.',
+            }
+        )
     return {
         "policy": policy,
         "explain": explain_json(policy),
         "tools": tools,
+        "classes": classes,
+        "warnings": warnings,
         "session": session,
         "session_kinds": SESSION_KINDS,
         "allowed_count": len(policy.allowed),
     }
+
+
+def agent_tool_question(*, gateway: Gateway, agent_id: str, tool: str, session: str = "main") -> dict:
+    """The "Can it use X?" answer: a built-in tool's verdict, a plugin tool's (for any other name),
+    or the members of a group; always with the deciding layer and the rule as the file spells it."""
+    from controlpanel.policy import TOOL_GROUPS, build_layers, can_use, key_as_written, resolve_sandbox
+    from controlpanel.policy.matching import normalize_tool_name
+    from controlpanel.policy.tools import plugin_id_entries
+
+    asked = tool.strip()[:100]
+    group = TOOL_GROUPS.get(normalize_tool_name(asked))
+    if group is not None:
+        return {"asked": asked, "group_members": list(group)}
+    config, paths = gateway_policy_config(gateway=gateway)
+    session_key = session_key_for(gateway=gateway, agent_id=agent_id, kind=session)
+    decision = can_use(config, agent_id, asked, session_key=session_key)
+    answer = {"asked": asked, "as_plugin": decision.as_plugin, **_decision_view(decision, agent_id, paths)}
+    if decision.as_plugin:
+        layers = build_layers(config, agent_id, resolve_sandbox(config, agent_id, session_key))
+        answer["plugin_ids"] = [
+            {"entry": entry, "key": key_as_written(key, agent_id, paths), "verb": verb}
+            for entry, key, verb in plugin_id_entries(layers, asked)
+        ]
+    return answer
 
 
 # --- audits (issue 4) --------------------------------------------------------------------------------
@@ -632,6 +701,26 @@ def gateway_memory_view(*, gateway: Gateway, check: dict | None = None) -> dict:
         "memory_check_error": check_error,
         "operations": ["read", "write", "execute", "allocate", "map"],
     }
+
+
+# --- notifications ----------------------------------------------------------------------------------
+
+
+def alert_deliveries(*, alert) -> list:
+    """The notifications sent about ``alert`` (newest first), each with its attempts: the delivery log."""
+    from controlpanel.models import Notification
+
+    return list(
+        Notification.objects.filter(alerts=alert)
+        .select_related("receiver", "user", "push_subscription")
+        .prefetch_related("attempts_log")
+        .order_by("-id")[:50]
+    )
+
+
+def receiver_deliveries(*, receiver, limit: int = 50) -> list:
+    """The latest notifications to ``receiver`` with their attempts: its delivery log."""
+    return list(receiver.notifications.prefetch_related("attempts_log").order_by("-id")[:limit])
 
 
 # --- config history and changes (issue 18) ------------------------------------------------------------

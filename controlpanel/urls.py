@@ -20,6 +20,7 @@ from controlpanel.views import (
     invitations,
     members,
     memory,
+    notify,
 )
 
 gw = "gateways/<uuid:code>/"
@@ -95,6 +96,7 @@ urlpatterns = [
     path("approvals/exec/<uuid:code>/decide/", approvals.exec_decide, name="exec-decide"),
     path("reauth/", approvals.reauth, name="reauth"),
     path("alerts/", alerts.alert_list, name="alert-list"),
+    path(f"{gw}alerts/<int:pk>/", alerts.alert_detail, name="alert-detail"),
     path(f"{gw}alerts/<int:pk>/ack/", alerts.alert_ack, name="alert-ack"),
     path(f"{gw}alerts/<int:pk>/resolve/", alerts.alert_resolve_view, name="alert-resolve"),
     path(f"{gw}alerts/silence/", alerts.alert_silence, name="alert-silence"),
@@ -109,6 +111,37 @@ urlpatterns = [
     path("account/tokens/", account.api_tokens, name="account-tokens"),
     path("account/tokens/<int:pk>/revoke/", account.api_token_revoke_view, name="account-token-revoke"),
     path("api/v1/openapi.json", api.openapi, name="api-openapi"),
+    # Notifications: a gateway's receivers and routes (its owners edit), the global ones (superusers).
+    *[
+        p
+        for prefix, name in ((f"{gw}notifications/", "notify-"), ("notifications/", "notify-global-"))
+        for p in (
+            path(prefix, notify.notify_home, name=f"{name}home"),
+            path(f"{prefix}receivers/new/", notify.receiver_new, name=f"{name}receiver-new"),
+            path(f"{prefix}receivers/<int:pk>/", notify.receiver_detail, name=f"{name}receiver"),
+            path(
+                f"{prefix}receivers/<int:pk>/<str:action>/",
+                notify.receiver_action,
+                name=f"{name}receiver-action",
+            ),
+            path(f"{prefix}routes/new/", notify.route_edit, name=f"{name}route-new"),
+            path(f"{prefix}routes/<int:pk>/", notify.route_edit, name=f"{name}route"),
+            path(f"{prefix}routes/<int:pk>/<str:action>/", notify.route_action, name=f"{name}route-action"),
+        )
+    ],
+    path(f"{gw}notifications/preview/", notify.preview, name="notify-preview"),
+    path("account/notifications/", notify.account_notifications, name="account-notifications"),
+    path("account/notifications/subscriptions/", notify.subscription_add_view, name="notify-subscribe"),
+    path(
+        "account/notifications/subscriptions/<int:pk>/remove/",
+        notify.subscription_remove_view,
+        name="notify-unsubscribe",
+    ),
+    path("account/notifications/browsers/", notify.push_subscribe_view, name="push-subscribe"),
+    path(
+        "account/notifications/browsers/<int:pk>/<str:action>/", notify.push_action_view, name="push-action"
+    ),
+    path("notify-sw.js", notify.service_worker, name="notify-service-worker"),
     path("api/v1/gateways/", api.gateways, name="api-gateways"),
     path("api/v1/gateways/new/", api.gateway_create, name="api-gateway-create"),
     path("api/v1/gateways/<uuid:code>/", api.gateway, name="api-gateway"),

@@ -31,3 +31,8 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# Receivers in the tests are servers on loopback (in production loopback is refused unless listed).
+CP_NOTIFY_ALLOWED_NETWORKS = ["127.0.0.0/8", "::1/128"]
+CP_PUBLIC_URL = "http://testserver"
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -5,9 +5,9 @@ transitions:
 
 * ``contract``: answers after a lost compare-and-set, self-approval, which states grant;
 * ``dm``: DM pairing codes, inbound DM decisions per dmPolicy, allowFrom updates;
-* ``scopes``: operator scopes, device/node pairing approval rules, token helpers;
-* ``exec_policy``: the exec model of OpenClaw 2026.9.6 (requested x host policy), decisions;
-* ``legacy``: the seed's ``tools.exec.approvals`` policies mapped onto that model;
+* ``scopes``: operator scopes, device/node pairing approval rules;
+* ``decisions``: which exec decision may be recorded; when an approval flow fails closed (the exec
+  policy itself is OpenClaw's rule: ``controlpanel.policy.exec_policy``);
 * ``render`` (with ``redact``, ``shell``, ``env_policy``): exec commands shown exactly, with flags;
 * ``expiry``: lifetimes on an injected clock.
 """

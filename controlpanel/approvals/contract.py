@@ -21,7 +21,6 @@ from enum import StrEnum
 from controlpanel.approvals.expiry import is_expired
 
 PENDING = "pending"
-TERMINAL_STATES = frozenset({"approved", "allowed", "rejected", "denied", "expired", "cancelled"})
 # What each terminal state means for execution: only an approval lets anything happen.
 GRANTING_STATES = frozenset({"approved", "allowed"})
 

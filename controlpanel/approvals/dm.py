@@ -12,13 +12,11 @@ import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
 from enum import StrEnum
 
 CODE_LENGTH = 8
 # 32 symbols: uppercase A-Z and 2-9 minus the look-alikes 0/O and 1/I (OpenClaw's PAIRING_CODE_ALPHABET).
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-CODE_TTL = timedelta(hours=1)
 MAX_PENDING_PER_ACCOUNT = 3
 WILDCARD = "*"
 
@@ -26,7 +24,6 @@ DM_POLICIES = ("pairing", "allowlist", "open", "disabled")
 # OpenClaw's default when a channel sets no dmPolicy.
 DEFAULT_DM_POLICY = "pairing"
 
-_CODE_RE = re.compile(f"[{CODE_ALPHABET}]{{{CODE_LENGTH}}}")
 # Channel-specific allowFrom normalisation. Core OpenClaw ships one adapter (Telegram strips a
 # `telegram:`/`tg:` prefix); other channels keep the trimmed entry as it is.
 _CHANNEL_PREFIXES: dict[str, re.Pattern[str]] = {
@@ -48,11 +45,6 @@ def normalize_code(user_input: str) -> str:
     """Return user-typed code input stripped of surrounding and inner blanks/dashes and upper-cased."""
     # People paste codes as "abcd-efgh" or with spaces; neither is part of the code.
     return re.sub(r"[\s-]+", "", user_input).upper()
-
-
-def is_valid_code(user_input: str) -> bool:
-    """Return True when the normalised input has the shape of a pairing code."""
-    return _CODE_RE.fullmatch(normalize_code(user_input)) is not None
 
 
 class InboundAction(StrEnum):

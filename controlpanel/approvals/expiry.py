@@ -4,7 +4,6 @@ Lifetimes (OpenClaw 2026.9.6):
 
 * DM pairing code: 1 hour from creation; repeat messages do not extend it.
 * Device pairing request: 5 minutes from its last refresh (a retry by the same device refreshes it).
-* Bootstrap/setup code: 10 minutes, single use.
 * Node *capability* requests on an already paired device do not expire with time (the docs of
   2026.9.6 say so explicitly; older notes said "5 minutes after the last retry", which is the
   device-pairing rule). They end by approval, rejection, supersession or node lifecycle.
@@ -17,7 +16,6 @@ from datetime import datetime, timedelta
 
 DM_CODE_TTL = timedelta(hours=1)
 DEVICE_PAIRING_TTL = timedelta(minutes=5)
-BOOTSTRAP_CODE_TTL = timedelta(minutes=10)
 EXEC_APPROVAL_DEFAULT_TTL = timedelta(minutes=30)
 
 
@@ -35,14 +33,6 @@ def is_expired(expires_at: datetime | None, now: datetime) -> bool:
     return expires_at <= now
 
 
-def remaining_seconds(expires_at: datetime | None, now: datetime) -> int | None:
-    """Return whole seconds left before ``expires_at`` (0 once expired; None when it never expires)."""
-    if expires_at is None:
-        return None
-    _check_aware(expires_at, now)
-    return max(0, int((expires_at - now).total_seconds()))
-
-
 def dm_code_expires_at(created_at: datetime) -> datetime:
     """Return when a DM pairing code created at ``created_at`` expires."""
     return created_at + DM_CODE_TTL
@@ -53,17 +43,7 @@ def device_pairing_expires_at(created_at: datetime, last_refreshed_at: datetime 
     return (last_refreshed_at or created_at) + DEVICE_PAIRING_TTL
 
 
-def node_capability_expires_at(_requested_at: datetime) -> None:
-    """Return None: a pending node capability request has no time-based expiry in 2026.9.6."""
-    return None
-
-
-def bootstrap_code_expires_at(issued_at: datetime) -> datetime:
-    """Return when a bootstrap (setup) code issued at ``issued_at`` expires."""
-    return issued_at + BOOTSTRAP_CODE_TTL
-
-
-def exec_approval_expires_at(created_at: datetime, expires_at_ms: int | None = None) -> datetime:
+def exec_approval_expires_at(created_at: datetime, expires_at_ms: float | None = None) -> datetime:
     """Return the exec approval deadline: the gateway's ``expiresAtMs`` when sent, else the default."""
     if expires_at_ms is not None:
         return datetime.fromtimestamp(expires_at_ms / 1000, tz=created_at.tzinfo)

@@ -1,4 +1,4 @@
-"""Operator scopes, device pairing approval rules and panel-issued token helpers.
+"""Operator scopes and device pairing approval rules (panel-issued tokens: controlpanel.lib.tokens).
 
 Follows OpenClaw 2026.9.6 (``docs/gateway/operator-scopes.md`` and ``src/shared/operator-scope-compat.ts``):
 
@@ -10,9 +10,6 @@ Follows OpenClaw 2026.9.6 (``docs/gateway/operator-scopes.md`` and ``src/shared/
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -62,12 +59,6 @@ def holds(granted: Iterable[str], required: str) -> bool:
     if required in (READ, TALK, SESSIONS_READ, SESSIONS_WRITE) and WRITE in have:
         return True
     return required == SESSIONS_READ and (READ in have or SESSIONS_WRITE in have)
-
-
-def holds_all(granted: Iterable[str], required: Iterable[str]) -> bool:
-    """Return True when every scope in ``required`` is held."""
-    have = _clean(granted)
-    return all(holds(have, r) for r in _clean(required))
 
 
 def expand(scopes: Iterable[str]) -> frozenset[str]:
@@ -138,22 +129,6 @@ def check_device_approval(
     return OK
 
 
-def check_token_rotation(
-    caller_scopes: Iterable[str],
-    approved_roles: Iterable[str],
-    role: str,
-    scopes: Iterable[str],
-) -> Verdict:
-    """Return whether a caller may rotate a device token into ``role`` with ``scopes``.
-
-    The new token stays inside the device's approved roles and the caller's own scopes; rotating into
-    a role the device was never approved for is rejected (OpenClaw 2026.4 fix).
-    """
-    if role not in set(approved_roles):
-        return refuse(f"device is not approved for role {role!r}")
-    return check_device_approval(caller_scopes, role, scopes)
-
-
 def node_approval_required_scopes(commands: Iterable[str]) -> frozenset[str]:
     """Return the scopes ``node.pair.approve`` needs for a node declaring ``commands``."""
     declared = set(_clean(commands))
@@ -173,27 +148,6 @@ def check_node_capability_approval(approver_scopes: Iterable[str], commands: Ite
     return OK
 
 
-def can_manage_pairing(
-    *,
-    caller_scopes: Iterable[str],
-    caller_device_id: str | None,
-    target_device_id: str,
-) -> Verdict:
-    """Return whether a caller may see or act on the pairing entry of ``target_device_id``.
-
-    Admins (and device-less shared-secret sessions, ``caller_device_id=None``) see everything; a
-    non-admin paired device may list, approve, reject, rotate, revoke or remove only its own entry.
-    """
-    have = _clean(caller_scopes)
-    if not holds(have, PAIRING):
-        return refuse(f"missing scope: {PAIRING}", PAIRING)
-    if holds(have, ADMIN) or caller_device_id is None:
-        return OK
-    if caller_device_id == target_device_id:
-        return OK
-    return refuse("a non-admin paired device may only manage its own pairing")
-
-
 def check_device_record(token_hashes: Iterable[str], approved_roles: Iterable[str], role: str) -> Verdict:
     """Return whether a stored device record may authenticate in ``role``.
 
@@ -204,29 +158,3 @@ def check_device_record(token_hashes: Iterable[str], approved_roles: Iterable[st
     if role not in set(approved_roles):
         return refuse(f"device is not approved for role {role!r}")
     return OK
-
-
-# --- panel-issued tokens ---------------------------------------------------------------------------
-
-TOKEN_PREFIX_LEN = 8
-
-
-def token_generate() -> tuple[str, str, str]:
-    """Return ``(plaintext, prefix, sha256_hex)`` for a new token; store only prefix and hash.
-
-    The plaintext is shown once. The prefix lets a user recognise the token in lists.
-    """
-    plaintext = "ocp_" + secrets.token_urlsafe(32)
-    return plaintext, plaintext[: len("ocp_") + TOKEN_PREFIX_LEN], token_hash(plaintext)
-
-
-def token_hash(plaintext: str) -> str:
-    """Return the SHA-256 hex digest stored for ``plaintext`` (tokens have 256 bits: no salt needed)."""
-    return hashlib.sha256(plaintext.encode("utf-8")).hexdigest()
-
-
-def token_verify(plaintext: str, sha256_hex: str) -> bool:
-    """Return True when ``plaintext`` hashes to ``sha256_hex``, compared in constant time."""
-    if not plaintext or not sha256_hex:
-        return False  # an empty stored hash must never match (fail closed)
-    return hmac.compare_digest(token_hash(plaintext), sha256_hex.lower())

@@ -1,16 +1,22 @@
 """A read-only view of one config with the derived facts several checks share.
 
 Every derived fact is a `cached_property`: computed at most once per audit, and only if a
-check asks for it. Nothing here copies the config.
+check asks for it. Nothing here copies the config. What an agent may do (its agents, default
+agent, sandbox, tool layers, exec policy) comes from the one policy engine, `controlpanel.policy`;
+the audit only passes the parameters where the CLI's audit deliberately differs from the agent
+view (the "audit" tool view, the "audit" default agent, exec security defaulting to deny).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from . import toolpolicy
+from controlpanel.policy.config_access import agent_entries, default_agent_id
+from controlpanel.policy.exec_policy import RequestedExec, requested_exec
+from controlpanel.policy.sandbox import sandbox_settings
+from controlpanel.policy.tools import Layer, allowed_subset, config_layer, session_layers
 
 EMPTY: Mapping[str, Any] = {}  # shared read-only default: never mutated
 
@@ -31,6 +37,25 @@ class cached_property:
             return self
         value = obj.__dict__[self.name] = self.fn(obj)
         return value
+
+
+def per_audit(fn: Callable[[Facts], T]) -> Callable[[Facts], T]:
+    """Memoise a helper of several checks on the audit's Facts (computed once per audit)."""
+    name = f"_memo_{fn.__module__}.{fn.__qualname__}"
+
+    def wrapper(f: Facts) -> T:
+        hit = f.__dict__.get(name, _MISSING)
+        if hit is _MISSING:
+            hit = f.__dict__[name] = fn(f)
+        return hit
+
+    wrapper.__doc__ = fn.__doc__
+    wrapper.__name__ = fn.__name__
+    return wrapper
+
+
+_MISSING = object()
+T = TypeVar("T")
 
 
 # Channel schemas default groupPolicy to "allowlist"; the CLI audits the loaded config,
@@ -237,19 +262,12 @@ class Facts:
     # --- agents and sandbox -------------------------------------------------------------
     @cached_property
     def agents(self) -> list[Mapping[str, Any]]:
-        """Agent entries with an `id` (keyed `agents.entries`, or a legacy `agents.list`)."""
-        agents = as_map(self.cfg.get("agents"))
-        entries = agents.get("entries")
-        out: list[Mapping[str, Any]] = []
-        if isinstance(entries, dict):
-            for key, entry in entries.items():
-                if isinstance(entry, dict):
-                    out.append(entry if isinstance(entry.get("id"), str) else {**entry, "id": key})
-        for entry in as_list(agents.get("list")):
-            if isinstance(entry, dict) and isinstance(entry.get("id"), str):
-                out.append(entry)
-        # The gateway materialises an implicit "main" agent when none is configured, and the
-        # CLI's per-agent checks list it (verified against the oracle).
+        """Agent entries with their `id` (policy's reader: keyed `agents.entries`, else a legacy
+        `agents.list`); the implicit `main` agent when none is configured, as the CLI lists it."""
+        out = [
+            entry if entry.get("id") == agent_id else {**entry, "id": agent_id}
+            for agent_id, entry in agent_entries(self.cfg).items()
+        ]
         return out or [IMPLICIT_MAIN]
 
     @cached_property
@@ -260,15 +278,12 @@ class Facts:
     @cached_property
     def agent_ids(self) -> list[str]:
         """Configured agent ids, or the implicit ["main"]."""
-        return [a["id"] for a in self.agents] or ["main"]
+        return [a["id"] for a in self.agents]
 
     @cached_property
-    def default_agent_id(self) -> str:
-        """The default agent: the one marked default, the sole entry, or main."""
-        for agent in self.agents:
-            if agent.get("default") is True:
-                return agent["id"]
-        return self.agents[0]["id"] if self.agents else "main"
+    def default_agent_id(self) -> str | None:
+        """The id the CLI's audit files the global exec scope under (None: it says "global")."""
+        return default_agent_id(self.cfg, "audit")
 
     @cached_property
     def defaults_sandbox(self) -> Mapping[str, Any]:
@@ -283,58 +298,55 @@ class Facts:
             cache = self.__dict__["_sandbox_cache"] = {}
         hit = cache.get(agent_id)
         if hit is None:
-            agent_sb = as_map(sub(self.agent_by_id.get(agent_id or ""), "sandbox"))
-            defaults = self.defaults_sandbox
-            hit = cache[agent_id] = (
-                agent_sb.get("mode") or defaults.get("mode") or "off",
-                agent_sb.get("workspaceAccess") or defaults.get("workspaceAccess") or "none",
-            )
+            hit = cache[agent_id] = sandbox_settings(self.cfg, agent_id)
         return hit
 
-    def tool_policies(
-        self, agent_tools: Mapping[str, Any] | None, sandbox_mode: str, extra: tuple = ()
-    ) -> list[toolpolicy.Policy]:
-        """Return the layered tool policies of a scope (profile, global, agent, sandbox)."""
-        agent_tools = agent_tools if isinstance(agent_tools, dict) else None
-        profile = (agent_tools or EMPTY).get("profile") or self.tools.get("profile")
-        also = toolpolicy._str_list((agent_tools or EMPTY).get("alsoAllow"))
-        if also is None:
-            also = toolpolicy._str_list(self.tools.get("alsoAllow"))
-        policies = []
-        for policy in (
-            toolpolicy.profile_policy(profile, also),
-            toolpolicy.pick_policy(self.tools),
-            toolpolicy.pick_policy(agent_tools),
-            *extra,
-        ):
-            if policy is not None:
-                policies.append(policy)
-        if sandbox_mode == "all":
-            sb_tools = as_map(sub(self.tools, "sandbox", "tools"))
-            allow = toolpolicy._str_list(sb_tools.get("allow"))
-            deny = toolpolicy._str_list(sb_tools.get("deny"))
-            policies.append(
-                (
-                    allow if allow is not None else toolpolicy.SANDBOX_DEFAULT_ALLOW,
-                    deny if deny is not None else toolpolicy.SANDBOX_DEFAULT_DENY,
-                )
-            )
-        return policies
-
-    def allowed_tools(self, agent_id: str | None, tools: tuple[str, ...]) -> tuple[str, ...]:
-        """Return which of `tools` the scope of `agent_id` (None: defaults) may use."""
-        return toolpolicy.allowed_subset(tools, self.scope_policies(agent_id))
-
-    def scope_policies(self, agent_id: str | None) -> tuple[toolpolicy.Policy, ...]:
-        """Return the tool policies of an agent scope (None: agents.defaults), memoised."""
-        cache = self.__dict__.setdefault("_policy_cache", {})
-        hit = cache.get(agent_id)
+    def scope_layers(self, agent_id: str | None, session_key: str | None = None) -> tuple[Layer, ...]:
+        """Return the tool layers of an agent's session (None: agents.defaults; default: the main
+        session, which is how the CLI's audit judges a scope), memoised per audit."""
+        cache = self.__dict__.get("_layer_cache")
+        if cache is None:
+            cache = self.__dict__["_layer_cache"] = {}
+        hit = cache.get((agent_id, session_key))
         if hit is None:
-            tools = sub(self.agent_by_id.get(agent_id or ""), "tools") if agent_id else None
-            hit = cache[agent_id] = tuple(
-                self.tool_policies(as_map(tools) or None, self.sandbox(agent_id)[0])
+            mode = self.sandbox(agent_id)[0] if session_key is None else None
+            hit = cache[agent_id, session_key] = session_layers(
+                self.cfg, agent_id, session_key, sandbox_mode=mode
             )
         return hit
+
+    def allowed_tools(
+        self, agent_id: str | None, tools: tuple[str, ...], session_key: str | None = None
+    ) -> tuple[str, ...]:
+        """Return which of `tools` the scope of `agent_id` (None: defaults) may use, in the CLI's
+        audit view (no runtime renames)."""
+        layers = self.__dict__.get("_layer_cache", EMPTY).get((agent_id, session_key))
+        if layers is None:
+            layers = self.scope_layers(agent_id, session_key)
+        return allowed_subset(tools, layers, "audit")
+
+    def requested_exec(self, agent_id: str | None, default_security: str) -> RequestedExec:
+        """Return policy's requested exec policy of a scope (None: tools.exec), memoised per audit."""
+        cache = self.__dict__.setdefault("_exec_cache", {})
+        hit = cache.get((agent_id, default_security))
+        if hit is None:
+            hit = cache[agent_id, default_security] = requested_exec(
+                self.cfg, agent_id, default_security=default_security
+            )
+        return hit
+
+    def provider_layers(self, agent_id: str | None, model: str) -> tuple[Layer, ...]:
+        """Return the `tools.byProvider` layers for a model (`provider/model`, then `provider`),
+        global then the agent's, as extra policies of the scope."""
+        agent_tools = sub(self.agent_by_id.get(agent_id or ""), "tools") if agent_id else None
+        layers = []
+        for prefix, scope in (("tools", self.tools), (f"agents.entries.{agent_id}.tools", agent_tools)):
+            by_provider = as_map(sub(scope, "byProvider"))
+            for key in (model, model.split("/", 1)[0]):
+                layer = config_layer(as_map(by_provider.get(key)), "provider", f"{prefix}.byProvider.{key}")
+                if layer is not None:
+                    layers.append(layer)
+        return session_layers(self.cfg, agent_id, None, layers, sandbox_mode=self.sandbox(agent_id)[0])
 
     @cached_property
     def tool_contexts(self) -> list[tuple[str, str | None, Mapping[str, Any] | None]]:

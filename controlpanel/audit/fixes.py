@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from controlpanel.policy.exec_policy import AUDIT_DEFAULT_SECURITY
+
 from .facts import Facts, as_list, as_map, sub
 from .schema import Finding
 
@@ -235,21 +237,14 @@ def _elevated(f: Facts, finding: Finding) -> Iterator[Fix]:
 
 @fixer("tools.exec.security_full_configured")
 def _exec_full(f: Facts, finding: Finding) -> Iterator[Fix]:
-    scopes: list[tuple[Path, Mapping[str, Any]]] = [(("tools", "exec"), as_map(sub(f.tools, "exec")))]
-    entries = as_map(sub(f.cfg, "agents", "entries"))
-    scopes += [
-        (("agents", "entries", k, "tools", "exec"), as_map(sub(v, "tools", "exec")))
-        for k, v in entries.items()
-    ]
-    for path, exec_cfg in scopes:
-        if exec_cfg.get("mode") == "full":
-            yield from _set(
-                f, finding.check_id, (*path, "mode"), "allowlist", "Exec only allowlisted commands."
-            )
-        elif exec_cfg.get("security") == "full" and exec_cfg.get("mode") is None:
-            yield from _set(
-                f, finding.check_id, (*path, "security"), "allowlist", "Exec only allowlisted commands."
-            )
+    # The key that makes each scope's security full (policy's exec reader names it); each once.
+    sources = [f.requested_exec(None, AUDIT_DEFAULT_SECURITY)]
+    sources += [f.requested_exec(agent["id"], AUDIT_DEFAULT_SECURITY) for agent in f.agents]
+    keys = dict.fromkeys(r.security_source for r in sources if r.security == "full")
+    for key in keys:
+        path = tuple(key.split("."))
+        if path[-1] in ("mode", "security") and sub(f.cfg, *path) is not None:
+            yield from _set(f, finding.check_id, path, "allowlist", "Exec only allowlisted commands.")
 
 
 @fixer("sandbox.dangerous_bind_mount")

@@ -13,6 +13,18 @@ from .gateways import Gateway, GatewayMembership
 from .ingest import IngestToken
 from .links import GatewayConfigPush, GatewayLink
 from .memory import GatewayMemoryPolicy, PluginManifest, WorkloadSpec
+from .notify import (
+    DeliveryAttempt,
+    GroupItem,
+    Notification,
+    NotificationGroup,
+    NotifyProfile,
+    NotifySubscription,
+    PushKeys,
+    PushSubscription,
+    Receiver,
+    Route,
+)
 from .pairing import PairingRequest
 from .tasks import TaskSchedule, TaskWorker
 
@@ -28,6 +40,7 @@ __all__ = [
     "AuditSuppression",
     "ChannelAccount",
     "ConfigRevision",
+    "DeliveryAttempt",
     "DenialWindow",
     "Device",
     "ExecApprovalRequest",
@@ -40,12 +53,21 @@ __all__ = [
     "GatewayLink",
     "GatewayMembership",
     "GatewayMemoryPolicy",
+    "GroupItem",
     "IngestToken",
     "Invitation",
     "MemorySample",
+    "Notification",
+    "NotificationGroup",
+    "NotifyProfile",
+    "NotifySubscription",
     "PairingRequest",
     "PluginManifest",
+    "PushKeys",
+    "PushSubscription",
+    "Receiver",
     "Role",
+    "Route",
     "Silence",
     "TaskSchedule",
     "TaskWorker",

@@ -6,9 +6,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from .roster import migrate_agent_list
+from controlpanel.policy.config_access import (
+    DEFAULT_AGENT_ID,
+    agent_entries,
+    default_agent_id,
+    dig,
+    normalize_agent_id,
+)
 
-IMPLICIT_AGENT_ID = "main"  # the agent a gateway runs when agents.entries is empty or absent
+from .roster import migrate_agent_list
 
 
 class AgentSpec(BaseModel):
@@ -44,36 +50,27 @@ def _model_name(model: Any) -> str | None:
     return model if isinstance(model, str) else None
 
 
-def agents_of(resolved: dict[str, Any], default_agent_id: str | None = None) -> list[AgentSpec]:
+def agents_of(resolved: dict[str, Any]) -> list[AgentSpec]:
     """Return the agents of a resolved config in roster order, the default one marked.
 
-    Accepts a legacy ``agents.list`` too (migrated here the same way load_config does). The default, as
-    `agents list --json` marks it: with agents.ownership="explicit" only agents.defaults.systemAgent.agentId
-    (else no default at all); otherwise the one retired ``default: true`` marker, else the first entry.
+    Accepts a legacy ``agents.list`` too (migrated here the same way load_config does). The default
+    is the one `agents list --json` marks: `controlpanel.policy.default_agent_id` (roster view).
     With no entries the gateway runs an implicit "main" agent, which is returned.
     """
-    migrated, _, marker_id = migrate_agent_list(resolved)
-    agents = migrated.get("agents") if isinstance(migrated.get("agents"), dict) else {}
-    entries = agents.get("entries") if isinstance(agents.get("entries"), dict) else {}
-    defaults = agents.get("defaults") if isinstance(agents.get("defaults"), dict) else {}
-    if not entries:
-        entries = {IMPLICIT_AGENT_ID: {}}
-    if agents.get("ownership") == "explicit":
-        default_id = (defaults.get("systemAgent") or {}).get("agentId")
-    else:
-        chosen = default_agent_id or marker_id
-        default_id = chosen if chosen in entries else next(iter(entries))
+    migrated, _, _ = migrate_agent_list(resolved)
+    entries = agent_entries(migrated) or {DEFAULT_AGENT_ID: {}}
+    defaults = dig(migrated, "agents", "defaults")
+    default_id = default_agent_id(migrated, "roster")
     return [
         AgentSpec(
             id=agent_id,
             name=entry.get("name") if isinstance(entry.get("name"), str) else None,
             model=_model_name(entry.get("model", defaults.get("model"))),
             workspace=entry.get("workspace", defaults.get("workspace")),
-            is_default=agent_id == default_id,
+            is_default=normalize_agent_id(agent_id) == default_id,
             raw=entry,
         )
         for agent_id, entry in entries.items()
-        if isinstance(entry, dict)
     ]
 
 

@@ -11,9 +11,16 @@ OpenClaw 2026.9.6 rules (read from `exec-approvals-effective` / `exec-approvals-
   scope -> `tools.exec` -> OpenClaw default (security "full", ask "off").
 - a mode is derived back from a pair: deny if security deny; allowlist if allowlist+off; full if
   full and ask is not always; otherwise ask.
-- host approvals (the gateway's approvals file) can only tighten: effective security is the
-  stricter one, ask the more eager one, askFallback (default "deny") never looser than security.
-  This module takes host approvals as an optional argument; without it the host inherits.
+- a value OpenClaw's normalisers reject (`mode: "bogus"`, `security: null`, a number; compared
+  trimmed and lower-cased, as `normalizeExecMode`/`normalizeExecSecurity`/`normalizeExecAsk` do)
+  counts as not set: the next source applies (scope -> `tools.exec` -> the default). This is the
+  one fallback for bad values; nothing here raises. (The real validator refuses such configs, and
+  OpenClaw's own readers of unvalidated input -- host approvals, session overrides -- normalise to
+  "unset" the same way.)
+- the default security is "full" (`exec-policy show`, the runtime on the host); the CLI's
+  `security audit` starts from "deny" instead for its exec-scope checks, so `requested_exec` takes
+  it as a parameter. The gateway host's approvals file can only tighten the requested policy; the
+  panel does not read that file, so it shows the requested policy.
 - safe bins: the scope's list, else the global one, else the defaults; trusted dirs are the
   defaults plus global plus scope lists (the real CLI also resolves symlinks on disk: we do not).
 """
@@ -22,9 +29,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
-from .config_access import agent_tools, as_dict, global_tools
+from .config_access import EMPTY, agent_tools, as_dict, dig, global_tools
 
 MODE_POLICY: dict[str, tuple[str, str]] = {
     "deny": ("deny", "off"),
@@ -33,14 +41,27 @@ MODE_POLICY: dict[str, tuple[str, str]] = {
     "auto": ("allowlist", "on-miss"),
     "full": ("full", "off"),
 }
+SECURITIES = ("deny", "allowlist", "full")
+ASKS = ("off", "on-miss", "always")
+DECISIONS = ("allow-once", "allow-always", "deny")
 DEFAULT_SECURITY = "full"
+AUDIT_DEFAULT_SECURITY = "deny"  # what the CLI's security audit assumes for an unset security
 DEFAULT_ASK = "off"
 DEFAULT_ASK_FALLBACK = "deny"
 DEFAULT_HOST = "auto"
 DEFAULT_SAFE_BINS = ("cut", "uniq", "head", "tail", "tr", "wc")
 DEFAULT_SAFE_BIN_TRUSTED_DIRS = ("/bin", "/usr/bin")
-_SECURITY_ORDER = {"deny": 0, "allowlist": 1, "full": 2}
-_ASK_ORDER = {"off": 0, "on-miss": 1, "always": 2}
+
+
+class RequestedExec(NamedTuple):
+    """The requested (security, ask) of one scope, the mode they amount to, and each one's source."""
+
+    mode: str
+    security: str
+    ask: str
+    mode_source: str
+    security_source: str
+    ask_source: str
 
 
 @dataclass(frozen=True)
@@ -63,6 +84,11 @@ class ExecPolicy:
     safe_bins: tuple[str, ...]
     safe_bin_trusted_dirs: tuple[str, ...]
     strict_inline_eval: bool
+
+    @property
+    def runs_anything_unasked(self) -> bool:
+        """Return True for security=full with ask=off: any command runs and nobody is asked."""
+        return self.security == "full" and self.ask == "off"
 
     def as_json(self) -> dict[str, Any]:
         """Return the camelCase dict used by explain_json and the panel."""
@@ -99,14 +125,22 @@ def mode_from_pair(security: str, ask: str) -> str:
     return "ask"
 
 
-def stricter_security(a: str, b: str) -> str:
-    """Return the more restrictive of two security levels."""
-    return a if _SECURITY_ORDER.get(a, 0) <= _SECURITY_ORDER.get(b, 0) else b
+def allowed_decisions(ask: str) -> tuple[str, ...]:
+    """Return the decisions an approval under `ask` offers.
+
+    Why: with ask=always every run needs a fresh approval, so "allow-always" is not offered.
+    """
+    return ("allow-once", "deny") if ask == "always" else DECISIONS
 
 
-def eager_ask(a: str, b: str) -> str:
-    """Return the ask setting that asks more often."""
-    return a if _ASK_ORDER.get(a, 2) >= _ASK_ORDER.get(b, 2) else b
+def _valid(value: Any, allowed: tuple[str, ...]) -> str | None:
+    """Return the normalised value if OpenClaw accepts it, else None (the one fallback: "not set")."""
+    if value.__class__ is not str:
+        return None
+    if value in allowed:
+        return value
+    folded = value.strip().lower()
+    return folded if folded in allowed else None
 
 
 def _derived(security_source: str, ask_source: str) -> str:
@@ -116,74 +150,91 @@ def _derived(security_source: str, ask_source: str) -> str:
     return f"derived from {security_source} and {ask_source}"
 
 
-def _field(scope: Mapping[str, Any], glob: Mapping[str, Any], name: str, path: str, default: str):
-    """Return (value, source) of security/ask: scope, then tools.exec, then the OpenClaw default."""
-    if scope.get(name) is not None:
-        return scope[name], f"{path}.{name}"
-    if glob.get(name) is not None:
-        return glob[name], f"tools.exec.{name}"
-    return default, f"OpenClaw default ({default})"
+def _layer_values(section: Mapping[str, Any]) -> tuple[str | None, str | None, str | None]:
+    """Return the (mode, security, ask) a `tools.exec`-like section sets, invalid values as unset."""
+    return (
+        _valid(section.get("mode"), _MODES),
+        _valid(section.get("security"), SECURITIES),
+        _valid(section.get("ask"), ASKS),
+    )
 
 
-def _requested_policy(scope: Mapping[str, Any], glob: Mapping[str, Any], path: str) -> dict[str, str]:
-    """Return the requested mode/security/ask of a scope and the source of each.
+_MODES = tuple(MODE_POLICY)
 
-    `glob` is the parent `tools.exec` (empty when the scope is `tools.exec` itself).
+
+def requested_exec(
+    config: Mapping[str, Any], agent_id: str | None = None, *, default_security: str = DEFAULT_SECURITY
+) -> RequestedExec:
+    """Return the requested exec policy of an agent (None: the global `tools.exec` scope).
+
+    Layers, as OpenClaw applies them (`applyExecPolicyLayer`): the defaults, then `tools.exec`, then
+    the agent's `tools.exec`; a layer's `mode` sets both values, else its security/ask patch the
+    ones below.
     """
-    legacy = scope.get("security") is not None or scope.get("ask") is not None
-    own_mode, global_mode = scope.get("mode"), glob.get("mode")
-    chosen = own_mode or (global_mode if not legacy else None)
-    if chosen in MODE_POLICY:
-        source = f"{path if own_mode else 'tools.exec'}.mode"
-        security, ask = MODE_POLICY[chosen]
-        return {
-            "mode": chosen,
-            "security": security,
-            "ask": ask,
-            "mode_source": source,
-            "security_source": source,
-            "ask_source": source,
-        }
-    if legacy and global_mode in MODE_POLICY:
-        inherited_src = "tools.exec.mode"
-        base_security, base_ask = MODE_POLICY[global_mode]
-        security = scope.get("security") or base_security
-        ask = scope.get("ask") or base_ask
-        sec_src = f"{path}.security" if scope.get("security") is not None else inherited_src
-        ask_src = f"{path}.ask" if scope.get("ask") is not None else inherited_src
-    else:
-        security, sec_src = _field(scope, glob, "security", path, DEFAULT_SECURITY)
-        ask, ask_src = _field(scope, glob, "ask", path, DEFAULT_ASK)
-    return {
-        "mode": mode_from_pair(security, ask),
-        "security": security,
-        "ask": ask,
-        "mode_source": _derived(sec_src, ask_src),
-        "security_source": sec_src,
-        "ask_source": ask_src,
-    }
+    glob = dig(global_tools(config), "exec")
+    own = dig(agent_tools(config, agent_id), "exec") if agent_id is not None else EMPTY
+    if not glob and not own:
+        return _default_exec(default_security)
+    agent_layer = (f"agents.entries.{agent_id}.tools.exec", *_layer_values(own)) if own else None
+    return _requested(("tools.exec", *_layer_values(glob)), agent_layer, default_security)
 
 
-def resolve_exec(
-    config: Mapping[str, Any], agent_id: str | None = None, *, host_approvals: Mapping[str, str] | None = None
-) -> ExecPolicy:
-    """Return the effective exec policy of an agent (or of global `tools.exec` when agent_id is None).
+@lru_cache(maxsize=1024)
+def _requested(
+    glob: tuple[str, str | None, str | None, str | None],
+    agent: tuple[str, str | None, str | None, str | None] | None,
+    default_security: str,
+) -> RequestedExec:
+    """Return the requested policy of (path, mode, security, ask) layers (memoised: hashable inputs)."""
+    security, ask = default_security, DEFAULT_ASK
+    sec_src = f"OpenClaw default ({default_security})"
+    ask_src = f"OpenClaw default ({DEFAULT_ASK})"
+    mode: str | None = None
+    mode_src = ""
+    for path, layer_mode, sec, layer_ask in (glob, agent) if agent else (glob,):
+        if layer_mode is not None:
+            mode, (security, ask) = layer_mode, MODE_POLICY[layer_mode]
+            sec_src = ask_src = mode_src = f"{path}.mode"
+        elif sec is not None or layer_ask is not None:
+            mode = None
+            if sec is not None:
+                security, sec_src = sec, f"{path}.security"
+            if layer_ask is not None:
+                ask, ask_src = layer_ask, f"{path}.ask"
+    return RequestedExec(
+        mode=mode or mode_from_pair(security, ask),
+        security=security,
+        ask=ask,
+        mode_source=mode_src if mode else _derived(sec_src, ask_src),
+        security_source=sec_src,
+        ask_source=ask_src,
+    )
 
-    host_approvals: optional {"security", "ask", "askFallback"} of the gateway host's approvals file.
-    """
+
+@lru_cache(maxsize=8)
+def _default_exec(default_security: str) -> RequestedExec:
+    """Return the requested policy when nothing configures exec (the common case, so shared)."""
+    security_source = f"OpenClaw default ({default_security})"
+    ask_source = f"OpenClaw default ({DEFAULT_ASK})"
+    return RequestedExec(
+        mode=mode_from_pair(default_security, DEFAULT_ASK),
+        security=default_security,
+        ask=DEFAULT_ASK,
+        mode_source=_derived(security_source, ask_source),
+        security_source=security_source,
+        ask_source=ask_source,
+    )
+
+
+def resolve_exec(config: Mapping[str, Any], agent_id: str | None = None) -> ExecPolicy:
+    """Return the exec policy of an agent (or of global `tools.exec` when agent_id is None)."""
     glob = as_dict(global_tools(config).get("exec"))
     if agent_id is None:
         scope, path, label, parent = glob, "tools.exec", "tools.exec", {}
     else:
         scope = as_dict(agent_tools(config, agent_id).get("exec"))
         path, label, parent = f"agents.entries.{agent_id}.tools.exec", f"agent:{agent_id}", glob
-    req = _requested_policy(scope, parent, path)
-    host_cfg = as_dict(host_approvals)
-    security = stricter_security(req["security"], host_cfg.get("security", req["security"]))
-    ask = eager_ask(req["ask"], host_cfg.get("ask", req["ask"]))
-    fallback = stricter_security(security, host_cfg.get("askFallback", DEFAULT_ASK_FALLBACK))
-    same = security == req["security"] and ask == req["ask"]
-    mode = req["mode"] if same else mode_from_pair(security, ask)
+    req = requested_exec(config, agent_id)
     if scope.get("host") is not None:
         host, host_source = scope["host"], f"{path}.host"
     elif parent.get("host") is not None:
@@ -200,18 +251,16 @@ def resolve_exec(
         config_path=path,
         host=host,
         host_source=host_source,
-        mode=mode,
-        mode_source=req["mode_source"],
-        security=security,
-        security_source=req["security_source"],
-        ask=ask,
-        ask_source=req["ask_source"],
-        ask_fallback=fallback,
-        auto_review=mode == "auto",
-        # Why: with ask=always every run needs a fresh approval, so "allow-always" is not offered.
-        allowed_decisions=("allow-once", "deny")
-        if ask == "always"
-        else ("allow-once", "allow-always", "deny"),
+        mode=req.mode,
+        mode_source=req.mode_source,
+        security=req.security,
+        security_source=req.security_source,
+        ask=req.ask,
+        ask_source=req.ask_source,
+        # Without the host's approvals file nothing tightens the fallback below its default.
+        ask_fallback=DEFAULT_ASK_FALLBACK,
+        auto_review=req.mode == "auto",
+        allowed_decisions=allowed_decisions(req.ask),
         safe_bins=tuple(sorted({b.strip().lower() for b in bins if isinstance(b, str) and b.strip()})),
         safe_bin_trusted_dirs=tuple(dict.fromkeys(d.strip() for d in dirs if d.strip())),
         strict_inline_eval=bool(strict),

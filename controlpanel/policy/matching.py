@@ -13,12 +13,13 @@ These are the rules OpenClaw 2026.9.6 applies to every policy layer (read from i
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from .catalogue import SHIPPED_POLICY_FAMILIES, SHIPPED_POLICY_RENAMES, TOOL_GROUPS, TOOL_NAME_ALIASES
+
+PLUGIN_GROUP = "group:plugins"  # every plugin-registered tool (the runtime expands it; the audit does not)
 
 
 @lru_cache(maxsize=8192)
@@ -73,25 +74,28 @@ def glob_matches(name: str, patterns: Iterable[str]) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class ToolPolicy:
-    """One allow/deny layer. `allow=None` (or empty) means "no allow restriction"."""
+class ToolPolicy(NamedTuple):
+    """One allow/deny layer. `allow=None` (or empty) means "no allow restriction".
+
+    A NamedTuple: immutable, and cheap to build and hash (memoised answers are keyed by it).
+    """
 
     allow: tuple[str, ...] | None = None
     deny: tuple[str, ...] | None = None
 
-    def verdict(self, tool: str) -> tuple[bool, str, str | None]:
+    def verdict(self, tool: str, *, plugin_group: bool = False) -> tuple[bool, str, str | None]:
         """Return (allowed, rule, entry): rule is "deny", "allow", "not-allowed" or "open".
 
         `entry` is the config entry as written (e.g. `group:web`, `web_*`) that matched.
+        `plugin_group`: the tool is a plugin tool and `group:plugins` names it (the runtime view).
         """
         name = normalize_tool_name(tool)
-        hit = _matching_entry(name, self.deny or ())
+        hit = _matching_entry(name, self.deny or (), plugin_group)
         if hit is not None:
             return False, "deny", hit
         if not self.allow or not any(_expand_one(e) for e in self.allow if isinstance(e, str)):
             return True, "open", None
-        hit = _matching_entry(name, self.allow or ())
+        hit = _matching_entry(name, self.allow or (), plugin_group)
         if hit is not None:
             return True, "allow", hit
         # Why: OpenClaw treats apply_patch as a kind of write, so allowing write allows it too.
@@ -101,49 +105,43 @@ class ToolPolicy:
                 return True, "allow", hit
         return False, "not-allowed", None
 
-    def allows(self, tool: str) -> bool:
-        """Return True when this layer lets the tool through."""
-        return self.verdict(tool)[0]
 
-
-def _matching_entry(name: str, entries: Iterable[str]) -> str | None:
+def _matching_entry(name: str, entries: Iterable[str], plugin_group: bool = False) -> str | None:
     """Return the first entry (as written) whose expansion matches the normalised name, else None."""
     for entry in entries:
-        if isinstance(entry, str) and glob_matches(name, _expand_one(entry)) is not None:
+        if not isinstance(entry, str):
+            continue
+        if glob_matches(name, _expand_one(entry)) is not None:
+            return entry
+        if plugin_group and normalize_tool_name(entry) == PLUGIN_GROUP:
             return entry
     return None
 
 
-def _string_list(value: Any) -> list[str] | None:
-    """Return the value as a list of strings if it is a list, else None (missing / wrong type)."""
-    if not isinstance(value, list):
+def string_tuple(value: Any) -> tuple[str, ...] | None:
+    """Return the string items of a list as a tuple, else None (missing / wrong type)."""
+    if value.__class__ is not list and not isinstance(value, list):
         return None
-    return [v for v in value if isinstance(v, str)]
+    return tuple(v for v in value if isinstance(v, str))
 
 
-def pick_policy(section: Mapping[str, Any] | None) -> ToolPolicy | None:
-    """Return the allow/deny layer of a `tools`-like section (allow, alsoAllow, deny), or None.
-
-    `alsoAllow` without `allow` means "everything, plus these" (`["*", ...alsoAllow]`); with an
-    `allow` list it is appended to it. An empty `allow` stays empty (so it restricts nothing).
-    """
-    if not isinstance(section, Mapping):
-        return None
-    allow_cfg = _string_list(section.get("allow"))
-    also = _string_list(section.get("alsoAllow")) or []
-    deny = _string_list(section.get("deny"))
-    allow: list[str] | None
+@lru_cache(maxsize=4096)
+def policy_of(
+    allow_cfg: tuple[str, ...] | None, also: tuple[str, ...] | None, deny: tuple[str, ...] | None
+) -> ToolPolicy | None:
+    """Return the layer of the (allow, alsoAllow, deny) lists, as pick_policy (memoised: lists repeat)."""
+    allow: tuple[str, ...] | None
     if allow_cfg is not None:
-        allow = _union(allow_cfg or ["*"], also) if also else allow_cfg
+        allow = _union(allow_cfg or ("*",), also) if also else allow_cfg
     elif also:
-        allow = _union(["*"], also)
+        allow = _union(("*",), also)
     else:
         allow = None
     if allow is None and deny is None:
         return None
-    return ToolPolicy(tuple(allow) if allow is not None else None, tuple(deny) if deny is not None else None)
+    return ToolPolicy(allow, deny)
 
 
-def _union(base: Sequence[str], extra: Sequence[str]) -> list[str]:
+def _union(base: Sequence[str], extra: Sequence[str]) -> tuple[str, ...]:
     """Return base followed by extra, without duplicates, order kept."""
-    return list(dict.fromkeys([*base, *extra]))
+    return tuple(dict.fromkeys([*base, *extra]))

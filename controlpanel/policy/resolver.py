@@ -1,8 +1,11 @@
 """The effective policy of an agent: tools (with the rule behind each verdict), sandbox, elevated, exec.
 
-Public entry points: `resolve_agent`, `explain_json`, `can_use`, `diff_policies`. All work on the
-resolved config dict (see config_access) and never raise on an unexpected shape: a missing or
-ill-typed section counts as "not configured", as it does in OpenClaw once its validator passed.
+Public entry points: `resolve_agent`, `explain_json`, `can_use` (and
+`default_agent_id`, `agent_paths` from config_access). All work on the resolved config dict (see
+config_access) and never raise on an unexpected shape: a missing or ill-typed section counts as
+"not configured", as it does in OpenClaw once its validator passed. The one exception: asking for
+"the default agent" of a roster that has none (several agents, explicit ownership) raises
+`AgentSelectionRequired`, as the CLI refuses to guess.
 """
 
 from __future__ import annotations
@@ -12,11 +15,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from .catalogue import TOOL_CATALOGUE
-from .config_access import agent_entries, agent_ids
+from .config_access import agent_ids, default_agent_id
 from .elevated import ElevatedPolicy, channel_of_session, resolve_elevated
 from .exec_policy import ExecPolicy, resolve_exec
 from .sandbox import SandboxPolicy, resolve_sandbox
-from .tools import Decision, View, build_layers, decide
+from .tools import Decision, View, build_layers, decide, tool_classes
+
+
+class AgentSelectionRequired(ValueError):
+    """No agent was named and the roster has no default one for a session (OpenClaw's wording)."""
+
+    def __init__(self, agent_ids: list[str]) -> None:
+        super().__init__(
+            "Multiple agents are configured, but session agent resolution has no explicit owner; "
+            f"name one of: {', '.join(agent_ids)}."
+        )
+        self.agent_ids = agent_ids
 
 
 @dataclass(frozen=True)
@@ -29,6 +43,7 @@ class AgentPolicy:
     decisions: dict[str, Decision]
     elevated: ElevatedPolicy
     exec: ExecPolicy
+    classes: dict[str, Decision]
 
     @property
     def allowed(self) -> list[str]:
@@ -41,12 +56,17 @@ class AgentPolicy:
         return sorted(t for t, d in self.decisions.items() if not d.allowed)
 
 
-def default_agent_id(config: Mapping[str, Any]) -> str:
-    """Return the agent used when none is named: one marked `default: true`, else the first."""
-    for agent_id, entry in agent_entries(config).items():
-        if entry.get("default") is True:
-            return agent_id
-    return agent_ids(config)[0]
+def session_agent_id(config: Mapping[str, Any], agent_id: str | None) -> str:
+    """Return the agent a session acts for: the one named, else the roster's session default.
+
+    Raises AgentSelectionRequired when none is named and several agents have no default.
+    """
+    if agent_id:
+        return agent_id
+    chosen = default_agent_id(config, "session")
+    if chosen is None:
+        raise AgentSelectionRequired(agent_ids(config))
+    return chosen
 
 
 def resolve_agent(
@@ -57,7 +77,7 @@ def resolve_agent(
     view: View = "runtime",
 ) -> AgentPolicy:
     """Return the effective policy of an agent (default agent if None) in a session (default: main)."""
-    agent = agent_id or default_agent_id(config)
+    agent = session_agent_id(config, agent_id)
     sandbox = resolve_sandbox(config, agent, session_key)
     layers = build_layers(config, agent, sandbox)
     decisions = {tool: decide(tool, layers, view) for tool in TOOL_CATALOGUE}
@@ -70,6 +90,7 @@ def resolve_agent(
         decisions=decisions,
         elevated=resolve_elevated(config, agent, channel),
         exec=resolve_exec(config, agent),
+        classes=tool_classes(layers, view),
     )
 
 
@@ -97,6 +118,7 @@ def explain_json(policy: AgentPolicy) -> dict[str, Any]:
             "allowed": policy.allowed,
             "denied": policy.denied,
             "sources": {tool: policy.decisions[tool].as_source() for tool in sorted(policy.decisions)},
+            "classes": {name: decision.as_class() for name, decision in policy.classes.items()},
         },
         "elevated": policy.elevated.as_json(),
         "exec": policy.exec.as_json(),
@@ -106,26 +128,10 @@ def explain_json(policy: AgentPolicy) -> dict[str, Any]:
 def can_use(
     config: Mapping[str, Any], agent_id: str | None, tool: str, *, session_key: str | None = None
 ) -> Decision:
-    """Return the verdict on any tool name (built-in or plugin) for an agent, with the deciding rule."""
-    agent = agent_id or default_agent_id(config)
+    """Return the verdict on any tool name for an agent, with the deciding rule.
+
+    A name that is not a built-in tool is judged as a plugin tool of that name (`as_plugin`).
+    """
+    agent = session_agent_id(config, agent_id)
     sandbox = resolve_sandbox(config, agent, session_key)
     return decide(tool, build_layers(config, agent, sandbox))
-
-
-def diff_policies(
-    before: Mapping[str, Any], after: Mapping[str, Any], *, session_key: str | None = None
-) -> dict[str, dict[str, list[str]]]:
-    """Return {agent_id: {"gained": [...], "lost": [...]}} for every agent whose tools change.
-
-    Agents only in `before` lose everything they had; agents only in `after` gain everything.
-    """
-    old_ids, new_ids = agent_ids(before), agent_ids(after)
-    result: dict[str, dict[str, list[str]]] = {}
-    for agent in list(dict.fromkeys([*old_ids, *new_ids])):
-        had = (
-            set(resolve_agent(before, agent, session_key=session_key).allowed) if agent in old_ids else set()
-        )
-        has = set(resolve_agent(after, agent, session_key=session_key).allowed) if agent in new_ids else set()
-        if had != has:
-            result[agent] = {"gained": sorted(has - had), "lost": sorted(had - has)}
-    return result

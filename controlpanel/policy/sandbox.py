@@ -18,10 +18,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from .catalogue import SANDBOX_DEFAULT_ALLOW, SANDBOX_DEFAULT_DENY
-from .config_access import agent_entry, as_dict
+from .config_access import DEFAULT_AGENT_ID, agent_entry, as_dict, dig
 from .matching import ToolPolicy, expand_groups, glob_matches, normalize_tool_name
 
 SANDBOX_MODES = ("off", "non-main", "all")
@@ -113,44 +114,61 @@ def session_is_sandboxed(mode: str, session_key: str, main_key: str) -> bool:
     return False
 
 
-def _pick_list(field_name: str, agent: Mapping[str, Any], glob: Mapping[str, Any]) -> tuple[Any, ListSource]:
+def _pick_list(
+    field_name: str, agent: Mapping[str, Any], glob: Mapping[str, Any]
+) -> tuple[tuple[str, ...] | None, ListSource]:
     """Return (values or None, source) for one sandbox tool list: agent wins over global."""
     key = f"tools.sandbox.tools.{field_name}"
     if isinstance(agent.get(field_name), list):
-        return agent[field_name], ListSource("agent", f"agents.entries.*.{key}")
+        return _strings(agent[field_name]), ListSource("agent", f"agents.entries.*.{key}")
     if isinstance(glob.get(field_name), list):
-        return glob[field_name], ListSource("global", key)
+        return _strings(glob[field_name]), ListSource("global", key)
     return None, ListSource("default", key)
+
+
+def _text(value: Any) -> str:
+    """Return a stripped string value, or "" for anything else."""
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _strings(values: list[Any]) -> tuple[str, ...]:
+    return tuple(v for v in values if isinstance(v, str))
 
 
 def sandbox_tool_policy(
     config: Mapping[str, Any], agent_id: str | None
 ) -> tuple[ToolPolicy, dict[str, ListSource]]:
     """Return the sandbox tool layer of an agent (expanded allow/deny lists) and its list sources."""
-    entry = agent_entry(config, agent_id) if agent_id else {}
-    agent_lists = as_dict(as_dict(as_dict(entry.get("tools")).get("sandbox")).get("tools"))
-    global_lists = as_dict(as_dict(as_dict(config.get("tools")).get("sandbox")).get("tools"))
+    agent_lists = dig(agent_entry(config, agent_id), "tools", "sandbox", "tools")
+    global_lists = dig(config, "tools", "sandbox", "tools")
     allow_cfg, allow_src = _pick_list("allow", agent_lists, global_lists)
     also_cfg, also_src = _pick_list("alsoAllow", agent_lists, global_lists)
     deny_cfg, deny_src = _pick_list("deny", agent_lists, global_lists)
-    also = [v for v in also_cfg or [] if isinstance(v, str)]
-    if isinstance(allow_cfg, list):
+    sources = {"allow": _allow_source(allow_cfg, allow_src, also_src), "deny": deny_src}
+    return _sandbox_lists(allow_cfg, also_cfg or (), deny_cfg), sources
+
+
+@lru_cache(maxsize=1024)
+def _sandbox_lists(
+    allow_cfg: tuple[str, ...] | None, also: tuple[str, ...], deny_cfg: tuple[str, ...] | None
+) -> ToolPolicy:
+    """Return the expanded sandbox allow/deny lists (memoised: configs repeat a few list shapes)."""
+    if allow_cfg is not None:
         allow = list(allow_cfg) if not allow_cfg or not also else list(dict.fromkeys([*allow_cfg, *also]))
     else:
         allow = list(dict.fromkeys([*SANDBOX_DEFAULT_ALLOW, *also]))
-    if isinstance(deny_cfg, list):
+    if deny_cfg is not None:
         deny = list(deny_cfg)
     else:
         # Why: naming a default-denied tool in the sandbox allow lists re-enables it.
-        re_allowed = expand_groups([*(allow_cfg or []), *also])
+        re_allowed = expand_groups([*(allow_cfg or ()), *also])
         deny = [t for t in SANDBOX_DEFAULT_DENY if glob_matches(normalize_tool_name(t), re_allowed) is None]
     exp_allow, exp_deny = expand_groups(allow), expand_groups(deny)
     if glob_matches("image", exp_deny) is not None and glob_matches("view_image", exp_deny) is None:
         exp_deny.append("view_image")
     if exp_allow and "view_image" not in exp_deny and "view_image" not in exp_allow:
         exp_allow.append("view_image")
-    sources = {"allow": _allow_source(allow_cfg, allow_src, also_src), "deny": deny_src}
-    return ToolPolicy(tuple(exp_allow), tuple(exp_deny)), sources
+    return ToolPolicy(tuple(exp_allow), tuple(exp_deny))
 
 
 def _allow_source(allow_cfg: Any, allow_src: ListSource, also_src: ListSource) -> ListSource:
@@ -164,17 +182,41 @@ def _allow_source(allow_cfg: Any, allow_src: ListSource, also_src: ListSource) -
     return allow_src
 
 
+def sandbox_settings(config: Mapping[str, Any], agent_id: str | None) -> tuple[str, str]:
+    """Return (mode, workspaceAccess) of an agent (None: `agents.defaults.sandbox` alone)."""
+    if config.get("agents") is None:  # nothing configured (common in small configs): the defaults
+        return "off", "none"
+    defaults = dig(config, "agents", "defaults", "sandbox")
+    own = dig(agent_entry(config, agent_id), "sandbox")
+    mode, access = own.get("mode"), own.get("workspaceAccess")
+    if mode is None:
+        mode = defaults.get("mode")
+    if access is None:
+        access = defaults.get("workspaceAccess")
+    return "off" if mode is None else mode, "none" if access is None else access
+
+
+def _pick(own: Mapping[str, Any], defaults: Mapping[str, Any], key: str, default: Any) -> Any:
+    """Return the agent's value, else the defaults' value, else `default` (null counts as unset)."""
+    value = own.get(key)
+    if value is None:
+        value = defaults.get(key)
+    return default if value is None else value
+
+
 def resolve_sandbox(
-    config: Mapping[str, Any], agent_id: str, session_key: str | None = None
+    config: Mapping[str, Any], agent_id: str | None, session_key: str | None = None
 ) -> SandboxPolicy:
-    """Return the sandbox settings of an agent for a session (default: its main session)."""
-    defaults = as_dict(as_dict(config.get("agents")).get("defaults")).get("sandbox")
-    defaults = as_dict(defaults)
+    """Return the sandbox settings of an agent for a session (default: its main session).
+
+    agent_id None resolves the `agents.defaults` scope (session keys are those of `main`).
+    """
+    defaults = as_dict(as_dict(as_dict(config.get("agents")).get("defaults")).get("sandbox"))
     own = as_dict(agent_entry(config, agent_id).get("sandbox"))
+    keys_of = agent_id or DEFAULT_AGENT_ID
 
     def pick(key: str, default: Any) -> Any:
-        value = own.get(key)
-        return value if value is not None else defaults.get(key, default)
+        return _pick(own, defaults, key, default)
 
     scope = pick("scope", None)
     if scope is None:
@@ -182,11 +224,11 @@ def resolve_sandbox(
         scope = "agent" if not isinstance(per_session, bool) else ("session" if per_session else "shared")
     own_docker = {} if scope == "shared" else as_dict(own.get("docker"))
     network = own_docker.get("network") or as_dict(defaults.get("docker")).get("network") or "none"
-    backend = (own.get("backend") or "").strip() or (defaults.get("backend") or "").strip() or "docker"
+    backend = _text(own.get("backend")) or _text(defaults.get("backend")) or "docker"
     mode = pick("mode", "off")
-    main = main_session_key(config, agent_id)
-    key = display_session_key(config, agent_id, session_key)
-    comparable = canonical_session_key(config, agent_id, session_key)
+    main = main_session_key(config, keys_of)
+    key = display_session_key(config, keys_of, session_key)
+    comparable = canonical_session_key(config, keys_of, session_key)
     tools, sources = sandbox_tool_policy(config, agent_id)
     return SandboxPolicy(
         mode=mode,

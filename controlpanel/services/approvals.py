@@ -20,11 +20,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from controlpanel.approvals import contract, dm, expiry, scopes
-from controlpanel.approvals.exec_policy import validate_decision
+from controlpanel.approvals.decisions import validate_decision
+from controlpanel.lib.tokens import token_generate
 from controlpanel.models import ChannelAccount, Device, ExecApprovalRequest, Gateway, PairingRequest, Role
 
 from .activity import activity_record
 from .config_edits import gateway_channel_allow_from_add
+from .notify.outbox import approval_requested
 
 # What a panel user may grant when approving a device, by role on that gateway: an approver can
 # only mint scopes they hold (OpenClaw's approval ceiling), and node roles need operator.admin.
@@ -202,7 +204,7 @@ def _approve_dm(request: PairingRequest, *, actor) -> str:
 
 
 def _approve_device(request: PairingRequest, *, now: datetime) -> tuple[Device, str]:
-    plaintext, prefix, digest = scopes.token_generate()
+    plaintext, prefix, digest = token_generate()
     device, _ = Device.objects.update_or_create(
         gateway=request.gateway,
         device_id=request.device_id,
@@ -295,6 +297,7 @@ def dm_pairing_request_create(
             expires_at=expiry.dm_code_expires_at(now),
             requested_by=f"sender:{channel}:{sender_id}",
         )
+        approval_requested(request)  # the notification outbox: in this transaction
         activity_record(
             action="pairing.requested",
             gateway=gateway,

@@ -21,7 +21,7 @@ from controlpanel.selectors import LiveState, alert_snapshot, drift_whatif
 from controlpanel.tasks.gateways import config_push_send
 
 from .activity import activity_record
-from .alerts.publish import alert_publish
+from .alerts.publish import alert_events_emit
 
 DRIFT_TYPE = "config.drift"
 DRIFT_SUBJECT = "config"
@@ -206,7 +206,7 @@ def _drift_alert(gateway: Gateway, current: ConfigRevision, live_text: str, now)
     event = AlertEvent.objects.create(
         gateway=gateway, alert=alert, kind=kind, payload={"alert": alert_snapshot(alert, gateway)}
     )
-    transaction.on_commit(lambda: alert_publish([event]))
+    alert_events_emit([event])
 
 
 def _drift_resolve(gateway: Gateway, running: ConfigRevision, now) -> None:
@@ -228,7 +228,7 @@ def _drift_resolve(gateway: Gateway, running: ConfigRevision, now) -> None:
         notify=False,
         payload={"alert": alert_snapshot(alert, gateway)},
     )
-    transaction.on_commit(lambda: alert_publish([event]))
+    alert_events_emit([event])
 
 
 def config_push_revision(*, gateway: Gateway, revision: ConfigRevision, actor) -> GatewayConfigPush:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from controlpanel.approvals.scopes import check_device_record, token_generate, token_verify
+from controlpanel.approvals.scopes import check_device_record
+from controlpanel.lib.tokens import token_generate, token_verify
 from controlpanel.models import Device, Gateway
 
 from .activity import activity_record

@@ -24,14 +24,21 @@ from controlpanel.lib.safetext import escape_unstorable_json
 from controlpanel.models import ExecApprovalRequest, Gateway, GatewayLink, PairingRequest
 
 from .activity import activity_record
+from .notify.outbox import approval_requested
 
 logger = logging.getLogger(__name__)
 
 
-def _from_ms(value: Any, default: datetime) -> datetime:
+def _ms(value: Any) -> float | None:
+    """Return a positive epoch-milliseconds value from a gateway payload, else None."""
     if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
-        return datetime.fromtimestamp(value / 1000, tz=UTC)
-    return default
+        return value
+    return None
+
+
+def _from_ms(value: Any, default: datetime) -> datetime:
+    ms = _ms(value)
+    return default if ms is None else datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
 # --- pairing ------------------------------------------------------------------------------------
@@ -71,10 +78,12 @@ def pairing_mirror(
         requested_scopes=[str(s) for s in record.get("scopes") or []],
         commands=[str(c) for c in record.get("commands") or []],
         requested_at=requested_at,
-        # The gateway keeps device requests a few minutes; the panel shows the same horizon.
-        expires_at=max(requested_at, now) + expiry.DEVICE_PAIRING_TTL,
+        # The gateway keeps device requests a few minutes after their last refresh; the panel
+        # counts its first sight of the request as the latest refresh it knows of.
+        expires_at=expiry.device_pairing_expires_at(requested_at, max(requested_at, now)),
         requested_by=f"device:{device_id}",
     )
+    approval_requested(request)
     activity_record(
         action="pairing.requested",
         gateway=gateway,
@@ -126,7 +135,7 @@ def exec_mirror(*, gateway_id: int, payload: dict[str, Any], now: datetime | Non
     if ExecApprovalRequest.objects.filter(gateway_id=gateway_id, external_id=approval_id).exists():
         return False
     requested_at = _from_ms(payload.get("createdAtMs"), now)
-    expires_at = _from_ms(payload.get("expiresAtMs"), requested_at + expiry.EXEC_APPROVAL_DEFAULT_TTL)
+    expires_at = expiry.exec_approval_expires_at(requested_at, _ms(payload.get("expiresAtMs")))
     agent = str(request.get("agentId") or "")
     command = str(request.get("command") or request.get("commandPreview") or "")
     row = ExecApprovalRequest.objects.create(
@@ -146,6 +155,7 @@ def exec_mirror(*, gateway_id: int, payload: dict[str, Any], now: datetime | Non
         expires_at=max(expires_at, requested_at + timedelta(seconds=1)),
         requested_by=f"agent:{agent}",
     )
+    approval_requested(row)
     activity_record(
         action="exec.requested",
         gateway=row.gateway,

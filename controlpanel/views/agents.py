@@ -31,12 +31,9 @@ def agent_detail(request: HtmxHttpRequest, code: UUID, agent_id: str) -> HttpRes
     context["plugins"] = memory["plugins"]
     tool = request.GET.get("tool", "").strip()
     if tool:
-        from controlpanel.policy import can_use
-
-        config = selectors.gateway_resolved_config(gateway=access.gateway)
-        key = selectors.session_key_for(gateway=access.gateway, agent_id=agent_id, kind=session)
-        context["asked"] = tool[:100]
-        context["verdict"] = can_use(config, agent_id, tool[:100], session_key=key)
+        context["question"] = selectors.agent_tool_question(
+            gateway=access.gateway, agent_id=agent_id, tool=tool, session=session
+        )
     if request.htmx and request.GET.get("partial") == "can":
         return render(request, "agents/detail.html#can-result", context)
     return render(request, "agents/detail.html", context)

@@ -152,3 +152,21 @@ def alert_memory(request, code: UUID) -> HttpResponse:
     samples.reverse()
     context = {"gateway": access.gateway, "subject": subject, "chart": memory_chart(samples)}
     return render(request, "alerts/memory.html", context)
+
+
+@login_required
+@require_GET
+def alert_detail(request, code: UUID, pk: int) -> HttpResponse:
+    """One alert: what it is, its history, and every notification sent about it (the delivery log)."""
+    access = get_gateway_for_user(request.user, code)
+    alert = get_object_or_404(Alert.objects.select_related("acknowledged_by"), pk=pk, gateway=access.gateway)
+    silenced = alert.pk in selectors.silenced_keys(gateway=access.gateway, alerts=[alert])
+    context = {
+        "gateway": access.gateway,
+        "access": access,
+        "alert": alert,
+        "a": selectors.alert_snapshot(alert, access.gateway, silenced=silenced),
+        "events": alert.events.order_by("-pk")[:50],
+        "deliveries": selectors.alert_deliveries(alert=alert),
+    }
+    return render(request, "alerts/detail.html", context)

@@ -85,7 +85,10 @@ def _detail_context(item, access) -> dict:
     item.kind_label = "exec" if isinstance(item, ExecApprovalRequest) else item.kind
     if isinstance(item, ExecApprovalRequest):
         item.rendered = render_command(item.command, env=item.env or None)
-    return {"item": item, "access": access, "gateway": access.gateway, "server_now": timezone.now()}
+    now = timezone.now()
+    # Still "pending" in the table until the expiry sweep, but no longer answerable: say so.
+    item.past_deadline = item.status == "pending" and item.expires_at <= now
+    return {"item": item, "access": access, "gateway": access.gateway, "server_now": now}
 
 
 @login_required

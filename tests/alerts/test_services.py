@@ -314,3 +314,37 @@ def test_a_tick_forgets_the_windows_gone_quiet_and_keeps_the_others(alpha):
     # The kept window still counts its hit: four more make five within ten minutes.
     ingest_events(gateway=alpha, events=[denial("late")] * 4, now=at(602))
     assert Alert.objects.get(gateway=alpha, subject="late").severity == "critical"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_publishing_from_sync_code_on_a_thread_with_a_running_loop_still_rings(alpha, monkeypatch):
+    """Sync code on a thread that runs its own event loop (Playwright's, in the browser tests) may
+    commit alerts: the doorbell is still sent, where async_to_sync would raise after the commit."""
+    import asyncio
+
+    from channels.layers import get_channel_layer
+
+    from controlpanel.live.groups import gateway_group
+    from controlpanel.selectors import alert_snapshot
+    from controlpanel.services.alerts.publish import alert_publish
+
+    from .conftest import in_fresh_loop, make_alert
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    layer = get_channel_layer()
+    alert = make_alert(alpha)
+    event = AlertEvent.objects.create(
+        gateway=alpha,
+        alert=alert,
+        kind=AlertEvent.Kind.CREATED,
+        payload={"alert": alert_snapshot(alert, alpha)},
+    )
+
+    async def listen_while_sync_code_publishes():
+        channel = await layer.new_channel()
+        await layer.group_add(gateway_group(alpha.pk), channel)
+        alert_publish([event])  # synchronously, while this thread's loop runs
+        return await asyncio.wait_for(layer.receive(channel), timeout=10)
+
+    message = in_fresh_loop(listen_while_sync_code_publishes)
+    assert (message["gateway_id"], message["ids"]) == (alpha.pk, [event.pk])

@@ -13,7 +13,6 @@ def test_it_generates_codes_of_eight_unambiguous_uppercase_characters():
         assert len(code) == dm.CODE_LENGTH == 8
         assert code == code.upper()
         assert not set(code) & set("0O1I")
-        assert dm.is_valid_code(code)
 
 
 def test_the_alphabet_has_32_symbols_without_look_alikes():
@@ -28,26 +27,14 @@ def test_it_never_reissues_an_existing_code(monkeypatch):
 
 
 @pytest.mark.parametrize(
-    ("typed", "normalized", "valid"),
-    [
-        ("  abcd efgh ", "ABCDEFGH", True),
-        ("abcd-efgh", "ABCDEFGH", True),
-        ("ABCDEFG", "ABCDEFG", False),  # too short
-        ("ABCDEFGHJ", "ABCDEFGHJ", False),  # too long
-        ("ABCDEF0H", "ABCDEF0H", False),  # 0 is not in the alphabet
-        ("ABCDEFOH", "ABCDEFOH", False),  # neither is O
-        ("ABCDEF1H", "ABCDEF1H", False),
-        ("ABCDEFIH", "ABCDEFIH", False),
-        ("", "", False),
-    ],
+    ("typed", "normalized"),
+    [("  abcd efgh ", "ABCDEFGH"), ("abcd-efgh", "ABCDEFGH"), ("", "")],
 )
-def test_it_normalizes_and_validates_user_input(typed, normalized, valid):
+def test_it_normalizes_user_input(typed, normalized):
     assert dm.normalize_code(typed) == normalized
-    assert dm.is_valid_code(typed) is valid
 
 
 def test_constants_match_openclaw():
-    assert dm.CODE_TTL.total_seconds() == 3600
     assert dm.MAX_PENDING_PER_ACCOUNT == 3
 
 

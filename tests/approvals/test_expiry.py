@@ -22,19 +22,6 @@ def test_it_decides_expiry(expires_at, now, expired):
     assert expiry.is_expired(expires_at, now) is expired
 
 
-@pytest.mark.parametrize(
-    ("expires_at", "now", "left"),
-    [
-        (T0 + timedelta(minutes=5), T0, 300),
-        (T0 + timedelta(seconds=1.9), T0, 1),
-        (T0, T0 + timedelta(minutes=1), 0),
-        (None, T0, None),
-    ],
-)
-def test_it_counts_remaining_seconds(expires_at, now, left):
-    assert expiry.remaining_seconds(expires_at, now) == left
-
-
 def test_it_refuses_naive_datetimes():
     with pytest.raises(ValueError, match="timezone-aware"):
         expiry.is_expired(datetime(2026, 1, 1), T0)
@@ -52,17 +39,6 @@ def test_device_pairing_requests_live_five_minutes_after_the_last_retry():
     deadline = expiry.device_pairing_expires_at(T0, retried)
     assert deadline == retried + timedelta(minutes=5)
     assert not expiry.is_expired(deadline, T0 + timedelta(minutes=8))
-
-
-def test_node_capability_requests_do_not_expire_with_time():
-    assert expiry.node_capability_expires_at(T0) is None
-    assert not expiry.is_expired(expiry.node_capability_expires_at(T0), T0 + timedelta(days=30))
-
-
-def test_bootstrap_codes_live_ten_minutes():
-    deadline = expiry.bootstrap_code_expires_at(T0)
-    assert expiry.remaining_seconds(deadline, T0) == 600
-    assert expiry.is_expired(deadline, T0 + timedelta(minutes=10))
 
 
 def test_exec_approvals_use_the_gateway_deadline_or_thirty_minutes():

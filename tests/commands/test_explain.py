@@ -37,3 +37,44 @@ def test_invalid_config_exits_1(tmp_path):
     with pytest.raises(SystemExit) as exc:
         call_command("explain", "--config", str(bad), stderr=err)
     assert exc.value.code == 1 and err.getvalue().startswith("tools.profile")
+
+
+def test_json_gives_the_tool_classes(config):
+    out = StringIO()
+    call_command("explain", "--config", str(config), "--agent", "main", "--json", stdout=out)
+    classes = json.loads(out.getvalue())["tools"]["classes"]
+    assert classes == {
+        "plugin": {"allowed": True, "source": "default", "key": "tools"},
+        "bundleMcp": {"allowed": True, "source": "default", "key": "tools"},
+    }
+
+
+def test_without_agent_a_roster_with_no_default_is_refused_like_the_cli(config):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match=r"Multiple agents are configured.*main, coder"):
+        call_command("explain", "--config", str(config), "--json", stdout=StringIO())
+
+
+def _class_cases():
+    from tests.policy.oracle_data import oracle, recorded_names
+
+    return [
+        (name, agent["agentId"], agent["mainSession"])
+        for name in recorded_names()
+        for agent in oracle(name, "tool-classes.json")["agents"]
+    ]
+
+
+@pytest.mark.parametrize(("name", "agent", "real"), _class_cases())
+def test_json_tool_classes_equal_the_real_resolver_on_the_recorded_configs(name, agent, real):
+    # The command itself, on the file as recorded (tool_classes.mjs drove OpenClaw's runtime pipeline
+    # with a registered plugin tool and a bundled MCP tool on the same config).
+    from tests.policy.oracle_data import CONFIGS
+
+    out = StringIO()
+    call_command(
+        "explain", "--config", str(CONFIGS / f"{name}.json5"), "--agent", agent, "--json", stdout=out
+    )
+    classes = json.loads(out.getvalue())["tools"]["classes"]
+    assert {c: v["allowed"] for c, v in classes.items()} == real

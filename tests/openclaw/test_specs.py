@@ -20,7 +20,7 @@ def test_agents_match_agents_list(name: str) -> None:
     result = load_config(config_text(name), env=config_env(name))
     assert result.valid
     real = recorded(name, "agents")
-    ours = agents_of(result.resolved, result.default_agent_id)
+    ours = agents_of(result.resolved)
     assert [(a.id, a.is_default) for a in ours] == [(a["id"], a["isDefault"]) for a in real]
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from controlpanel.policy import TOOL_CATALOGUE, can_use, diff_policies, explain_json, resolve_agent
+from controlpanel.configedit.whatif import agent_changes
+from controlpanel.policy import TOOL_CATALOGUE, can_use, explain_json, resolve_agent
 
 TWO_AGENTS = {
     "tools": {"profile": "coding", "deny": ["group:web"]},
@@ -105,16 +106,21 @@ def test_elevated_agent_list_must_also_allow_the_channel():
     )
 
 
+def _tools_diff(before, after):
+    # The what-if (configedit.whatif) is built on resolve_agent: tools gained / lost per agent.
+    return {c.agent_id: {"gained": c.gained, "lost": c.lost} for c in agent_changes(before, after)}
+
+
 def test_what_if_diff_lists_gains_and_losses_per_agent():
     after = {**TWO_AGENTS, "tools": {"profile": "coding"}}
-    diff = diff_policies(TWO_AGENTS, after)
+    diff = _tools_diff(TWO_AGENTS, after)
     assert diff == {"main": {"gained": ["web_fetch", "web_search", "x_search"], "lost": []}}
-    assert diff_policies(TWO_AGENTS, TWO_AGENTS) == {}
+    assert _tools_diff(TWO_AGENTS, TWO_AGENTS) == {}
 
 
 def test_what_if_diff_for_added_and_removed_agents():
     after = {**TWO_AGENTS, "agents": {**TWO_AGENTS["agents"], "entries": {"main": {}}}}
-    assert diff_policies(TWO_AGENTS, after) == {"work": {"gained": [], "lost": ["read"]}}
+    assert _tools_diff(TWO_AGENTS, after) == {"work": {"gained": [], "lost": ["read"]}}
 
 
 def test_legacy_agents_list_is_read_like_entries():
@@ -136,15 +142,33 @@ def test_exec_mode_and_sources_for_an_agent_override():
     assert exec_policy.safe_bin_trusted_dirs == ("/bin", "/usr/bin", "/opt/bin")
 
 
-def test_host_approvals_only_tighten_exec():
+@pytest.mark.parametrize(
+    ("config", "agent", "expected"),
+    [
+        # A value OpenClaw's normalisers reject counts as not set: the next source applies.
+        ({"tools": {"exec": {"mode": "bogus"}}}, None, ("full", "off", "full", "OpenClaw default (full)")),
+        (
+            {"tools": {"exec": {"mode": "bogus", "security": "allowlist"}}},
+            None,
+            ("allowlist", "off", "allowlist", "tools.exec.security"),
+        ),
+        (
+            {
+                "tools": {"exec": {"security": "deny"}},
+                "agents": {"entries": {"a": {"tools": {"exec": {"security": None}}}}},
+            },
+            "a",
+            ("deny", "off", "deny", "tools.exec.security"),
+        ),
+        (
+            {"tools": {"exec": {"security": 3, "ask": "ALWAYS "}}},
+            None,
+            ("full", "always", "ask", "OpenClaw default (full)"),
+        ),
+    ],
+)
+def test_bad_exec_values_fall_back_to_the_next_source_and_never_raise(config, agent, expected):
     from controlpanel.policy.exec_policy import resolve_exec
 
-    tightened = resolve_exec({}, None, host_approvals={"security": "allowlist", "ask": "on-miss"})
-    assert (tightened.security, tightened.ask, tightened.mode, tightened.ask_fallback) == (
-        "allowlist",
-        "on-miss",
-        "ask",
-        "deny",
-    )
-    loosened = resolve_exec({"tools": {"exec": {"mode": "deny"}}}, None, host_approvals={"security": "full"})
-    assert loosened.security == "deny"
+    policy = resolve_exec(config, agent)
+    assert (policy.security, policy.ask, policy.mode, policy.security_source) == expected

@@ -22,7 +22,7 @@ from django.urls import get_resolver, reverse
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from controlpanel.models import ActivityEvent, AuditRun, AuditSuppression, Device, Role
+from controlpanel.models import ActivityEvent, AuditRun, AuditSuppression, Device, Receiver, Role, Route
 from controlpanel.permissions import RECENT_AUTH_SECONDS, SESSION_AUTH_AT
 from controlpanel.services.ingest_tokens import ingest_token_create
 from controlpanel.services.invitations import invitation_create
@@ -195,6 +195,29 @@ CASES = [
     Case("api-config-validate", "post", min_role=None, json_body=CONFIG_JSON),
     Case("api-gateway"),
     Case("api-gateway-config", "put", min_role=Role.OWNER, json_body=CONFIG_JSON),
+    # Notifications (a gateway's receivers and routes; the global ones are superusers', see EXEMPT).
+    Case("alert-detail", extra=("alert",)),
+    Case("notify-home"),
+    Case("notify-preview"),
+    Case("notify-receiver-new", min_role=Role.OWNER),
+    Case(
+        "notify-receiver-new",
+        "post",
+        min_role=Role.OWNER,
+        data={"name": "ops", "kind": "email", "to": "ops@example.com"},
+    ),
+    Case("notify-receiver", extra=("receiver",)),
+    Case("notify-receiver", "post", min_role=Role.OWNER, extra=("receiver",), data={"name": "renamed"}),
+    Case("notify-receiver-action", "post", min_role=Role.OWNER, extra=("receiver", "test")),
+    Case("notify-route-new", min_role=Role.OWNER),
+    Case("notify-route-new", "post", min_role=Role.OWNER, data={"name": "all", "group_wait": "0s"}),
+    Case("notify-route", min_role=Role.OWNER, extra=("route",)),
+    Case("notify-route", "post", min_role=Role.OWNER, extra=("route",), data={"name": "renamed"}),
+    Case("notify-route-action", "post", min_role=Role.OWNER, extra=("route", "up")),
+    Case("notify-global-home", min_role=None),
+    Case("account-notifications", min_role=None),
+    Case("account-notifications", "post", min_role=None, data={"timezone": "UTC"}),
+    Case("notify-subscribe", "post", min_role=None, data={"min_severity": "critical", "type_pattern": "*"}),
     Case("api-config-revisions"),
     Case(
         "api-config-revisions",
@@ -220,6 +243,7 @@ EXEMPT = {
     "oidc_authentication_callback",
     "invitation-accept",  # the link's token is the credential: tests/identity/test_invitations.py
     "api-openapi",  # public: the API's description, no data (tests/security/test_api_schema.py)
+    "notify-service-worker",  # public: the Web Push service worker script (tests/notify/test_views.py)
     "account-token-revoke",  # per user, not per gateway: tests/security/test_api_tokens.py
     "api-config-diff",  # needs two revision numbers in the query: tests/views/test_config_api.py
     "fleet-change",  # per user (its author), not per gateway: tests/services/test_config_fleet.py
@@ -227,6 +251,19 @@ EXEMPT = {
 }
 # Authenticated by an ingest token, not a session: tests/alerts/test_ingest_api.py covers its auth.
 EXEMPT |= {"api-ingest-events"}
+# Global receivers and routes are the panel superusers' (404 to everyone else), a person's own
+# subscriptions and browsers are theirs (404 to others): tests/notify/test_views.py covers them.
+EXEMPT |= {
+    "notify-global-receiver-new",
+    "notify-global-receiver",
+    "notify-global-receiver-action",
+    "notify-global-route-new",
+    "notify-global-route",
+    "notify-global-route-action",
+    "notify-unsubscribe",
+    "push-subscribe",
+    "push-action",
+}
 # Owners creating accounts (POST account-people) depends on the gateway chosen: tests/identity/
 # test_accounts.py::test_only_owners_create_accounts_on_their_own_gateways (and it needs recent auth).
 PERSONAS = ["anonymous", "outsider", "viewer", "admin", "owner", "stale", "owner_no_2fa", "owner_2fa"]
@@ -284,6 +321,13 @@ def _url(case: Case, gateway, vera) -> str:
         kwargs["pk"] = invitation_create(gateway=gateway, role=Role.VIEWER, actor=None)[0].pk
     if "json" in case.extra:
         kwargs["fmt"] = "json"
+    if "receiver" in case.extra:
+        kwargs["pk"] = Receiver.objects.create(gateway=gateway, name="r", kind="email", config_enc="").pk
+    if "route" in case.extra:
+        kwargs["pk"] = Route.objects.create(gateway=gateway, name="r").pk
+    for action in ("test", "up"):
+        if action in case.extra:
+            kwargs["action"] = action
     if "revision" in case.extra:
         kwargs["number"] = 1
     return reverse(case.name, kwargs=kwargs)

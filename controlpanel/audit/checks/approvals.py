@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from controlpanel.approvals.decisions import approval_flow_state
+from controlpanel.policy.exec_policy import DEFAULT_SECURITY
+
 from ..catalogue import check
 from ..facts import Facts, as_list, as_map, sub
 from ..schema import CheckClass, Finding, Severity
@@ -40,7 +43,7 @@ def _flows(f: Facts) -> list[tuple[str, bool, list]]:
 def empty_approvers(f: Facts) -> Iterator[Finding]:
     """An enabled approval flow nobody can approve: every exec request is denied."""
     for path, enabled, approvers in _flows(f):
-        if enabled and not [a for a in approvers if str(a).strip()]:
+        if approval_flow_state(approvers, enabled=enabled) == "fails_closed":
             yield empty_approvers.finding(
                 f"{path} is enabled but has no approvers: every exec request waits and is then "
                 "denied (fails closed)."
@@ -51,7 +54,7 @@ def _always(f: Facts) -> bool:
     settings = f.context.approvals if f.context is not None else None
     if settings is not None and settings.enabled and settings.policy == "always":
         return True
-    return sub(f.tools, "exec", "ask") == "always"
+    return f.requested_exec(None, DEFAULT_SECURITY).ask == "always"
 
 
 @check(

@@ -6,8 +6,10 @@ import posixpath
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from controlpanel.policy.exec_policy import AUDIT_DEFAULT_SECURITY
+
 from ..catalogue import check
-from ..facts import RUNTIME_TOOLS, Facts, as_list, as_map, sub
+from ..facts import RUNTIME_TOOLS, Facts, as_list, as_map, per_audit, sub
 from ..schema import Finding, Severity
 
 W, C = Severity.WARN, Severity.CRITICAL
@@ -60,27 +62,20 @@ def host_sandbox_agents(f: Facts) -> Iterator[Finding]:
         )
 
 
-def exec_security(mode: Any, security: Any) -> str:
-    """Effective exec security: `mode` (deny/allowlist/ask/auto/full) wins over `security`."""
-    if mode == "deny":
-        return "deny"
-    if mode == "full":
-        return "full"
-    if mode in ("allowlist", "ask", "auto"):
-        return "allowlist"
-    return security if isinstance(security, str) else "deny"
-
-
+@per_audit
 def exec_scopes(f: Facts) -> list[tuple[str, str, str]]:
-    """Return (scope id, effective exec security, host) for the global scope and agents."""
-    g = as_map(sub(f.tools, "exec"))
-    g_sec = exec_security(g.get("mode"), g.get("security", "deny"))
-    g_host = g.get("host") or "auto"
-    scopes: dict[str, tuple[str, str, str]] = {f.default_agent_id: (f.default_agent_id, g_sec, g_host)}
+    """Return (scope id, requested exec security, host) for the global scope and each agent.
+
+    As the CLI's audit: an unset security counts as "deny" here (not the runtime's "full"), and the
+    global scope is filed under the audit's default agent, else "global".
+    """
+    g_sec = f.requested_exec(None, AUDIT_DEFAULT_SECURITY).security
+    g_host = sub(f.tools, "exec", "host") or "auto"
+    scope_id = f.default_agent_id or "global"
+    scopes: dict[str, tuple[str, str, str]] = {scope_id: (scope_id, g_sec, g_host)}
     for agent in f.agents:
-        a = as_map(sub(agent, "tools", "exec"))
-        sec = exec_security(a.get("mode"), a.get("security", g_sec))
-        scopes[agent["id"]] = (agent["id"], sec, a.get("host") or g_host)
+        sec = f.requested_exec(agent["id"], AUDIT_DEFAULT_SECURITY).security
+        scopes[agent["id"]] = (agent["id"], sec, sub(agent, "tools", "exec", "host") or g_host)
     return list(scopes.values())
 
 
@@ -219,6 +214,7 @@ def _is_interpreter(name: str) -> bool:
     )
 
 
+@per_audit
 def _safe_bin_scopes(f: Facts) -> list[tuple[str, list[str], set[str]]]:
     """(scope path, safeBins, profiled bins) for the global exec and each agent's."""
     g = as_map(sub(f.tools, "exec"))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from .. import toolpolicy
+from controlpanel.policy.tools import allowed_subset
+
 from ..catalogue import check
 from ..facts import Facts, as_list, as_map, sub
 from ..schema import Finding, Severity
@@ -159,20 +160,14 @@ def small_params(f: Facts) -> Iterator[Finding]:
             continue
         agent_id = source.split(".")[2] if source.startswith("agents.entries.") else None
         mode, _ = f.sandbox(agent_id)
-        agent_tools = sub(f.agent_by_id.get(agent_id or ""), "tools")
-        by_provider = [
-            toolpolicy.pick_policy(as_map(sub(scope, "byProvider")).get(key))
-            for scope in (f.tools, agent_tools)
-            for key in (model, model.split("/", 1)[0])
-        ]
-        policies = f.tool_policies(agent_tools, mode, tuple(p for p in by_provider if p))
-        exposed = []
-        if _web_search_enabled(f) and toolpolicy.allowed("web_search", policies):
-            exposed.append("web_search")
-        if sub(f.tools, "web", "fetch", "enabled") is not False and toolpolicy.allowed("web_fetch", policies):
-            exposed.append("web_fetch")
-        if browser_enabled(f) and toolpolicy.allowed("browser", policies):
-            exposed.append("browser")
+        candidates = []
+        if _web_search_enabled(f):
+            candidates.append("web_search")
+        if sub(f.tools, "web", "fetch", "enabled") is not False:
+            candidates.append("web_fetch")
+        if browser_enabled(f):
+            candidates.append("browser")
+        exposed = list(allowed_subset(tuple(candidates), f.provider_layers(agent_id, model), "audit"))
         exposure.update(dict.fromkeys(exposed))
         unsafe = unsafe or bool(exposed)
         web = f" web=[{', '.join(exposed)}]" if exposed else " web=[off]"

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..catalogue import check
-from ..facts import Facts, as_list, as_map
+from ..facts import Facts, as_list, as_map, per_audit
 from ..schema import Finding, Severity
 
 W, C = Severity.WARN, Severity.CRITICAL
@@ -17,6 +17,7 @@ _BLOCKED = ("/etc", "/proc", "/sys", "/dev", "/root", "/boot", "/run", "/var/run
 _HOME_BLOCKED = (".ssh", ".aws", ".config", ".docker", ".gnupg", ".netrc", ".npm", ".cargo")
 
 
+@per_audit
 def _docker_sources(f: Facts) -> list[tuple[str, Mapping[str, Any]]]:
     out = []
     docker = f.defaults_sandbox.get("docker")

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from controlpanel.policy.exec_policy import DEFAULT_SECURITY
+
 from ..catalogue import check
-from ..facts import Facts, as_list, as_map, sub
+from ..facts import Facts, as_list, as_map, per_audit, sub
 from ..schema import Finding, Severity
-from .exec_runtime import exec_security
 
 W, C = Severity.WARN, Severity.CRITICAL
 
 
+@per_audit
 def _allow_from(f: Facts) -> list[tuple[str, list[str]]]:
     if sub(f.tools, "elevated", "enabled") is False:
         return []
@@ -94,15 +96,13 @@ def skill_mcp_boundary(f: Facts) -> Iterator[Finding]:
         elif "skills" in defaults:
             candidates.append((agent["id"], "agents.defaults.skills (inherited)", agent["id"]))
     lines = []
+    g_host = sub(f.tools, "exec", "host")
     for scope_id, source, agent_id in candidates:
-        g = as_map(sub(f.tools, "exec"))
-        a = as_map(sub(f.agent_by_id.get(agent_id or ""), "tools", "exec"))
-        # Runtime defaults (not the audit's deny default): security full, ask off.
-        mode = a.get("mode", g.get("mode"))
-        security = exec_security(mode, a.get("security", g.get("security", "full")))
-        ask = a.get("ask", g.get("ask", "off"))
+        # The runtime's requested policy (security defaults to full here, unlike exec_scopes).
+        requested = f.requested_exec(agent_id, DEFAULT_SECURITY)
+        security, ask = requested.security, requested.ask
         sandbox_mode = f.sandbox(agent_id)[0]
-        host = a.get("host") or g.get("host") or "auto"
+        host = sub(f.agent_by_id.get(agent_id or ""), "tools", "exec", "host") or g_host or "auto"
         effective_host = ("sandbox" if sandbox_mode != "off" else "gateway") if host == "auto" else host
         if security == "deny" or effective_host == "sandbox":
             continue

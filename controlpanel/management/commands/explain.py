@@ -10,19 +10,24 @@ from django.core.management.base import BaseCommand, CommandError
 
 from controlpanel.lib.envfile import EnvFileError, parse_env_text
 from controlpanel.openclaw import load_config
-from controlpanel.policy import explain_json, resolve_agent
+from controlpanel.policy import AgentSelectionRequired, agent_entries, explain_json, resolve_agent
+
+CLASS_LABELS = {"plugin": "plugin tools", "bundleMcp": "bundled MCP tools"}
 
 
 class Command(BaseCommand):
     help = (
         "Resolve an agent's effective policy from an openclaw.json: sandbox, tools (allowed and denied "
-        "partition the whole built-in catalogue, with the rule and config key behind each), elevated, exec."
+        "partition the whole built-in catalogue, with the rule and config key behind each; `classes` "
+        "gives the verdict on plugin tools and bundled MCP tools), elevated, exec."
     )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--config", required=True, help="the openclaw.json (JSON5)")
         parser.add_argument("--env-file", help="KEY=VALUE lines used to resolve ${VAR} references")
-        parser.add_argument("--agent", help="agent id (default: the gateway's default agent)")
+        parser.add_argument(
+            "--agent", help="agent id (default: the legacy default agent or the only one, as the CLI picks)"
+        )
         parser.add_argument(
             "--session", help="session key, e.g. agent:main:telegram:group:123 (default: main)"
         )
@@ -41,10 +46,13 @@ class Command(BaseCommand):
             for issue in result.issues:
                 self.stderr.write(f"{issue.path or '(root)'}: {issue.message}")
             sys.exit(1)
-        agents = list((result.resolved.get("agents") or {}).get("entries") or {})
+        agents = list(agent_entries(result.resolved))
         if opts["agent"] and agents and opts["agent"] not in agents:
             raise CommandError(f"--agent: no agent {opts['agent']!r} (agents: {', '.join(agents)})")
-        policy = resolve_agent(result.resolved, opts["agent"], session_key=opts["session"])
+        try:
+            policy = resolve_agent(result.resolved, opts["agent"], session_key=opts["session"])
+        except AgentSelectionRequired as exc:
+            raise CommandError(f"--agent: {exc}") from exc
         doc = explain_json(policy)
         if opts["json"]:
             self.stdout.write(json.dumps(doc, indent=2, sort_keys=False))
@@ -58,3 +66,6 @@ class Command(BaseCommand):
         for tool in doc["tools"]["denied"]:
             source = doc["tools"]["sources"][tool]
             self.stdout.write(f"denied {tool}: {source['source']} {source['key']}")
+        for name, verdict in doc["tools"]["classes"].items():
+            word = "allowed" if verdict["allowed"] else "denied"
+            self.stdout.write(f"{CLASS_LABELS[name]} {word}: {verdict['source']} {verdict['key']}")

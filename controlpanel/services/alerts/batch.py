@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
 from controlpanel.events.models import RawEvent, Severity
@@ -28,7 +27,7 @@ from controlpanel.models import Alert, AlertEvent, Gateway, GatewayAlertState, S
 from controlpanel.selectors import active_silences, alert_snapshot
 
 from ..rawsql import insert_returning_pks, open_alerts_lock, update_fields
-from .publish import alert_publish
+from .publish import alert_events_emit
 
 STALE_TYPE = "gateway.stale"
 _KIND_RANK = {"updated": 0, "silenced": 1, "acknowledged": 1, "resolved": 2, "escalated": 3, "created": 4}
@@ -242,7 +241,7 @@ class AlertBatch:
         insert_returning_pks(AlertEvent, rows)
         self.result.event_ids = sorted(row.pk for row in rows)
         if rows:
-            transaction.on_commit(lambda: alert_publish(rows))
+            alert_events_emit(rows)
         return self.result
 
 

@@ -13,7 +13,7 @@ from controlpanel.models import Alert, AlertEvent, Gateway, GatewayAlertState, S
 from controlpanel.selectors import alert_snapshot
 
 from ..activity import activity_record
-from .publish import alert_publish
+from .publish import alert_events_emit
 
 
 class AlertStateError(Exception):
@@ -36,7 +36,7 @@ def _lifecycle(alert: Alert, kind: str, actor, before: str) -> None:
         before={"state": before},
         after={"state": alert.state},
     )
-    transaction.on_commit(lambda: alert_publish([event]))
+    alert_events_emit([event])
 
 
 def alert_acknowledge(*, alert: Alert, actor) -> Alert:

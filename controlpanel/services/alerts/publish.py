@@ -5,16 +5,30 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import threading
 from collections.abc import Sequence
 
 from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
+from django.db import transaction
 
 from controlpanel.live.frames import doorbell
 from controlpanel.live.groups import gateway_group
 from controlpanel.models import AlertEvent
 
 logger = logging.getLogger(__name__)
+
+
+def alert_events_emit(events: Sequence[AlertEvent]) -> None:
+    """Call in the transaction that wrote ``events``: the one hook every AlertEvent goes through.
+
+    Queues their notifications (the outbox row commits with the events or not at all,
+    ``services.notify.outbox``) and rings the sockets' doorbells after commit.
+    """
+    from controlpanel.services.notify.outbox import alert_events_notify
+
+    alert_events_notify(events)
+    transaction.on_commit(lambda: alert_publish(events))
 
 
 def alert_publish(events: Sequence[AlertEvent]) -> None:
@@ -46,8 +60,23 @@ def alert_publish(events: Sequence[AlertEvent]) -> None:
     loop = _request_loop()
     if loop is not None:
         asyncio.run_coroutine_threadsafe(send_all(), loop)
+    elif _loop_running_here():
+        # Sync code on a thread that runs an event loop of its own (Playwright's, in the browser
+        # tests, which allow it with DJANGO_ALLOW_ASYNC_UNSAFE): async_to_sync refuses; send from a
+        # thread of its own and wait, as elsewhere.
+        sender = threading.Thread(target=asyncio.run, args=(send_all(),), name="alerts-publish")
+        sender.start()
+        sender.join()
     else:
         async_to_sync(send_all)()
+
+
+def _loop_running_here() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def _request_loop() -> asyncio.AbstractEventLoop | None:
