@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
+from django.core.validators import ProhibitNullCharactersValidator
 
 from controlpanel.lib.envfile import EnvFileError, parse_env_text
 from controlpanel.models import Gateway, Role
@@ -33,6 +34,9 @@ class ConfigImportForm(forms.Form):
 
     def __init__(self, *args, require_name: bool = True, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        # A NUL in the text is the validator's to refuse, naming where it is (not Django's blanket no).
+        text = self.fields["config_text"]
+        text.validators = [v for v in text.validators if not isinstance(v, ProhibitNullCharactersValidator)]
         self.require_name = require_name
         if not require_name:
             del self.fields["name"]

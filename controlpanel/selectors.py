@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.db.models import (
@@ -28,6 +29,7 @@ from django.db.models import (
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce, RowNumber
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from controlpanel.events.silences import silence_matches
 from controlpanel.live.frames import socket_message
@@ -39,7 +41,9 @@ from controlpanel.models import (
     ConfigRevision,
     ExecApprovalRequest,
     Gateway,
+    GatewayLease,
     GatewayLink,
+    GatewayWorkerProcess,
     MemorySample,
     PairingRequest,
     Silence,
@@ -139,6 +143,26 @@ def pending_counts(*, user) -> dict[str, int]:
         "pairing": PairingRequest.objects.pending().filter(gateway__in=visible).count(),
         "exec": ExecApprovalRequest.objects.pending().filter(gateway__in=visible).count(),
     }
+
+
+# --- config hashes as they leave the server (issue 19, finding 7) -------------------------------------
+
+
+def config_hash_shown(digest: str) -> str:
+    """A config hash (``Gateway.config_hash``, a revision's or the gateway's running one) as shown.
+
+    The stored hash is the plain SHA-256 of the exact text: with the redacted text beside it, it would
+    let a viewer confirm a guessed secret offline. Every surface (API, pages, activity log) shows this
+    keyed hash instead (HMAC with the panel's SECRET_KEY): it tells versions apart and proves nothing.
+    """
+    if not digest:
+        return ""
+    return salted_hmac("controlpanel.config-hash", digest, algorithm="sha256").hexdigest()
+
+
+def config_base_hash(*, gateway: Gateway, given: str) -> str:
+    """The stored hash a client's ``baseHash`` stands for (the shown one of the current config)."""
+    return gateway.config_hash if given and given == config_hash_shown(gateway.config_hash) else given
 
 
 def gateway_config_view(*, gateway: Gateway) -> dict:
@@ -701,6 +725,31 @@ def gateway_memory_view(*, gateway: Gateway, check: dict | None = None) -> dict:
         "memory_check_error": check_error,
         "operations": ["read", "write", "execute", "allocate", "map"],
     }
+
+
+def gateway_lease_view(*, gateway: Gateway, now: datetime | None = None) -> dict:
+    """Which gateway worker holds the gateway's connection (host, pid, since), for the Connection page.
+
+    ``state``: ``held`` (renewed in time), ``lapsed`` (its worker stopped renewing: another live
+    worker takes it over shortly) or ``free`` (no worker holds it); ``workers`` counts the live
+    workers, ``others`` those besides the holder.
+    """
+    now = now or timezone.now()
+    horizon = now - timedelta(seconds=settings.CP_GATEWAY_LEASE_SECONDS)
+    lease = GatewayLease.objects.filter(gateway=gateway).select_related("holder").first()
+    live = GatewayWorkerProcess.objects.filter(seen_at__gt=horizon)
+    view: dict = {"state": "free", "workers": live.count()}
+    if lease is not None and lease.holder is not None:
+        view.update(
+            others=live.exclude(pk=lease.holder_id).count(),  # who could take a lapsed lease over
+            state="held" if lease.expires_at > now else "lapsed",
+            hostname=lease.holder.hostname,
+            pid=lease.holder.pid,
+            since=lease.acquired_at,
+            expires_at=lease.expires_at,
+            generation=lease.generation,
+        )
+    return view
 
 
 # --- notifications ----------------------------------------------------------------------------------

@@ -280,6 +280,16 @@ CP_TASK_WORKER_LOST_SECONDS = envint("CP_TASK_WORKER_LOST_SECONDS", "30")
 if not 0 < CP_TASK_HEARTBEAT_SECONDS < CP_TASK_WORKER_LOST_SECONDS:
     raise ImproperlyConfigured("CP_TASK_HEARTBEAT_SECONDS must be > 0 and < CP_TASK_WORKER_LOST_SECONDS")
 
+# Gateway workers share the linked gateways by leases (services/gateway_leases.py): each renews its
+# leases every RENEW seconds for LEASE seconds. A dead worker's gateways are taken over about LEASE
+# seconds after its last renewal; a worker whose renewals fail drops its connections before then.
+CP_GATEWAY_LEASE_SECONDS = envint("CP_GATEWAY_LEASE_SECONDS", "9")
+CP_GATEWAY_LEASE_RENEW_SECONDS = envint("CP_GATEWAY_LEASE_RENEW_SECONDS", "2")
+if not 0 < 3 * CP_GATEWAY_LEASE_RENEW_SECONDS <= CP_GATEWAY_LEASE_SECONDS:
+    raise ImproperlyConfigured(
+        "CP_GATEWAY_LEASE_RENEW_SECONDS must be positive and at most a third of CP_GATEWAY_LEASE_SECONDS"
+    )
+
 # Runtime event ingest (POST /api/v1/gateways/<code>/events): body size, events per body, requests
 # per token per minute. The body limit stays under DATA_UPLOAD_MAX_MEMORY_SIZE so Django reads it.
 CP_MAX_INGEST_BYTES = envint("CP_MAX_INGEST_BYTES", str(512 * 1024))

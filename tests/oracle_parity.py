@@ -3,7 +3,9 @@
 During the run, every call the panel makes to ``load_config`` (imports, API, commands, pages, audits)
 is recorded with its environment. At the end, each (text, env) must have a verdict recorded from the
 real ``openclaw config validate --json`` in tests/fixtures/panel_verdicts.json, and the panel's verdict
-must equal it; otherwise the run fails. New configs: run the suite once (it writes
+must equal it; otherwise the run fails. One deliberate difference is not recorded: text no database
+can store (NUL, lone surrogates), which the real validator accepts and the panel refuses naming the
+path (``openclaw.loader.UNSTORABLE``). New configs: run the suite once (it writes
 test-artifacts/seen_configs.json), then ``.venv/bin/python tools/oracle/record_panel_verdicts.py``.
 """
 
@@ -28,8 +30,12 @@ def config_key(text: str, env: dict[str, str]) -> str:
 
 
 def _recording(original):
+    from controlpanel.openclaw.loader import UNSTORABLE
+
     def load_config(text, *, env=None):
         result = original(text, env=env)
+        if any(issue.message.startswith(UNSTORABLE) for issue in result.issues):
+            return result  # refused on purpose: the panel's database cannot hold it
         # env=None would read os.environ (not reproducible); NUL bytes cannot reach a real process env.
         if not PAUSED and env is not None and not any("\x00" in str(k) + str(v) for k, v in env.items()):
             env = {str(k): str(v) for k, v in env.items()}

@@ -125,6 +125,18 @@ def recover_lost_tasks(*, now: datetime | None = None) -> int:
     return recovered
 
 
+def _ready(queue_name: str, match: dict | None):
+    tasks = DBTaskResult.objects.ready().filter(queue_name=queue_name)
+    for key, value in (match or {}).items():
+        tasks = tasks.filter(**{f"args_kwargs__kwargs__{key}": value})
+    return tasks
+
+
+def any_ready(*, queue_name: str, match: dict | None = None) -> bool:
+    """Return True when a READY task of ``queue_name`` matches ``match`` (a read, no lock)."""
+    return _ready(queue_name, match).exists()
+
+
 def claim_next(*, worker_id: str, queue_name: str, match: dict | None = None) -> DBTaskResult | None:
     """Claim the next READY task of ``queue_name`` whose keyword arguments include ``match``.
 
@@ -132,9 +144,7 @@ def claim_next(*, worker_id: str, queue_name: str, match: dict | None = None) ->
     beat a ``Heartbeat`` with ``worker_id``, then record the outcome with ``set_successful`` or
     ``task_failed``.
     """
-    tasks = DBTaskResult.objects.ready().filter(queue_name=queue_name)
-    for key, value in (match or {}).items():
-        tasks = tasks.filter(**{f"args_kwargs__kwargs__{key}": value})
+    tasks = _ready(queue_name, match)
     if not tasks.exists():  # the usual answer, without a lock (callers poll every second)
         return None
     try:

@@ -13,6 +13,7 @@ from typing import Any
 
 from controlpanel.audit import apply_fixes, propose_fixes, run_audit
 from controlpanel.lib.json5edit import rewrite
+from controlpanel.lib.safetext import refusal
 from controlpanel.openclaw import ConfigSyntaxError, parse_json5
 
 from .merge import merge_at
@@ -55,6 +56,11 @@ class Change:
         """Raise ChangeError when the change cannot apply to any gateway."""
         if self.kind not in ("snippet", "fix", "baseline"):
             raise ChangeError("kind: snippet, fix or baseline")
+        for name in ("path", "snippet", "check_id"):
+            # Kept with the change: a character no database can store is refused here (one written
+            # as an escape in the snippet is the validator's, per gateway and path).
+            if (message := refusal(getattr(self, name), f"the {name}")) is not None:
+                raise ChangeError(f"{name}: {message}")
         if self.kind == "fix" and not self.check_id.strip():
             raise ChangeError("check_id: name the audit check whose fix to apply")
         if self.kind == "snippet":

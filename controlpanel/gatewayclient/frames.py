@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from controlpanel.lib import jsonlimits
+from controlpanel.lib.safetext import escape_unstorable_json
 
 
 class GatewayError(Exception):
@@ -72,4 +73,8 @@ def parse_frame(text: str | bytes) -> dict[str, Any] | None:
         frame = jsonlimits.loads(text)
     except ValueError:  # JsonTooDeep included
         return None
-    return frame if isinstance(frame, dict) else None
+    if not isinstance(frame, dict):
+        return None
+    # ... and text no database can store (NUL, lone surrogates) is kept escaped wherever the panel
+    # may store it (lib.safetext); the services that store gateway text escape it again themselves.
+    return escape_unstorable_json(frame)[0]

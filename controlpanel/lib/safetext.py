@@ -6,8 +6,8 @@ panel must behave the same on both. Hostile input (a gateway's events, a config)
 
 - ``escape_unstorable`` / ``escape_unstorable_json`` replace them by their JSON escape spelled out
   (``\\u0000``, ``\\ud800``), so the text is kept, visibly, and say where they did (for the answer);
-- ``unstorable_paths`` only finds them, for callers that refuse such input with a message naming
-  the path (a config import);
+- ``unstorable_paths`` only finds them, and ``refusal`` words the refusal, for callers that refuse
+  such input with a message naming the path or the field (a config, a reason, a fleet change);
 - ``fit`` shortens a text to a column's length without merging two different texts.
 """
 
@@ -92,6 +92,27 @@ def escape_unstorable_json(value: Any, path: str = "") -> tuple[Any, list[Escape
         return item
 
     return walk(value, path), found
+
+
+# The start of every refusal (the config validator's issues too: tests/oracle_parity.py knows them).
+REFUSED = "Holds text the panel cannot store"
+
+
+def refusal(text: str, what: str = "the value", *, locate: bool | None = None) -> str | None:
+    """Return the message refusing ``text`` when it holds a character no database can store, else None.
+
+    ``what`` names the place, e.g. ``"the reason"``; the character is located by its line and column
+    when ``locate`` (default: when the text has several lines).
+    """
+    char = first_unstorable(text)
+    if char is None:
+        return None
+    kind = "a NUL character" if char == "\x00" else "a lone UTF-16 surrogate"
+    at = text.index(char)
+    if locate or (locate is None and "\n" in text):
+        line = text.count("\n", 0, at) + 1
+        what = f"{what} at {line}:{at - (text.rfind(chr(10), 0, at) + 1) + 1}"
+    return f"{REFUSED}: {what} contains {kind} (U+{ord(char):04X}); remove it"
 
 
 def unstorable_paths(value: Any, path: str = "") -> list[Escaped]:

@@ -11,6 +11,7 @@ from .configs import ConfigRevision, FleetChange
 from .devices import Device
 from .gateways import Gateway, GatewayMembership
 from .ingest import IngestToken
+from .leases import GatewayLease, GatewayWorkerProcess
 from .links import GatewayConfigPush, GatewayLink
 from .memory import GatewayMemoryPolicy, PluginManifest, WorkloadSpec
 from .notify import (
@@ -50,9 +51,11 @@ __all__ = [
     "Gateway",
     "GatewayAlertState",
     "GatewayConfigPush",
+    "GatewayLease",
     "GatewayLink",
     "GatewayMembership",
     "GatewayMemoryPolicy",
+    "GatewayWorkerProcess",
     "GroupItem",
     "IngestToken",
     "Invitation",

@@ -30,6 +30,9 @@ class Delivery(models.TextChoices):
 
     LOCAL = "local", "Panel only"
     PENDING = "pending", "Sending to the gateway"
+    # Sent, its answer not recorded (the connection or the worker was lost meanwhile): the next
+    # connection sends it again only if the gateway still lists the request as pending.
+    SENDING = "sending", "Sent; waiting for the gateway's answer"
     DELIVERED = "delivered", "Confirmed by the gateway"
     REFUSED = "refused", "Refused by the gateway"
 
@@ -76,7 +79,8 @@ class ExecApprovalRequest(TimestampedModel):
 
     # Requests mirrored from a gateway: the panel's decision must reach it. local = nothing to send
     # (a panel-only request), pending = decided here, not yet sent; delivered / refused = the
-    # gateway's answer. A refused decision is never shown as done.
+    # gateway's answer; sending = sent, answer not yet recorded. A refused decision is never shown
+    # as done.
     delivery = models.CharField(max_length=10, choices=Delivery.choices, default=Delivery.LOCAL)
     delivery_error = models.TextField(blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)

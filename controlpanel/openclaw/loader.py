@@ -10,6 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from controlpanel.lib.safetext import REFUSED, refusal
+
 from .config_warnings import dm_policy_warnings, heartbeat_warnings
 from .dump import dump_config
 from .envsubst import EnvRef, config_env_vars, substitute
@@ -76,7 +78,46 @@ def load_config(text: str, *, env: Mapping[str, str] | None = None) -> LoadResul
         found = js_type(raw)
         issue = ConfigIssue(path=ROOT_PATH, message=f"Invalid input: expected object, received {found}")
         return LoadResult(valid=False, issues=[issue])
-    return _validate(raw, dict(os.environ) if env is None else dict(env), text)
+    result = _validate(raw, dict(os.environ) if env is None else dict(env), text)
+    if unstorable := storage_issues(raw, text):
+        # What no database can store is refused like any invalid value, naming where it is; the rest
+        # of the validation is still reported.
+        update = {"valid": False, "issues": unstorable + result.issues, "resolved": None, "config": None}
+        return result.model_copy(update={**update, "migration": None, "default_agent_id": None})
+    return result
+
+
+UNSTORABLE = REFUSED  # the start of every storage issue's message (tests/oracle_parity.py knows it)
+
+
+def storage_issues(raw: Any, text: str = "") -> list[ConfigIssue]:
+    """Issues for text no database can store (NUL, lone surrogates; see ``lib.safetext``), per path.
+
+    PostgreSQL refuses both in text and JSON columns (SQLite stores them, so the panel refuses them
+    everywhere alike). A value or key is named by its path; such a character elsewhere in the file
+    (a comment) by its line and column.
+    """
+    found: list[ConfigIssue] = []
+
+    def walk(value: Any, path: list[Any]) -> None:
+        if isinstance(value, str):
+            if (message := refusal(value, locate=False)) is not None:
+                found.append(ConfigIssue(path=dotted(path), message=message))
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                walk(item, [*path, i])
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if (message := refusal(key, "the key", locate=False)) is not None:
+                    shown = key.encode("unicode_escape", "backslashreplace").decode("ascii")
+                    found.append(ConfigIssue(path=dotted([*path, shown]), message=message))
+                    continue
+                walk(item, [*path, key])
+
+    walk(raw, [])
+    if not found and text and (message := refusal(text, "the text", locate=True)) is not None:
+        found.append(ConfigIssue(path=ROOT_PATH, message=message))
+    return found
 
 
 def _js_wording(message: str) -> str:

@@ -29,11 +29,25 @@ _NOT_SECRET = re.compile(
 )
 
 
+# Values OpenClaw 2026.9.6's schema registers as sensitive that the name rule above misses: ssh
+# sandbox key material, TLS client keys, a header auth value, hook session keys, proxy URLs, and
+# every entry of an ``env`` map (MCP servers, local services, hook commands) or ``headers`` map.
+_SENSITIVE_KEYS = frozenset(
+    {"identitydata", "certificatedata", "knownhostsdata", "passphrase", "sessionkey", "proxyurl"}
+)
+_SENSITIVE_UNDER = frozenset({("tls", "ca"), ("tls", "cert"), ("tls", "key"), ("auth", "value")})
+_SENSITIVE_MAPS = frozenset({"env", "headers"})
+
+
 def is_secret_path(path: Path) -> bool:
     """Return True when the value at path (a tuple of keys; list indexes as digit strings) is secret."""
     keys = [part for part in path if not part.isdigit()]
     if not keys:
         return False
+    if keys[-1].lower() in _SENSITIVE_KEYS or tuple(keys[-2:]) in _SENSITIVE_UNDER:
+        return True
+    if len(keys) >= 2 and keys[-2] in _SENSITIVE_MAPS:
+        return True
     # Everything under env (vars, shellEnv values) and skills.entries.*.env.* is a secret environment.
     if keys[0] == "env" and len(keys) >= 2:
         return True

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from controlpanel.models import ActivityChainHead, ActivityEvent, Gateway
+from controlpanel.selectors import config_hash_shown
 
 GENESIS_HASH = "0" * 64
 
@@ -57,6 +58,17 @@ def _actor_label(actor) -> str:
     return f"user:{actor.pk}:{actor.get_username()}"
 
 
+def _keyed_hashes(value: Any) -> Any:
+    """Config hashes (keys ending ``hash``) as the log keeps them: keyed, never the plain SHA-256 of a
+    config (viewers read the log; issue 19, finding 7)."""
+    if not isinstance(value, dict):
+        return value
+    return {
+        k: config_hash_shown(v) if isinstance(v, str) and k.lower().endswith("hash") else v
+        for k, v in value.items()
+    }
+
+
 def activity_record(
     *,
     action: str,
@@ -72,7 +84,8 @@ def activity_record(
     Runs in the caller's transaction (or its own): the chain head row is locked, so appends are
     serialised and an event rolled back with its transaction leaves no gap.
     """
-    detail = detail or {}
+    detail = _keyed_hashes(detail or {})
+    before, after = _keyed_hashes(before), _keyed_hashes(after)
     # JSON round trip so the stored values are exactly what the hash covered (no tuples, dates...).
     before, after, detail = json.loads(canonical_json([before, after, detail]))
     with transaction.atomic():

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from controlpanel.configedit.fleet import Change, ChangeError, change_text, preview
+from controlpanel.lib.safetext import refusal
 from controlpanel.models import ConfigRevision, FleetChange, Gateway, GatewayLink, Role
 
 from .activity import activity_record
@@ -38,6 +39,8 @@ def fleet_change_preview(
     left out (the caller passes the user's selection from ``owned_gateways``).
     """
     change.validate()
+    if (message := refusal(reason, "the reason")) is not None:
+        raise ChangeError(f"reason: {message}")
     owned = {g.pk for g in owned_gateways(user)}
     selected = [g for g in gateways if g.pk in owned]
     results: dict[str, dict] = {}

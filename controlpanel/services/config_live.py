@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from controlpanel.background import enqueue_on_commit
+from controlpanel.lib.safetext import escape_unstorable, fit
 from controlpanel.models import Alert, AlertEvent, ConfigRevision, Gateway, GatewayConfigPush, GatewayLink
 from controlpanel.openclaw import SECRET_MARKER, ConfigSyntaxError, parse_json5, redact
 from controlpanel.selectors import LiveState, alert_snapshot, drift_whatif
@@ -78,8 +79,10 @@ def match_revision(gateway: Gateway, live_hash: str, live_text: str) -> ConfigRe
 
 def live_config_record(*, gateway_id: int, payload: dict[str, Any]) -> LiveState:
     """Record a ``config.get`` answer: the running hash and text, the revision it is, drift and alert."""
-    live_hash = str(payload.get("hash") or "")
-    live_text = payload.get("raw") if isinstance(payload.get("raw"), str) else ""
+    # The gateway's file may hold text no database can store: kept escaped (inside a string the
+    # escape means the same; adopting it is then refused by the validator, naming the path).
+    live_hash = fit(escape_unstorable(str(payload.get("hash") or "")), 200)
+    live_text = escape_unstorable(payload["raw"]) if isinstance(payload.get("raw"), str) else ""
     now = timezone.now()
     with transaction.atomic():
         link = GatewayLink.objects.select_for_update().select_related("gateway").get(gateway_id=gateway_id)

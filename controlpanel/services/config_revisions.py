@@ -16,8 +16,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from controlpanel.lib.safetext import fit, refusal
 from controlpanel.models import Agent, AuditRun, ChannelAccount, ConfigRevision, Gateway
-from controlpanel.openclaw import LoadResult, agents_of, channels_of, load_config
+from controlpanel.openclaw import LoadResult, agents_of, channels_of, load_config, redact
 
 from .activity import activity_record
 
@@ -105,6 +106,8 @@ def config_revision_create(
     reason = (reason or "").strip()
     if not reason:
         raise ConfigEditError("Say why you make this change (reason).", path="reason")
+    if (message := refusal(reason, "the reason")) is not None:
+        raise ConfigEditError(message, path="reason")
     result = config_validate(text, env)
     with transaction.atomic():
         gateway = Gateway.objects.select_for_update().get(pk=gateway.pk)
@@ -167,20 +170,49 @@ def snapshot(gateway: Gateway) -> dict[str, Any]:
     }
 
 
-def _gateway_fields(config: dict[str, Any]) -> dict[str, Any]:
+def _choice(model, field: str, written: Any, resolved: Any, default: str) -> str:
+    """An enumerated column: the value as written; a ``${VAR}`` there (which the column cannot hold)
+    stores the resolved value, one of the public words the schema allows; else the default."""
+    choices = {value for value, _ in model._meta.get_field(field).choices}
+    for value in (written, resolved):
+        if isinstance(value, str) and value in choices:
+            return value
+    return default
+
+
+def _text(model, field: str, value: Any) -> str:
+    """A string as written, fitted to its column (a name longer than the column keeps a digest)."""
+    return fit(value if isinstance(value, str) else "", model._meta.get_field(field).max_length)
+
+
+def _section(config: dict[str, Any], *keys: str) -> dict[str, Any]:
+    for key in keys:
+        config = config.get(key) if isinstance(config.get(key), dict) else {}
+    return config
+
+
+def _gateway_fields(written: dict[str, Any], resolved: dict[str, Any]) -> dict[str, Any]:
     """Columns of Gateway that come from the config (the rest of the config stays in config_raw)."""
-    gw = config.get("gateway") if isinstance(config.get("gateway"), dict) else {}
-    auth = gw.get("auth") if isinstance(gw.get("auth"), dict) else {}
-    mode = auth.get("mode") or ("password" if auth.get("password") else "token")
+    gw, auth = _section(written, "gateway"), _section(written, "gateway", "auth")
+    implied = "password" if auth.get("password") else "token"
+    mode = _choice(
+        Gateway, "auth_mode", auth.get("mode"), _section(resolved, "gateway", "auth").get("mode"), implied
+    )
     port = gw.get("port") if isinstance(gw.get("port"), int) else DEFAULT_GATEWAY_PORT
-    bind = gw.get("bind") if isinstance(gw.get("bind"), str) else "loopback"
+    bind = _text(Gateway, "bind", gw.get("bind")) or "loopback"
     return {"bind": bind, "port": port, "auth_mode": mode}
 
 
 def _apply(gateway: Gateway, revision: ConfigRevision, result: LoadResult, saved: Saved) -> None:
-    """Make the revision the gateway's current config: the text, its parsed form, agents, channels."""
-    config = result.resolved or result.raw or {}
-    for key, value in _gateway_fields(config).items():
+    """Make the revision the gateway's current config: the text, its parsed form, agents, channels.
+
+    Everything stored is taken from the config as written (``${VAR}`` references kept, secret
+    values redacted in the agent copies): the environment of an import resolves references for
+    the validation only and is never stored (issue 19, finding 3).
+    """
+    written = result.raw or {}
+    resolved = result.resolved or {}
+    for key, value in _gateway_fields(written, resolved).items():
         setattr(gateway, key, value)
     if not gateway.ws_url and gateway.bind == "loopback":
         gateway.ws_url = f"ws://127.0.0.1:{gateway.port}"
@@ -190,7 +222,7 @@ def _apply(gateway: Gateway, revision: ConfigRevision, result: LoadResult, saved
     gateway.config_imported_at = revision.created_at
     gateway.save()
 
-    agents = agents_of(config)
+    agents = agents_of(written)
     existing = set(gateway.agents.values_list("agent_id", flat=True))
     wanted = {a.id for a in agents}
     saved.agents_added = sorted(wanted - existing)
@@ -203,24 +235,32 @@ def _apply(gateway: Gateway, revision: ConfigRevision, result: LoadResult, saved
             gateway=gateway,
             agent_id=spec.id,
             defaults={
-                "name": spec.name or "",
-                "model": spec.model or "",
-                "workspace": spec.workspace or "",
+                "name": _text(Agent, "name", spec.name),
+                "model": _text(Agent, "model", spec.model),
+                "workspace": _text(Agent, "workspace", spec.workspace),
                 "is_default": spec.is_default,
-                "config": spec.raw,
+                "config": redact(spec.raw, ("agents", "entries", spec.id)),
             },
         )
-    channels = channels_of(config)
+    channels = channels_of(written)
+    resolved_channels = _section(resolved, "channels")
     gateway.channels.exclude(name__in=[c.name for c in channels]).delete()
     for ch in channels:
+        live = resolved_channels.get(ch.name) if isinstance(resolved_channels.get(ch.name), dict) else {}
         ChannelAccount.objects.update_or_create(
             gateway=gateway,
             name=ch.name,
             account="default",
             defaults={
-                "dm_policy": ch.dm_policy or ChannelAccount.DmPolicy.PAIRING,
+                "dm_policy": _choice(
+                    ChannelAccount,
+                    "dm_policy",
+                    ch.dm_policy,
+                    live.get("dmPolicy"),
+                    ChannelAccount.DmPolicy.PAIRING,
+                ),
                 "allow_from": list(ch.allow_from),
-                "group_policy": ch.group_policy or "",
+                "group_policy": _text(ChannelAccount, "group_policy", ch.group_policy),
             },
         )
 

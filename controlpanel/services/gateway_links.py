@@ -147,15 +147,17 @@ def _save_status(gateway: Gateway, *, status: str, error: str, now: datetime, ve
 def link_record_connected(*, gateway_id: int, hello: dict[str, Any], now: datetime | None = None) -> None:
     """Record a successful hello: protocol, granted scopes, version; keep a newly issued device token."""
     now = now or timezone.now()
-    auth = hello.get("auth") or {}
-    version = str((hello.get("server") or {}).get("version") or "")
+    auth = hello.get("auth") if isinstance(hello.get("auth"), dict) else {}
+    server = hello.get("server") if isinstance(hello.get("server"), dict) else {}
+    version = str(server.get("version") or "")[: Gateway._meta.get_field("version").max_length]
     with transaction.atomic():
         link = GatewayLink.objects.select_for_update().select_related("gateway").get(gateway_id=gateway_id)
         if auth.get("deviceToken"):
             link.device_token_enc = fieldcrypto.encrypt(str(auth["deviceToken"]))
         link.state = State.CONNECTED
         link.scopes = list(auth.get("scopes") or [])
-        link.protocol = hello.get("protocol")
+        protocol = hello.get("protocol")
+        link.protocol = protocol if isinstance(protocol, int) and 0 <= protocol < 2**31 else None
         link.server_version = version
         link.connected_at = link.last_seen_at = now
         link.pairing_request_id = ""

@@ -3,7 +3,10 @@
 Called by the gateway worker with what the gateway sent (event payloads, list answers). Requests
 mirrored from a gateway carry its id in ``external_id``; decisions taken on them in the panel get
 ``delivery = pending`` (services.approvals) and the worker sends them, then records the gateway's
-answer here: delivered, or refused with the gateway's words.
+answer here: delivered, or refused with the gateway's words. A decision is marked ``sending``
+before it goes out; if its answer is lost (the connection or the worker died), the next connection
+sends it again only when the gateway still lists the request as pending, else records it as
+delivered: each decision reaches the gateway once.
 """
 
 from __future__ import annotations
@@ -20,13 +23,18 @@ from controlpanel.approvals import expiry
 from controlpanel.events.errors import EventValidationError
 from controlpanel.events.jsonparse import parse_json_event
 from controlpanel.events.models import RawEvent
-from controlpanel.lib.safetext import escape_unstorable_json
+from controlpanel.lib.safetext import escape_unstorable_json, fit
 from controlpanel.models import ExecApprovalRequest, Gateway, GatewayLink, PairingRequest
 
 from .activity import activity_record
 from .notify.outbox import approval_requested
 
 logger = logging.getLogger(__name__)
+
+
+# A time a gateway sends further than this from the default is not believed (hostile or broken
+# clocks: the year 10000 would not even fit a datetime).
+_PLAUSIBLE = timedelta(days=366)
 
 
 def _ms(value: Any) -> float | None:
@@ -36,9 +44,26 @@ def _ms(value: Any) -> float | None:
     return None
 
 
-def _from_ms(value: Any, default: datetime) -> datetime:
+def _plausible_ms(value: Any, around: datetime) -> float | None:
+    """``_ms`` of a time within a year of ``around``, else None (a hostile or broken clock)."""
     ms = _ms(value)
+    if ms is None:
+        return None
+    try:
+        when = datetime.fromtimestamp(ms / 1000, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return ms if abs(when - around) <= _PLAUSIBLE else None
+
+
+def _from_ms(value: Any, default: datetime) -> datetime:
+    ms = _plausible_ms(value, default)
     return default if ms is None else datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+def _stored_id(value: Any) -> str:
+    """A gateway's request id as the mirror stores it (escaped, fitted to the column)."""
+    return fit(escape_unstorable_json(str(value or ""))[0], 200)
 
 
 # --- pairing ------------------------------------------------------------------------------------
@@ -53,7 +78,8 @@ def pairing_mirror(
     approve itself, an operator on the gateway host does (see the Connection page).
     """
     now = now or timezone.now()
-    request_id = str(record.get("requestId") or "")
+    record, _ = escape_unstorable_json(record)  # hostile text kept escaped, as the ingest API does
+    request_id = fit(str(record.get("requestId") or ""), 200)
     if not request_id:
         return False
     gateway = Gateway.objects.get(pk=gateway_id)
@@ -81,7 +107,7 @@ def pairing_mirror(
         # The gateway keeps device requests a few minutes after their last refresh; the panel
         # counts its first sight of the request as the latest refresh it knows of.
         expires_at=expiry.device_pairing_expires_at(requested_at, max(requested_at, now)),
-        requested_by=f"device:{device_id}",
+        requested_by=fit(f"device:{device_id}", 300),
     )
     approval_requested(request)
     activity_record(
@@ -98,7 +124,7 @@ def pairing_resolved_elsewhere(*, gateway_id: int, kind: str, request_id: str, d
     now = timezone.now()
     status = "approved" if decision == "approved" else "rejected"
     PairingRequest.objects.filter(
-        gateway_id=gateway_id, kind=kind, external_id=request_id, status="pending"
+        gateway_id=gateway_id, kind=kind, external_id=_stored_id(request_id), status="pending"
     ).update(
         status=status,
         decided_at=now,
@@ -113,7 +139,7 @@ def pairing_reconcile(*, gateway_id: int, kind: str, pending: list[dict[str, Any
     ids = set()
     for record in pending:
         pairing_mirror(gateway_id=gateway_id, kind=kind, record=record)
-        ids.add(str(record.get("requestId") or ""))
+        ids.add(_stored_id(record.get("requestId")))
     now = timezone.now()
     PairingRequest.objects.filter(gateway_id=gateway_id, kind=kind, status="pending").exclude(
         external_id=""
@@ -128,14 +154,17 @@ def pairing_reconcile(*, gateway_id: int, kind: str, pending: list[dict[str, Any
 def exec_mirror(*, gateway_id: int, payload: dict[str, Any], now: datetime | None = None) -> bool:
     """Create the ExecApprovalRequest for an ``exec.approval.requested`` payload (once per id)."""
     now = now or timezone.now()
-    approval_id = str(payload.get("id") or "")
+    payload, _ = escape_unstorable_json(payload)  # hostile text kept escaped, as the ingest API does
+    approval_id = fit(str(payload.get("id") or ""), 200)
     request = payload.get("request") or {}
     if not approval_id or not isinstance(request, dict):
         return False
     if ExecApprovalRequest.objects.filter(gateway_id=gateway_id, external_id=approval_id).exists():
         return False
     requested_at = _from_ms(payload.get("createdAtMs"), now)
-    expires_at = expiry.exec_approval_expires_at(requested_at, _ms(payload.get("expiresAtMs")))
+    expires_at = expiry.exec_approval_expires_at(
+        requested_at, _plausible_ms(payload.get("expiresAtMs"), requested_at)
+    )
     agent = str(request.get("agentId") or "")
     command = str(request.get("command") or request.get("commandPreview") or "")
     row = ExecApprovalRequest.objects.create(
@@ -153,7 +182,7 @@ def exec_mirror(*, gateway_id: int, payload: dict[str, Any], now: datetime | Non
         allowed_decisions=[str(d) for d in request.get("allowedDecisions") or ["deny"]],
         requested_at=requested_at,
         expires_at=max(expires_at, requested_at + timedelta(seconds=1)),
-        requested_by=f"agent:{agent}",
+        requested_by=fit(f"agent:{agent}", 300),
     )
     approval_requested(row)
     activity_record(
@@ -169,8 +198,9 @@ def exec_resolved_elsewhere(*, gateway_id: int, approval_id: str, decision: str,
     """An approval was resolved on the gateway (another client, or expiry): close our pending copy."""
     now = timezone.now()
     rows = ExecApprovalRequest.objects.filter(
-        gateway_id=gateway_id, external_id=approval_id, status="pending"
+        gateway_id=gateway_id, external_id=_stored_id(approval_id), status="pending"
     )
+    by = escape_unstorable_json(str(by or ""))[0][:200]
     if decision in ("allow-once", "allow-always", "deny"):
         rows.update(
             status="allowed" if decision != "deny" else "denied",
@@ -191,7 +221,7 @@ def exec_reconcile(*, gateway_id: int, pending: list[dict[str, Any]]) -> None:
     ids = set()
     for item in pending:
         exec_mirror(gateway_id=gateway_id, payload=item)
-        ids.add(str(item.get("id") or ""))
+        ids.add(_stored_id(item.get("id")))
     now = timezone.now()
     stale = ExecApprovalRequest.objects.filter(gateway_id=gateway_id, status="pending").exclude(
         external_id=""
@@ -211,49 +241,90 @@ def exec_reconcile(*, gateway_id: int, pending: list[dict[str, Any]]) -> None:
 
 @dataclass(frozen=True)
 class Delivery:
-    """One decision to send: which row, and the RPC that carries it."""
+    """One decision to send: which row, and the RPC that carries it.
+
+    ``sent`` means an earlier connection sent it and its answer was lost (connection or worker
+    gone): it is sent again only if the gateway still lists the request as pending.
+    """
 
     model: str  # "pairing" | "exec"
     pk: int
     method: str
     params: dict[str, Any]
+    kind: str = ""  # what the gateway lists it under: "exec", "device" or "node"
+    external_id: str = ""
+    sent: bool = False
+    invalid: str = ""  # why it must not be sent (recorded as refused instead)
+
+
+OUTSTANDING = ("pending", "sending")
 
 
 def deliveries_pending(gateway_id: int) -> list[Delivery]:
-    """Return the decisions taken in the panel that the gateway has not answered yet."""
+    """Return the decisions taken in the panel that the gateway has not answered yet (a read)."""
     out: list[Delivery] = []
-    for row in PairingRequest.objects.filter(gateway_id=gateway_id, delivery="pending").exclude(
+    for row in PairingRequest.objects.filter(gateway_id=gateway_id, delivery__in=OUTSTANDING).exclude(
         external_id=""
     ):
         verb = "approve" if row.status == "approved" else "reject"
-        out.append(Delivery("pairing", row.pk, f"{row.kind}.pair.{verb}", {"requestId": row.external_id}))
-    for row in ExecApprovalRequest.objects.filter(gateway_id=gateway_id, delivery="pending").exclude(
+        method, params = f"{row.kind}.pair.{verb}", {"requestId": row.external_id}
+        sent = row.delivery == "sending"
+        out.append(Delivery("pairing", row.pk, method, params, row.kind, row.external_id, sent))
+    for row in ExecApprovalRequest.objects.filter(gateway_id=gateway_id, delivery__in=OUTSTANDING).exclude(
         external_id=""
     ):
         if row.decision and row.decision in (row.allowed_decisions or []):
             params = {"id": row.external_id, "decision": row.decision}
-            out.append(Delivery("exec", row.pk, "exec.approval.resolve", params))
+            sent = row.delivery == "sending"
+            out.append(
+                Delivery("exec", row.pk, "exec.approval.resolve", params, "exec", row.external_id, sent)
+            )
         else:
             # Never send a decision the gateway did not offer (or none at all, e.g. expired here).
-            delivery_record(model="exec", pk=row.pk, ok=False, error="Not a decision this request allows.")
+            out.append(Delivery("exec", row.pk, "", {}, invalid="Not a decision this request allows."))
     return out
 
 
-def delivery_record(*, model: str, pk: int, ok: bool, error: str = "") -> None:
-    """Record the gateway's answer to a decision: delivered, or refused with its message."""
-    cls = ExecApprovalRequest if model == "exec" else PairingRequest
+def _model(model: str):
+    return ExecApprovalRequest if model == "exec" else PairingRequest
+
+
+def delivery_sending(*, model: str, pk: int) -> bool:
+    """Mark a decision as sent before it goes out, so a lost answer is never taken for "not sent"."""
+    return bool(
+        _model(model)
+        .objects.filter(pk=pk, delivery__in=OUTSTANDING)
+        .update(delivery="sending", updated_at=timezone.now())
+    )
+
+
+def delivery_unsent(*, model: str, pk: int) -> None:
+    """The gateway could not take it now (e.g. restarting): it did not take effect; send it again."""
+    _model(model).objects.filter(pk=pk, delivery="sending").update(
+        delivery="pending", updated_at=timezone.now()
+    )
+
+
+def delivery_record(*, model: str, pk: int, ok: bool, error: str = "", note: str = "") -> None:
+    """Record the gateway's answer to a decision: delivered, or refused with its message.
+
+    ``note`` says how a delivery was confirmed when not by the answer itself.
+    """
     now = timezone.now()
     with transaction.atomic():
-        row = cls.objects.select_related("gateway").get(pk=pk)
+        row = _model(model).objects.select_related("gateway").get(pk=pk)
         row.delivery = "delivered" if ok else "refused"
         row.delivery_error = "" if ok else error
         row.delivered_at = now
         row.save(update_fields=["delivery", "delivery_error", "delivered_at", "updated_at"])
+        detail = {"status": row.status, "error": error}
+        if note:
+            detail["note"] = note
         activity_record(
             action=f"{model}.decision_{row.delivery}",
             gateway=row.gateway,
             target=f"{model}:{row.code}",
-            detail={"status": row.status, "error": error},
+            detail=detail,
         )
 
 

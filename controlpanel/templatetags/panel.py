@@ -44,3 +44,11 @@ def select_options(choices, selected="") -> str:
             for v, label in choices
         )
     )
+
+
+@register.filter
+def shown_hash(digest: str) -> str:
+    """A config hash as pages show it: keyed, never the plain SHA-256 (``selectors.config_hash_shown``)."""
+    from controlpanel.selectors import config_hash_shown
+
+    return config_hash_shown(digest or "")

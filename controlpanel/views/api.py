@@ -116,7 +116,7 @@ def _gateway_json(gateway: Gateway, role: str | None = None) -> dict:
         "bind": gateway.bind,
         "port": gateway.port,
         "authMode": gateway.auth_mode,
-        "configHash": gateway.config_hash,
+        "configHash": selectors.config_hash_shown(gateway.config_hash),
     }
     if role is not None:
         data["role"] = role
@@ -202,7 +202,7 @@ def _revision_json(revision, *, text: bool = False) -> dict:
 
     data = {
         "number": revision.number,
-        "sha256": revision.sha256,
+        "sha256": selectors.config_hash_shown(revision.sha256),
         "parent": revision.parent.number if revision.parent_id else None,
         "author": revision.author.get_username() if revision.author else revision.author_label,
         "source": revision.source,
@@ -236,6 +236,7 @@ def config_revisions(request: HttpRequest, code: UUID) -> HttpResponse:
     base_hash, reason = body.get("baseHash"), body.get("reason", "")
     if not isinstance(base_hash, str) or not base_hash:
         raise ApiError(400, "expected the config hash your edit is based on", path="baseHash")
+    base_hash = selectors.config_base_hash(gateway=access.gateway, given=base_hash)
     if not isinstance(reason, str):
         raise ApiError(400, "expected a string", path="reason")
     from controlpanel.configedit.secrets import SecretNotKept, restore_secrets
@@ -306,6 +307,7 @@ def config_rollback(request: HttpRequest, code: UUID, number: int) -> HttpRespon
     base_hash, reason = body.get("baseHash"), body.get("reason", "")
     if not isinstance(base_hash, str) or not base_hash:
         raise ApiError(400, "expected the config hash your rollback is based on", path="baseHash")
+    base_hash = selectors.config_base_hash(gateway=access.gateway, given=base_hash)
     if not isinstance(reason, str):
         raise ApiError(400, "expected a string", path="reason")
     return _save(
@@ -364,7 +366,7 @@ def config_drift(request: HttpRequest, code: UUID) -> HttpResponse:
     link = state.link
     data: dict = {
         "linked": bool(link and link.remote_config_hash),
-        "liveHash": link.remote_config_hash if link else "",
+        "liveHash": selectors.config_hash_shown(link.remote_config_hash) if link else "",
         "fetchedAt": link.remote_config_fetched_at.isoformat()
         if link and link.remote_config_fetched_at
         else None,

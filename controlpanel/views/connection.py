@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from controlpanel.background.state import task_state
 from controlpanel.models import GatewayConfigPush, GatewayLink
 from controlpanel.permissions import Capability, get_gateway_for_user, require_recent_auth
+from controlpanel.selectors import gateway_lease_view
 from controlpanel.services.gateway_links import (
     GatewayUrlInvalid,
     config_push_create,
@@ -58,6 +59,7 @@ def _context(access, **extra) -> dict:
         "access": access,
         "gateway": gateway,
         "link": link,
+        "lease": gateway_lease_view(gateway=gateway),
         "pushes": pushes,
         "credentials_form": CredentialsForm(
             initial={"ws_url": gateway.ws_url_shown, "kind": link.secret_kind}

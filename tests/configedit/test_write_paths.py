@@ -68,7 +68,7 @@ def test_form(data, oracle_parity_paused):
 
 @PATHS
 @given(doc=commented)
-def test_raw_editor_puts_secrets_back_byte_for_byte(doc):
+def test_raw_editor_puts_secrets_back_byte_for_byte(doc, oracle_parity_paused):
     assert restore_secrets(redact_text(doc.text), doc.text) == doc.text
 
 
@@ -124,7 +124,7 @@ def test_legacy_migration(doc, oracle_parity_paused):
     channel=st.sampled_from(["telegram", "whatsapp"]),
     sender=st.from_regex(r"[0-9]{3,8}", fullmatch=True),
 )
-def test_approval_side_effect(doc, channel, sender):
+def test_approval_side_effect(doc, channel, sender, oracle_parity_paused):
     current = ((doc.value.get("channels") or {}).get(channel) or {}).get("allowFrom") or []
     new = allow_from_add(current, sender, channel=channel)
     target = set_in(doc.value, ["channels", channel, "allowFrom"], new)
@@ -172,7 +172,7 @@ def test_rollback_is_the_earlier_text_byte_for_byte(doc, alice, oracle_parity_pa
         ]
     ),
 )
-def test_fleet_change(doc, path, patch):
+def test_fleet_change(doc, path, patch, oracle_parity_paused):
     change = Change(kind="snippet", path=path, snippet=patch)
     target = merge_at(doc.value, [p for p in path.split(".") if p], parse_json5(patch))
     _kept(doc, change_text(doc.text, change), target)

@@ -117,21 +117,60 @@ def link_paired(gateway: Gateway, real_gateway: GatewayProcess, operator_identit
     link.save()
 
 
+class WorkerThread:
+    """A real GatewayWorker on its own event loop in a background thread."""
+
+    def __init__(self, **options) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.stop = asyncio.Event()
+        self.worker = GatewayWorker(**options)
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        self.loop.run_until_complete(self.worker.run(self.stop))
+
+    def freeze(self, seconds: float) -> None:
+        """Block the worker's event loop for ``seconds`` (a paused process, as far as it can tell)."""
+        self.loop.call_soon_threadsafe(time.sleep, seconds)
+
+    def close(self) -> None:
+        if not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(self.stop.set)
+            self.thread.join(timeout=30)
+            self.loop.close()
+
+
 @contextmanager
-def running_worker(**session_options) -> Iterator[None]:
+def running_worker(**session_options) -> Iterator[WorkerThread]:
     """Run the real gateway worker in a background thread (its own event loop) for the block."""
-    loop = asyncio.new_event_loop()
-    stop = asyncio.Event()
-    opts = {"poll": 0.2, "health_every": 3.0, "diag_every": 5.0, **session_options}
-    worker = GatewayWorker(rescan=0.5, **opts)
-    thread = threading.Thread(target=lambda: loop.run_until_complete(worker.run(stop)), daemon=True)
-    thread.start()
+    opts = {"poll": 0.2, "health_every": 3.0, "diag_every": 5.0, "renew_every": 0.5, **session_options}
+    worker = WorkerThread(**opts)
     try:
-        yield
+        yield worker
     finally:
-        loop.call_soon_threadsafe(stop.set)
-        thread.join(timeout=20)
-        loop.close()
+        worker.close()
+
+
+@contextmanager
+def link_states(gateway: Gateway) -> Iterator[list[str]]:
+    """Every state the link of ``gateway`` is saved with, in order: a signal, so no state is missed
+    however briefly it lasts (the worker runs in this process)."""
+    from django.db.models.signals import post_save
+
+    from controlpanel.models import GatewayLink
+
+    states: list[str] = []
+
+    def seen(sender, instance, **kwargs) -> None:
+        if instance.gateway_id == gateway.pk:
+            states.append(str(instance.state))
+
+    post_save.connect(seen, sender=GatewayLink, weak=False)
+    try:
+        yield states
+    finally:
+        post_save.disconnect(seen, sender=GatewayLink)
 
 
 def wait_for(predicate: Callable[[], object], *, timeout: float = 30, what: str = "condition") -> object:

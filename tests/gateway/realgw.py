@@ -47,8 +47,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def gateway_config(*, root: Path, port: int, token: str, llm_port: int) -> dict:
-    """Return the minimal config: loopback, token auth, strict pairing, a fake model, exec asks always."""
+def gateway_config(*, root: Path, port: int, token: str, llm_port: int, strict_pairing: bool = True) -> dict:
+    """Return the minimal config: loopback, token auth, strict pairing, a fake model, exec asks always.
+
+    ``strict_pairing=False``: loopback devices are approved silently (the panel needs no CLI step).
+    """
     return {
         "gateway": {
             "mode": "local",  # without it the gateway refuses to start (exit 78)
@@ -56,7 +59,7 @@ def gateway_config(*, root: Path, port: int, token: str, llm_port: int) -> dict:
             "bind": "loopback",  # never the container default 0.0.0.0
             "auth": {"mode": "token", "token": token},
             # Strict pairing: new devices stay pending even on loopback; no SSH back to node hosts.
-            "nodes": {"pairing": {"autoApproveLocal": False, "sshVerify": False}},
+            "nodes": {"pairing": {"autoApproveLocal": not strict_pairing, "sshVerify": False}},
         },
         "logging": {"file": str(root / "logs" / "gateway.log")},
         "models": {
@@ -107,10 +110,14 @@ class GatewayProcess:
         )
         return env
 
-    def start(self, *, llm_port: int, timeout: float = 90) -> None:
+    def start(self, *, llm_port: int, timeout: float = 300, strict_pairing: bool = True) -> None:
         for sub in ("home", "state", "logs"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
-        config = gateway_config(root=self.root, port=self.port, token=self.token, llm_port=llm_port)
+        # ``timeout`` is an upper bound: the wait ends at /readyz or when the process exits. Under
+        # heavy CPU load node alone took 80 s to load the gateway before its first log line.
+        config = gateway_config(
+            root=self.root, port=self.port, token=self.token, llm_port=llm_port, strict_pairing=strict_pairing
+        )
         path = self.root / "state" / "openclaw.json"
         path.write_text(json.dumps(config, indent=2))
         path.chmod(0o600)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from controlpanel.openclaw import load_config
+from controlpanel.openclaw.loader import UNSTORABLE
 
 from .fixtures import config_env, config_names, config_text, recorded
 
@@ -14,6 +15,13 @@ STRICTER_THAN_CLI = {"invalid_duplicate_key"}
 
 # Warnings about what is installed on the CLI's host, not about the config text.
 INSTALL_DEPENDENT = ("plugin not installed:", "plugin not found:")
+
+
+def _refused_as_unstorable(result) -> bool:
+    """Deliberately stricter (issue 19, finding 2): text no database can store (NUL, a lone surrogate)
+    is refused naming its path; OpenClaw's file can hold it, the panel's rows cannot."""
+    return bool(result.issues) and all(i.message.startswith(UNSTORABLE) for i in result.issues)
+
 
 NAMES = config_names()
 CHECKED = [name for name in NAMES if name not in STRICTER_THAN_CLI]
@@ -30,6 +38,8 @@ def test_it_has_enough_configs() -> None:
 def test_it_agrees_with_the_real_validator(name: str) -> None:
     real = recorded(name)
     ours = load_config(config_text(name), env=config_env(name))
+    if real["valid"] and _refused_as_unstorable(ours):
+        return
     assert ours.valid == real["valid"], ours.to_validate_json()
     if not real["valid"]:
         our_paths = [issue.path for issue in ours.issues]
@@ -47,7 +57,10 @@ def test_it_words_the_first_issue_like_the_real_validator(name: str) -> None:
 @pytest.mark.parametrize("name", VALID)
 def test_it_gives_the_same_warnings_on_valid_configs(name: str) -> None:
     real = recorded(name)
-    ours = load_config(config_text(name), env=config_env(name)).to_validate_json()
+    loaded = load_config(config_text(name), env=config_env(name))
+    if _refused_as_unstorable(loaded):
+        return
+    ours = loaded.to_validate_json()
     from_config = [w for w in real["warnings"] if not w["message"].startswith(INSTALL_DEPENDENT)]
     assert ours["warnings"] == from_config
 

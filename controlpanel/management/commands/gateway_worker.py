@@ -1,4 +1,7 @@
-"""``manage.py gateway_worker``: keep a connection to every gateway that has a URL and credentials."""
+"""``manage.py gateway_worker``: keep a connection to this worker's share of the linked gateways.
+
+Run one or several (on any machines): they divide the gateways by leases in the database.
+"""
 
 from __future__ import annotations
 
@@ -12,16 +15,22 @@ from controlpanel.models import Gateway
 
 
 class Command(BaseCommand):
-    help = "Connect to the linked OpenClaw gateways: mirror requests, send decisions, record health."
+    help = (
+        "Connect to the linked OpenClaw gateways (this worker's fair share, by leases shared with the other "
+        "gateway workers): mirror requests, send decisions, record health."
+    )
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--gateway", action="append", help="only this gateway (name); repeatable")
+        parser.add_argument(
+            "--gateway",
+            action="append",
+            help="only this gateway (name; repeatable), outside the fair share; it still needs its lease",
+        )
 
     def handle(self, *args, **options) -> None:
         only = None
         if options["gateway"]:
             only = set(Gateway.objects.filter(name__in=options["gateway"]).values_list("pk", flat=True))
-        self.stdout.write("gateway worker running (Ctrl-C stops)")
         asyncio.run(self._run(only))
         self.stdout.write("gateway worker stopped")
 
@@ -30,4 +39,7 @@ class Command(BaseCommand):
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await GatewayWorker(only=only).run(stop)
+        worker = GatewayWorker(only=only)
+        self.stdout.write(f"gateway worker {worker.worker_id} running (Ctrl-C stops)")
+        self.stdout.flush()
+        await worker.run(stop)

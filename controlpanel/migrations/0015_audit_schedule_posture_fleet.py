@@ -27,7 +27,7 @@ def schedule_existing(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('controlpanel', '0013_notifications'),
+        ('controlpanel', '0014_gateway_leases'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

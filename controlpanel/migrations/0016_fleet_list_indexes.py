@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('controlpanel', '0014_audit_schedule_posture_fleet'),
+        ('controlpanel', '0015_audit_schedule_posture_fleet'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
