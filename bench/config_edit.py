@@ -16,6 +16,7 @@ Last line: ``config edit: p95 N ms, fleet preview of 200 gateways: M s`` (target
 
 from __future__ import annotations
 
+import logging
 import os
 import statistics
 import sys
@@ -132,6 +133,9 @@ def main() -> None:
     setup_test_environment()
     old_name = connection.creation.create_test_db(verbosity=0)
     try:
+        from controlpanel.background.testing import run_queued_tasks
+
+        logging.getLogger("django_tasks").setLevel(logging.WARNING)  # no line per task
         from controlpanel.configedit.fleet import Change
         from controlpanel.services.config_fleet import fleet_change_preview
         from controlpanel.services.gateways import gateway_import_config
@@ -168,14 +172,19 @@ def main() -> None:
             for i in range(200)
         ]
         lines = sum(g.config_text.count("\n") for g in fleet)
+        # The preview is queued as tasks (a few gateways each) and run by the task worker: timed here
+        # from the request to the last gateway's result, with the tasks run in this process.
         start, start_cpu = time.perf_counter(), time.process_time()
         change = fleet_change_preview(
             user=owner, change=Change(kind="baseline"), gateways=fleet, reason="bench"
         )
+        tasks = len(run_queued_tasks())
         seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - start_cpu
-        valid = sum(1 for r in change.results.values() if r.get("valid"))
+        previews = [t.preview for t in change.targets.all()]
+        assert len(previews) == 200 and all(p for p in previews), "every gateway previewed"
+        valid = sum(1 for p in previews if p.get("valid"))
         print(
-            f"fleet preview: 200 gateways ({lines} lines in all), {valid} valid,"
+            f"fleet preview: 200 gateways ({lines} lines in all) in {tasks} tasks, {valid} valid,"
             f" {seconds:.1f} s ({cpu_seconds:.1f} s CPU)"
         )
         print(f"config edit: p95 {p95:.0f} ms, fleet preview of 200 gateways: {seconds:.1f} s")

@@ -133,6 +133,10 @@ REVIEW = {
         "changed": {"type": "boolean"},
         "whatIf": WHATIF,
         "keys": {"type": "array", "items": KEY_CHANGE},
+        "reviewToken": {
+            "type": "string",
+            "description": "send it back with the same body to save (valid changes only)",
+        },
     },
     "description": "What saving would do (dryRun): nothing is saved.",
 }
@@ -154,7 +158,16 @@ SAVE_BODY = {
         "baseHash": {"type": "string", "description": "configHash of the revision the edit starts from"},
         "reason": {"type": "string", "description": "why (required to save)"},
         "dryRun": {"type": "boolean", "description": "only validate and show what it would do"},
+        "reviewToken": {
+            "type": "string",
+            "description": "from the dry run of this same body (required to save)",
+        },
     },
+}
+REVIEWED = {
+    "dryRun": SAVE_BODY["properties"]["dryRun"],
+    "reviewToken": SAVE_BODY["properties"]["reviewToken"],
+    "reason": SAVE_BODY["properties"]["reason"],
 }
 ROLLBACK_BODY = {
     "type": "object",
@@ -204,6 +217,7 @@ def _errors(*codes: int) -> dict:
         409: "Name taken",
         413: "Body too large",
         415: "Body is not application/json",
+        428: "Review first: send the body with dryRun: true, then again with its reviewToken",
     }
     return {str(c): _json(ERROR, text[c]) for c in codes}
 
@@ -253,16 +267,21 @@ def openapi_document() -> dict[str, Any]:
                         {
                             **CONFIG_BODY,
                             "required": ["name", "config"],
-                            "properties": {**CONFIG_BODY["properties"], "name": {"type": "string"}},
+                            "properties": {
+                                **CONFIG_BODY["properties"],
+                                **REVIEWED,
+                                "name": {"type": "string"},
+                            },
                         }
                     ),
                     "responses": {
+                        "200": _json(REVIEW, "Dry run: validation, what each agent may do, the audit"),
                         "201": _json(GATEWAY, "Created"),
                         "400": {
                             "description": "Invalid config (issues by path) or bad field",
                             "content": {"application/json": {"schema": {"oneOf": [VALIDATION, ERROR]}}},
                         },
-                        **_errors(401, 409, 413, 415),
+                        **_errors(401, 409, 413, 415, 428),
                     },
                 }
             },
@@ -275,16 +294,21 @@ def openapi_document() -> dict[str, Any]:
             },
             "/api/v1/gateways/{code}/config/": {
                 "put": {
-                    "summary": "Replace the gateway's config (owners); nothing is saved unless it is valid",
+                    "summary": "Replace the gateway's config (owners; deprecated, use config/revisions/): "
+                    "dryRun first, then the same body with its reviewToken and a reason",
+                    "deprecated": True,
                     "parameters": [CODE],
-                    "requestBody": _body(CONFIG_BODY),
+                    "requestBody": _body(
+                        {**CONFIG_BODY, "properties": {**CONFIG_BODY["properties"], **REVIEWED}}
+                    ),
                     "responses": {
-                        "200": _json(GATEWAY, "Saved"),
+                        "200": _json({"oneOf": [GATEWAY, REVIEW]}, "Saved, or the dry run's review"),
+                        "409": _json(CONFLICT, "The config changed since the review: nothing saved"),
                         "400": {
                             "description": "Invalid config (issues by path) or bad field",
                             "content": {"application/json": {"schema": {"oneOf": [VALIDATION, ERROR]}}},
                         },
-                        **_errors(401, 403, 404, 413, 415),
+                        **_errors(401, 403, 404, 413, 415, 428),
                     },
                 }
             },
@@ -312,7 +336,7 @@ def openapi_document() -> dict[str, Any]:
                         "200": _json(REVIEW, "Dry run: validation and what-if, nothing saved"),
                         "201": _json(REVISION, "Saved"),
                         "409": _json(CONFLICT, "The config changed since baseHash: nothing saved"),
-                        **_errors(400, 401, 403, 404, 413, 415),
+                        **_errors(400, 401, 403, 404, 413, 415, 428),
                     },
                 },
             },
@@ -332,7 +356,7 @@ def openapi_document() -> dict[str, Any]:
                         "200": _json(REVIEW, "Dry run"),
                         "201": _json(REVISION, "Saved"),
                         "409": _json(CONFLICT, "The config changed since baseHash: nothing saved"),
-                        **_errors(400, 401, 403, 404, 413, 415),
+                        **_errors(400, 401, 403, 404, 413, 415, 428),
                     },
                 }
             },

@@ -904,3 +904,53 @@ def config_live(*, gateway: Gateway) -> dict:
         except ConfigSyntaxError:
             context["keys"] = []
     return context
+
+
+@dataclass(frozen=True)
+class FleetProgress:
+    """How far a fleet change got: its gateways counted by state."""
+
+    total: int
+    working: int  # being previewed or applied
+    saved: int
+    unchanged: int
+    not_saved: int
+    blocked: int  # previewed, and the change would make their config invalid
+
+    @property
+    def done(self) -> int:
+        return self.total - self.working
+
+    @property
+    def finished(self) -> bool:
+        return self.working == 0
+
+
+def fleet_change(*, user, code) -> dict | None:
+    """A fleet change of ``user`` (only its author sees it): each gateway's preview or result, with its
+    push when one was queued, and the progress. None when there is no such change of this user."""
+    from controlpanel.background.state import workers_alive
+    from controlpanel.models import FleetChange, FleetChangeTarget
+
+    fleet = FleetChange.objects.filter(code=code, created_by=user).first()
+    if fleet is None:
+        return None
+    targets = list(fleet.targets.select_related("gateway", "revision", "push").order_by("name", "pk"))
+    count = {s: 0 for s in FleetChangeTarget.Status.values}
+    for t in targets:
+        count[t.status] += 1
+    Status = FleetChangeTarget.Status
+    progress = FleetProgress(
+        total=len(targets),
+        working=count[Status.PREVIEWING] + count[Status.APPLYING],
+        saved=count[Status.SAVED],
+        unchanged=count[Status.UNCHANGED],
+        not_saved=count[Status.NOT_SAVED],
+        blocked=sum(1 for t in targets if t.status == Status.PREVIEWED and not t.preview.get("valid")),
+    )
+    return {
+        "fleet": fleet,
+        "targets": targets,
+        "progress": progress,
+        "workers_alive": workers_alive() if not progress.finished else True,
+    }

@@ -37,6 +37,7 @@ urlpatterns = [
     path("webauthn/", include((passkeys.urlpatterns, "otp_webauthn"))),
     path("", gateways.gateway_list, name="gateway-list"),
     path("import/", gateways.gateway_import, name="gateway-import"),
+    path("import/save/", gateways.gateway_import_save, name="gateway-import-save"),
     path(gw, gateways.gateway_detail, name="gateway-detail"),
     *[
         path(f"{gw}{tab}/", gateways.gateway_detail, {"tab": tab}, name=f"gateway-{tab}")

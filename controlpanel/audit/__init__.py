@@ -4,7 +4,7 @@ Pure Python, no Django. Entry points: `run_audit`, `run_context`, `propose_fixes
 """
 
 from .catalogue import CHECKS, CheckSpec, get_check
-from .engine import run_audit, run_context
+from .engine import refusal_json, run_audit, run_context
 from .fixes import Fix, apply_fixes, propose_fixes
 from .schema import (
     AuditContext,
@@ -36,6 +36,7 @@ __all__ = [
     "apply_fixes",
     "get_check",
     "propose_fixes",
+    "refusal_json",
     "run_audit",
     "run_context",
 ]

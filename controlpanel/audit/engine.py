@@ -122,6 +122,16 @@ def run_audit(
     return AuditReport(findings=active, suppressed=hidden)
 
 
+def refusal_json(issues: Iterable[Any], config_path: str = "openclaw.json") -> dict[str, Any]:
+    """What `openclaw security audit --json` prints for a config its validator refuses: it audits
+    nothing and lists the validation issues (the panel says the same instead of auditing)."""
+    return {
+        "ok": False,
+        "error": {"type": "cli_error", "message": f"OpenClaw config is invalid: {config_path}"},
+        "issues": [{"path": issue.path, "message": issue.message} for issue in issues],
+    }
+
+
 def run_context(context: AuditContext, *, suppressions: Iterable[Suppression] = ()) -> AuditReport:
     """Audit an AuditContext (config + env + panel-only inputs)."""
     return run_audit(
@@ -132,4 +142,4 @@ def run_context(context: AuditContext, *, suppressions: Iterable[Suppression] = 
     )
 
 
-__all__ = ["run_audit", "run_context"]
+__all__ = ["refusal_json", "run_audit", "run_context"]

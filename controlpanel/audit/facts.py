@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from controlpanel.openclaw.runtime import runtime_channels, unresolved_reference
 from controlpanel.policy.config_access import agent_entries, default_agent_id
 from controlpanel.policy.exec_policy import RequestedExec, requested_exec
 from controlpanel.policy.sandbox import sandbox_settings
@@ -57,10 +58,6 @@ def per_audit(fn: Callable[[Facts], T]) -> Callable[[Facts], T]:
 _MISSING = object()
 T = TypeVar("T")
 
-
-# Channel schemas default groupPolicy to "allowlist"; the CLI audits the loaded config,
-# where the default is already filled in (verified: fixtures 40/41).
-DEFAULT_GROUP_POLICY = "allowlist"
 RUNTIME_TOOLS = ("exec", "process")
 FS_TOOLS = ("read", "write", "edit", "apply_patch")
 IMPLICIT_MAIN: Mapping[str, Any] = {"id": "main"}
@@ -167,12 +164,16 @@ class Facts:
         """Return (value, unresolved_ref) of a credential input.
 
         Env SecretRefs are resolved from the audit's env, as the CLI materialises them
-        (verified, fixture 47); file/exec refs stay unresolved: configured, value unknown.
+        (verified, fixture 47); file/exec refs stay unresolved: configured, value unknown. A string
+        still holding a ``${VAR}`` reference to an unset variable is no credential (openclaw.runtime):
+        ``gateway.auth.token: "${OPENCLAW_GATEWAY_TOKEN}"`` unset leaves the gateway without a token.
         """
         if is_secret_ref(value):
             if value.get("source") == "env":
                 return trimmed(self.env.get(str(value.get("id")))), False
             return None, True
+        if unresolved_reference(value, self.env):
+            return None, False
         return trimmed(value), False
 
     def _local(self, key: str) -> tuple[str | None, bool]:
@@ -361,13 +362,14 @@ class Facts:
     @cached_property
     def model_refs(self) -> list[tuple[str, str]]:
         """(model id, config source) for every configured primary/fallback model (read by three
-        model checks; bare names belong to the default provider, openai, as in the CLI)."""
+        model checks; bare names belong to the default provider, openai, and the provider is
+        lower-cased, as in the CLI: "OpenAI/GPT-4o-mini" is "openai/GPT-4o-mini")."""
         out: list[tuple[str, str]] = []
 
         def add(raw: object, source: str) -> None:
             if isinstance(raw, str) and raw.strip():
-                model = raw.strip()
-                out.append((model if "/" in model else f"openai/{model}", source))
+                provider, slash, model = raw.strip().partition("/")
+                out.append((f"{provider.lower()}/{model}" if slash else f"openai/{provider}", source))
 
         defaults = as_map(sub(self.cfg, "agents", "defaults"))
         for key in ("model", "imageModel"):
@@ -391,8 +393,9 @@ class Facts:
     # --- channels -----------------------------------------------------------------------
     @cached_property
     def channels(self) -> Mapping[str, Any]:
-        """The channels section."""
-        return as_map(self.cfg.get("channels"))
+        """The channels section as the running gateway holds it: a bundled channel's schema defaults
+        filled in (Telegram's groupPolicy "allowlist"), the others as written (openclaw.runtime)."""
+        return runtime_channels(self.cfg)
 
     @cached_property
     def open_inbound_policies(self) -> list[str]:
@@ -442,7 +445,7 @@ class Facts:
             return any(isinstance(v, (str, int)) and str(v).strip() == "*" for v in as_list(values))
 
         def inspect(section: Mapping[str, Any], base: str) -> None:
-            group_policy = section.get("groupPolicy", DEFAULT_GROUP_POLICY)
+            group_policy = section.get("groupPolicy")
             if group_policy == "open":
                 out[f'{base}.groupPolicy="open"'] = None
             elif group_policy == "allowlist" and any(

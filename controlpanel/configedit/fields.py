@@ -1,14 +1,13 @@
-"""The config form: the settings operators change most, as fields generated from the pydantic schema.
+"""The config form: the settings operators change most, as fields generated from OpenClaw's schema.
 
-Each field knows its path, its kind and choices (read from the schema model: enums carry their
-values, ``bool`` and ``list[str]`` are recognised), its current value, what it defaults to when
-unset, and the current audit findings whose check concerns that path. ``apply_form`` turns a posted
+Each field knows its path, its kind and choices (read from the recorded schema: enums and unions of
+literals carry their values, booleans and arrays are recognised), its current value, what it defaults
+to when unset, and the current audit findings whose check concerns that path. ``apply_form`` turns a posted
 form into a minimal text edit of the file (only the changed keys' text changes).
 """
 
 from __future__ import annotations
 
-import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
@@ -17,9 +16,8 @@ from typing import Any
 
 from controlpanel.audit import get_check
 from controlpanel.lib.json5edit import delete_in, get_in, rewrite, same, set_in
-from controlpanel.openclaw import OpenClawConfig, parse_json5
-from controlpanel.openclaw.schema.base import Allowed
-from controlpanel.openclaw.schema.channels import DM_POLICIES, GROUP_POLICIES
+from controlpanel.openclaw import parse_json5
+from controlpanel.openclaw.schema import node_at
 from controlpanel.policy.exec_policy import DEFAULT_ASK, DEFAULT_SECURITY
 
 UNSET = ""
@@ -49,10 +47,10 @@ DEFAULTS: dict[str, str] = {
     "discovery.mdns.mode": "minimal",
     "plugins.allow": "all installed plugins",
 }
-# Channel settings are checked per channel (schema.channels), not by the model's types.
+# A channel OpenClaw does not know gets the values every bundled channel shares (Telegram's here).
 CHOICES: dict[str, tuple[str, ...]] = {
-    "channels.*.dmPolicy": DM_POLICIES,
-    "channels.*.groupPolicy": GROUP_POLICIES,
+    "channels.*.dmPolicy": tuple(node_at("channels.telegram.dmPolicy").get("enum", ())),
+    "channels.*.groupPolicy": tuple(node_at("channels.telegram.groupPolicy").get("enum", ())),
 }
 
 
@@ -102,42 +100,26 @@ class Section:
 
 @lru_cache(maxsize=1024)
 def _schema_field(path: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
-    """Return (kind, choices) of the schema field at ``path`` (``*`` segments cross dict entries)."""
-    model: Any = OpenClawConfig
-    annotation: Any = None
-    metadata: list[Any] = []
-    for part in path:
-        if model is None:
-            return "text", ()
-        if part == "*":
-            continue  # crossing into a dict's values: the model found for the dict is the value's
-        info = next((f for n, f in model.model_fields.items() if (f.alias or n) == part), None)
-        if info is None:
-            return "text", ()
-        annotation, metadata = info.annotation, list(info.metadata)
-        model = _model_in(annotation)
-    allowed = next((m for m in metadata if isinstance(m, Allowed)), None)
-    if allowed is not None:
-        return "choice", tuple(str(v) for v in allowed.values)
-    args = typing.get_args(annotation)
-    if annotation is bool or bool in args:
+    """Return (kind, choices) of the schema field at ``path`` (``*`` segments cross map entries)."""
+    return _kind(node_at(".".join(path)))
+
+
+def _kind(node: Mapping[str, Any]) -> tuple[str, tuple[str, ...]]:
+    if "enum" in node:
+        return "choice", tuple(str(v) for v in node["enum"])
+    if "const" in node:
+        return "choice", (str(node["const"]),)
+    branches = [b for b in node.get("anyOf", []) if isinstance(b, dict)]
+    literals = [v for b in branches for v in ([b["const"]] if "const" in b else b.get("enum", []))]
+    if branches and all("const" in b or "enum" in b for b in branches):
+        return "choice", tuple(str(v) for v in literals)
+    kinds = node.get("type")
+    kinds = set(kinds) if isinstance(kinds, list) else {kinds} | {b.get("type") for b in branches}
+    if "boolean" in kinds and not kinds - {"boolean", None}:
         return "bool", ()
-    if typing.get_origin(annotation) is list or any(typing.get_origin(a) is list for a in args):
+    if "array" in kinds:
         return "list", ()
     return "text", ()
-
-
-def _model_in(annotation: Any, depth: int = 0) -> Any:
-    """The pydantic model inside an annotation (``X | None``, ``dict[str, X]``, ...), or None."""
-    if hasattr(annotation, "model_fields"):
-        return annotation
-    if depth > 4:
-        return None
-    for inner in typing.get_args(annotation):
-        found = _model_in(inner, depth + 1)
-        if found is not None:
-            return found
-    return None
 
 
 def _field(
@@ -149,7 +131,10 @@ def _field(
     default: str | None = None,
     help: str = "",
 ) -> Field:
-    kind, choices = _schema_field(schema or path)
+    # The concrete path when the schema knows it (a channel's own settings), else the generic one.
+    kind, choices = _schema_field(path)
+    if kind == "text" and schema:
+        kind, choices = _schema_field(schema)
     generic = ".".join(schema or path)
     if generic in CHOICES:
         kind, choices = "choice", CHOICES[generic]

@@ -92,8 +92,7 @@ def review(
     if not out.valid:
         return out
     before = loaded(before_text, env) if before_text.strip() else None
-    before_config = _config(before) if before is not None else {}
-    out.whatif = whatif(before_config, _config(after), env=env)
+    out.whatif = whatif(_config(before) if before is not None else None, _config(after), env=env)
     out.keys = key_changes(before.raw if before is not None else {}, after.raw or {})
     if diff:
         out.hunks = text_diff(_redacted(before_text), _redacted(after_text))

@@ -31,6 +31,26 @@ class Change:
     loosens: bool
 
 
+@dataclass(frozen=True)
+class AgentNow:
+    """What a new agent may do (a new gateway's agents, or an agent the change adds)."""
+
+    tools: list[str]
+    sandbox: str
+    exec_security: str
+    exec_ask: str
+    elevated: str  # "on" or "off"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "tools": self.tools,
+            "sandbox": self.sandbox,
+            "execSecurity": self.exec_security,
+            "execAsk": self.exec_ask,
+            "elevated": self.elevated,
+        }
+
+
 @dataclass
 class AgentChange:
     agent_id: str
@@ -42,6 +62,7 @@ class AgentChange:
     elevated: Change | None = None
     added: bool = False
     removed: bool = False
+    now: AgentNow | None = None  # for an added agent: everything it may do
 
     @property
     def loosens(self) -> bool:
@@ -61,6 +82,8 @@ class AgentChange:
                 }
         if self.added or self.removed:
             out["added" if self.added else "removed"] = True
+        if self.now is not None:
+            out["now"] = self.now.as_json()
         return out
 
 
@@ -132,18 +155,24 @@ class WhatIf:
 
 
 def whatif(
-    before: Mapping[str, Any], after: Mapping[str, Any], *, env: Mapping[str, str] | None = None
+    before: Mapping[str, Any] | None, after: Mapping[str, Any], *, env: Mapping[str, str] | None = None
 ) -> WhatIf:
-    """Compare two resolved configs (as ``load_config`` gives them) agent by agent and finding by finding."""
+    """Compare two resolved configs (as ``load_config`` gives them) agent by agent and finding by finding.
+
+    ``before`` None: there is no gateway yet (a first import), so every agent and every finding is new
+    (an empty config would not do: OpenClaw gives it a default agent and findings of its own).
+    """
     return WhatIf(agents=agent_changes(before, after), findings=finding_changes(before, after, env=env or {}))
 
 
-def agent_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[AgentChange]:
+def agent_changes(before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> list[AgentChange]:
     """Per agent: tools gained and lost, sandbox mode, exec security/ask and elevated, where they change.
 
     An agent's policy depends on its own entry and on everything outside ``agents.entries``; agents
     whose inputs are equal on both sides are not resolved again (a per-agent edit resolves one agent).
     """
+    if before is None:
+        return [c for a in agent_ids(after) if (c := _agent_change({}, after, a, False, True)) is not None]
     old_ids, new_ids = agent_ids(before), agent_ids(after)
     shared_same = _fingerprint(_without_entries(before)) == _fingerprint(_without_entries(after)) and (
         _defaults(before) == _defaults(after) and old_ids == new_ids
@@ -167,6 +196,14 @@ def _agent_change(before, after, agent: str, was: bool, now: bool) -> AgentChang
     change = AgentChange(
         agent, gained=sorted(has - had), lost=sorted(had - has), added=not was, removed=not now
     )
+    if old is None and new is not None:
+        change.now = AgentNow(
+            tools=sorted(has),
+            sandbox=str(new.sandbox.mode),
+            exec_security=str(new.exec.security),
+            exec_ask=str(new.exec.ask),
+            elevated="on" if new.elevated.enabled else "off",
+        )
     if old is not None and new is not None:
         change.sandbox = _setting(old.sandbox.mode, new.sandbox.mode, SANDBOX_RANK)
         change.exec_security = _setting(old.exec.security, new.exec.security, EXEC_SECURITY_RANK)
@@ -189,10 +226,10 @@ def _setting(before: str, after: str, rank: Mapping[str, int]) -> Change | None:
 
 
 def finding_changes(
-    before: Mapping[str, Any], after: Mapping[str, Any], *, env: Mapping[str, str]
+    before: Mapping[str, Any] | None, after: Mapping[str, Any], *, env: Mapping[str, str]
 ) -> list[FindingChange]:
     """Audit findings that appear, go, or change severity (matched by check id and detail)."""
-    old = [f.to_json() for f in run_audit(before, env=env).findings]
+    old = [f.to_json() for f in run_audit(before, env=env).findings] if before is not None else []
     new = [f.to_json() for f in run_audit(after, env=env).findings]
     old_keys = {(f["checkId"], f["detail"]): f for f in old}
     new_keys = {(f["checkId"], f["detail"]): f for f in new}

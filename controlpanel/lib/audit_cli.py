@@ -15,8 +15,12 @@ from typing import TextIO
 
 
 def audit_file(config: str, env_file: str | None, as_json: bool, out: TextIO, err: TextIO) -> int:
-    """Audit ``config`` and print the report. Returns the exit code: 0 audited, 1 invalid, 2 unreadable."""
-    from controlpanel.audit import run_audit
+    """Audit ``config`` and print the report. Returns the exit code: 0 audited, 1 invalid, 2 unreadable.
+
+    A config OpenClaw's validator refuses is not audited, as `openclaw security audit` refuses it: the
+    output says so and lists the issues (in the CLI's JSON shape with --json).
+    """
+    from controlpanel.audit import refusal_json, run_audit
     from controlpanel.lib.envfile import EnvFileError, parse_env_text
     from controlpanel.openclaw import load_config
 
@@ -28,6 +32,10 @@ def audit_file(config: str, env_file: str | None, as_json: bool, out: TextIO, er
         return 2
     result = load_config(text, env=env)
     if not result.valid:
+        refusal = refusal_json(result.issues, Path(config).name)
+        if as_json:
+            out.write(json.dumps(refusal, indent=2) + "\n")
+        err.write(refusal["error"]["message"] + " (not audited, as `openclaw security audit` refuses it)\n")
         for issue in result.issues:
             err.write(f"{issue.path or '(root)'}: {issue.message}\n")
         return 1

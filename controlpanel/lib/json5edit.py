@@ -113,7 +113,14 @@ class _Reader:
         if keyed:
             data: Any = {e.key: e.value.value for e in entries}
             if len(data) != len(entries):
-                raise ConfigSyntaxError("Duplicate key")
+                # OpenClaw reads the last value; an edit cannot tell which one was meant.
+                seen: set[Any] = set()
+                again = next(e for e in entries if e.key in seen or seen.add(e.key))
+                raise _error(
+                    self.text,
+                    again.start,
+                    f'Duplicate key "{again.key}": remove one of its values before editing the file here',
+                )
         else:
             data = [e.value.value for e in entries]
         return Node("object" if keyed else "array", opening.start, tok.end, data, entries=entries)

@@ -7,7 +7,7 @@ from .alerts import Alert, AlertEvent, DenialWindow, GatewayAlertState, MemorySa
 from .approvals import ExecApprovalRequest
 from .audits import AuditFinding, AuditRun, AuditSuppression, FleetAudit
 from .base import Role
-from .configs import ConfigRevision, FleetChange
+from .configs import ConfigRevision, FleetChange, FleetChangeTarget
 from .devices import Device
 from .gateways import Gateway, GatewayMembership
 from .ingest import IngestToken
@@ -48,6 +48,7 @@ __all__ = [
     "ExternalIdentity",
     "FleetAudit",
     "FleetChange",
+    "FleetChangeTarget",
     "Gateway",
     "GatewayAlertState",
     "GatewayConfigPush",

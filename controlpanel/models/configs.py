@@ -115,16 +115,17 @@ class FleetChangeKind(models.TextChoices):
 
 
 class FleetChangeStatus(models.TextChoices):
-    PREVIEWED = "previewed", "Previewed"
+    """The phase a fleet change is in; how far it got is read from its targets (``FleetChangeTarget``)."""
+
+    PREVIEWED = "previewed", "Preview"
     APPLIED = "applied", "Applied"
-    REFUSED = "refused", "Refused (nothing changed)"
 
 
 class FleetChange(models.Model):
-    """One change given once for several gateways: previewed per gateway, then applied all or nothing.
+    """One change given once for several gateways: previewed per gateway, then applied per gateway.
 
-    ``results`` holds, per gateway code, what the preview or the apply found: valid or the issues,
-    the what-if, and the revision number it became.
+    Both phases run as background tasks (``tasks.configs``); each gateway's preview and result is
+    its ``FleetChangeTarget`` row, written as it completes. ``applied_at``: when the apply was asked.
     """
 
     Kind = FleetChangeKind
@@ -137,10 +138,7 @@ class FleetChange(models.Model):
     check_id = models.CharField(max_length=200, blank=True)
     reason = models.TextField(blank=True)
     push = models.BooleanField(default=False)  # also push each new revision to linked gateways
-    gateways = models.ManyToManyField(Gateway, related_name="+")
-    base_hashes = models.JSONField(default=dict)  # gateway code -> config hash the preview saw
     status = models.CharField(max_length=10, choices=FleetChangeStatus.choices, default="previewed")
-    results = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -168,3 +166,51 @@ class FleetChange(models.Model):
 
     def __str__(self) -> str:
         return f"fleet change {self.code} ({self.kind}, {self.status})"
+
+
+class FleetTargetStatus(models.TextChoices):
+    PREVIEWING = "previewing", "Being previewed"
+    PREVIEWED = "previewed", "Previewed"
+    APPLYING = "applying", "Being applied"
+    SAVED = "saved", "Saved"
+    UNCHANGED = "unchanged", "Nothing to change"
+    NOT_SAVED = "not_saved", "Not saved"
+
+
+class FleetChangeTarget(models.Model):
+    """One gateway of a fleet change: its preview, then what the apply did there (all or nothing)."""
+
+    Status = FleetTargetStatus
+    WORKING = (FleetTargetStatus.PREVIEWING, FleetTargetStatus.APPLYING)
+
+    fleet = models.ForeignKey(FleetChange, models.CASCADE, related_name="targets")
+    gateway = models.ForeignKey(Gateway, models.CASCADE, related_name="+")
+    name = models.CharField(max_length=100)  # the gateway's name when the change was made
+    status = models.CharField(max_length=10, choices=FleetTargetStatus.choices, default="previewing")
+    base_hash = models.CharField(max_length=64, blank=True)  # the config hash the preview saw
+    preview = models.JSONField(default=dict, blank=True)  # valid, changed, issues, whatIf, keys
+    outcome = models.TextField(blank=True)  # why it was not saved, or a note (not linked: not pushed)
+    revision = models.ForeignKey(ConfigRevision, models.SET_NULL, null=True, blank=True, related_name="+")
+    push = models.ForeignKey(
+        "controlpanel.GatewayConfigPush", models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    task_id = models.CharField(max_length=64, blank=True)  # the task previewing or applying it
+    finished_at = models.DateTimeField(null=True, blank=True)  # the preview or the apply, when done
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["fleet", "gateway"], name="cp_fleettarget_one_per_gateway"),
+            choices_check("status", FleetTargetStatus, "cp_fleettarget_status_valid"),
+            models.CheckConstraint(
+                condition=~models.Q(status="saved") | models.Q(revision__isnull=False),
+                name="cp_fleettarget_saved_has_revision",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.fleet} on {self.name} ({self.status})"
+
+    @property
+    def working(self) -> bool:
+        return self.status in self.WORKING

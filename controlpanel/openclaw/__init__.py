@@ -8,7 +8,6 @@ from .envsubst import EnvRef
 from .issues import ConfigIssue
 from .loader import LoadResult, Migration, load_config
 from .redaction import SECRET_MARKER, is_secret_path, redact, redact_text
-from .schema import OpenClawConfig
 from .specs import AgentSpec, ChannelSpec, agents_of, channels_of
 from .syntax import ConfigSyntaxError, parse_json5
 
@@ -21,7 +20,6 @@ __all__ = [
     "EnvRef",
     "LoadResult",
     "Migration",
-    "OpenClawConfig",
     "agents_of",
     "channels_of",
     "dump_config",

@@ -1,4 +1,5 @@
-"""Warnings `openclaw config validate` prints for configs that are valid but will not behave as meant."""
+"""Warnings `openclaw config validate` prints for configs that are valid but will not behave as meant
+(validation-core and the channel DM-access helpers, read not copied)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,16 @@ from .issues import ConfigIssue
 
 
 def heartbeat_warnings(resolved: dict[str, Any], default_id: str | None) -> list[ConfigIssue]:
-    """With several agents and no default, no agent owns the ambient heartbeat (the CLI warns)."""
-    agents = resolved.get("agents") or {}
-    defaults = agents.get("defaults") or {}
-    owner = (defaults.get("heartbeat") or {}).get("agentId") or (defaults.get("systemAgent") or {}).get(
-        "agentId"
-    )
-    if len(agents.get("entries") or {}) < 2 or default_id or owner:
+    """With several agents and nobody owning the ambient heartbeat, heartbeats stay off (the CLI warns)."""
+    agents = resolved.get("agents") if isinstance(resolved.get("agents"), dict) else {}
+    defaults = agents.get("defaults") if isinstance(agents.get("defaults"), dict) else {}
+    entries = agents.get("entries") if isinstance(agents.get("entries"), dict) else {}
+    if len(entries) < 2 or default_id or defaults.get("heartbeat"):
+        return []
+    if any(isinstance(entry, dict) and entry.get("heartbeat") for entry in entries.values()):
+        return []
+    system_agent = defaults.get("systemAgent")
+    if isinstance(system_agent, dict) and system_agent.get("agentId"):
         return []
     message = (
         "Multi-agent config has no ambient heartbeat owner; heartbeats stay disabled until "
@@ -23,32 +27,73 @@ def heartbeat_warnings(resolved: dict[str, Any], default_id: str | None) -> list
     return [ConfigIssue(path="agents.defaults.heartbeat.agentId", message=message)]
 
 
+_NOT_CHANNELS = frozenset({"defaults", "modelByChannel", "tools"})
+_DM_POLICIES = frozenset({"pairing", "allowlist", "open", "disabled"})
+
+
+def _read(entry: Any, top: str, nested: str) -> Any:
+    """A DM setting: the canonical top-level key, else the legacy ``dm.<key>`` alias."""
+    if not isinstance(entry, dict):
+        return None
+    if entry.get(top) is not None:
+        return entry[top]
+    dm = entry.get("dm")
+    return dm.get(nested) if isinstance(dm, dict) else None
+
+
+def _violation(policy: Any, allow_from: Any) -> str | None:
+    allowed = [str(v).strip() for v in allow_from] if isinstance(allow_from, list) else []
+    allowed = [v for v in allowed if v]
+    if policy == "open" and "*" not in allowed:
+        return "open"
+    if policy == "allowlist" and not allowed:
+        return "allowlist"
+    return None
+
+
+def _message(channel: str, account: str | None, violation: str, inherited: bool) -> ConfigIssue:
+    base = f"channels.{channel}"
+    scope = f"{base}.accounts.{account}" if account else base
+    path = f"{scope}.allowFrom"
+    subject = f"{path} is unset and {base}.allowFrom" if inherited else path
+    also = f" or {base}.allowFrom" if inherited else ""
+    override = f", remove {path} to inherit {base}.allowFrom," if account and not inherited else ""
+    if violation == "open":
+        text = (
+            f'{scope}.dmPolicy="open" but {subject} does not include "*"; all DMs will be dropped. '
+            f'Add "*" to {path}{also}{override} or set {scope}.dmPolicy to "pairing"/"allowlist".'
+        )
+    else:
+        text = (
+            f'{scope}.dmPolicy="allowlist" but {subject} is empty; all DMs will be dropped. '
+            f"Add at least one sender ID to {path}{also}{override} or change {scope}.dmPolicy."
+        )
+    return ConfigIssue(path=path, message=text)
+
+
 def dm_policy_warnings(resolved: dict[str, Any]) -> list[ConfigIssue]:
-    """Warnings the CLI prints for valid configs whose DM policy drops every DM."""
+    """Channels and accounts whose DM policy drops every DM (an account inherits its channel's lists)."""
     channels = resolved.get("channels")
     found: list[ConfigIssue] = []
     if not isinstance(channels, dict):
         return found
-    for name, data in channels.items():
-        if (
-            name in ("defaults", "modelByChannel")
-            or not isinstance(data, dict)
-            or data.get("enabled") is False
-        ):
+    for name, channel in channels.items():
+        if name in _NOT_CHANNELS or not isinstance(channel, dict) or channel.get("enabled") is False:
             continue
-        allow = data.get("allowFrom") if isinstance(data.get("allowFrom"), list) else []
-        path, scope = f"channels.{name}.allowFrom", f"channels.{name}"
-        if data.get("dmPolicy") == "open" and "*" not in allow:
-            message = (
-                f'{scope}.dmPolicy="open" but {path} does not include "*"; all DMs will be dropped. '
-                f'Add "*" to {path} or set {scope}.dmPolicy to "pairing"/"allowlist".'
-            )
-        elif data.get("dmPolicy") == "allowlist" and not allow:
-            message = (
-                f'{scope}.dmPolicy="allowlist" but {path} is empty; all DMs will be dropped. '
-                f"Add at least one sender ID to {path} or change {scope}.dmPolicy."
-            )
-        else:
-            continue
-        found.append(ConfigIssue(path=path, message=message))
+        policy = _read(channel, "dmPolicy", "policy")
+        violation = _violation(
+            policy if policy in _DM_POLICIES else None, _read(channel, "allowFrom", "allowFrom")
+        )
+        if violation:
+            found.append(_message(name, None, violation, inherited=False))
+        accounts = channel.get("accounts")
+        for account_id, account in accounts.items() if isinstance(accounts, dict) else []:
+            if not isinstance(account, dict) or account.get("enabled") is False:
+                continue
+            policy = _read(account, "dmPolicy", "policy") or _read(channel, "dmPolicy", "policy")
+            own = _read(account, "allowFrom", "allowFrom")
+            allow_from = own if own is not None else _read(channel, "allowFrom", "allowFrom")
+            violation = _violation(policy if policy in _DM_POLICIES else None, allow_from)
+            if violation:
+                found.append(_message(name, account_id, violation, inherited=own is None))
     return found

@@ -12,6 +12,7 @@ Rules verified against the real CLI:
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -93,8 +94,14 @@ def is_pure_reference(value: Any) -> bool:
     return isinstance(value, str) and re.fullmatch(r"\$\{[A-Z_][A-Z0-9_]*\}", value.strip()) is not None
 
 
+_PLAIN_KEY = re.compile(r"[A-Za-z_$][A-Za-z0-9_$:-]*\Z")
+
+
 def join_path(parent: str, key: str) -> str:
-    """Return the dotted path of key under parent (the CLI's notation)."""
+    """Return the path of key under parent in the CLI's notation: ``a.b``, or ``a["+1555"]`` for a key
+    that is not identifier-like."""
+    if not _PLAIN_KEY.match(key):
+        return f"{parent}[{json.dumps(key, ensure_ascii=False)}]"
     return f"{parent}.{key}" if parent else key
 
 

@@ -144,11 +144,11 @@ def find_legacy(config: dict[str, Any]) -> list[LegacyFinding]:
 
 def _fix_memory_search(config: dict[str, Any], changes: list[str]) -> None:
     """Move memorySearch keys that still exist to memory.search; drop the ones that do not."""
-    from .schema.known_keys import OBJECT_KEYS
+    from .schema import keys_at
 
     legacy = config["agents"]["defaults"].pop("memorySearch")
     legacy = legacy if isinstance(legacy, dict) else {}
-    current = set(OBJECT_KEYS["memory.search"])
+    current = set(keys_at("memory.search"))
     kept = {k: v for k, v in legacy.items() if k in current}
     dropped = sorted(k for k in legacy if k not in current)
     if kept:

@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import re
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from controlpanel.lib.safetext import REFUSED, refusal
 
 from .config_warnings import dm_policy_warnings, heartbeat_warnings
 from .dump import dump_config
 from .envsubst import EnvRef, config_env_vars, substitute
-from .issues import ROOT_PATH, ConfigIssue, dotted, from_validation_error, js_type
+from .issues import ROOT_PATH, ConfigIssue, dotted, js_type
 from .legacy import apply_fixes, find_legacy
-from .roster import migrate_agent_list, roster_issues
+from .plugin_checks import plugin_problems
+from .roster import migrate_agent_list, with_implicit_main
 from .rules import rule_issues
-from .schema import OpenClawConfig, channel_issues, unmodeled_keys
-from .schema.known_keys import CHANNEL_KEYS
-from .syntax import ConfigSyntaxError, parse_json5
+from .schema import channel_keys, core_issues, unmodeled_keys
+from .syntax import ConfigSyntaxError, parse_json5_noting_repeats
 
 
 class Migration(BaseModel):
@@ -43,7 +44,6 @@ class LoadResult(BaseModel):
     warnings: list[ConfigIssue] = []
     raw: dict[str, Any] | None = None
     resolved: dict[str, Any] | None = None
-    config: Any = None  # OpenClawConfig instance (a generated pydantic model)
     unmodeled: list[str] = []  # dotted paths kept verbatim, untyped: "models", "gateway.remote"
     env_refs: list[EnvRef] = []
     migration: Migration | None = None
@@ -53,12 +53,11 @@ class LoadResult(BaseModel):
         """Return the shape of `openclaw config validate --json` (without the file path).
 
         Like the CLI: a valid config gets "warnings" (possibly empty), an invalid one gets "issues" only.
+        What only the panel says (a repeated key) is left out.
         """
         if self.valid:
-            return {
-                "valid": True,
-                "warnings": [{"path": w.path, "message": w.message} for w in self.warnings],
-            }
+            said = [w for w in self.warnings if not w.panel_only]
+            return {"valid": True, "warnings": [{"path": w.path, "message": w.message} for w in said]}
         return {"valid": False, "issues": [{"path": i.path, "message": i.message} for i in self.issues]}
 
 
@@ -68,7 +67,7 @@ def load_config(text: str, *, env: Mapping[str, str] | None = None) -> LoadResul
     env defaults to os.environ; variables the config defines itself (env.vars) fill the gaps.
     """
     try:
-        raw = parse_json5(text)
+        raw, repeats = parse_json5_noting_repeats(text)
     except ConfigSyntaxError as exc:
         message = f"JSON5 parse failed: {_js_wording(exc.message)}"
         if exc.line:
@@ -79,6 +78,17 @@ def load_config(text: str, *, env: Mapping[str, str] | None = None) -> LoadResul
         issue = ConfigIssue(path=ROOT_PATH, message=f"Invalid input: expected object, received {found}")
         return LoadResult(valid=False, issues=[issue])
     result = _validate(raw, dict(os.environ) if env is None else dict(env), text)
+    repeated = [
+        ConfigIssue(
+            path=dup.path,
+            message=f'Duplicate key "{dup.key}" (line {dup.line}, column {dup.column}): OpenClaw keeps the '
+            "last value, the earlier one is ignored",
+            panel_only=True,
+        )
+        for dup in repeats
+    ]
+    if repeated:
+        result.warnings = repeated + result.warnings
     if unstorable := storage_issues(raw, text):
         # What no database can store is refused like any invalid value, naming where it is; the rest
         # of the validation is still reported.
@@ -144,10 +154,7 @@ def _validate(raw: dict[str, Any], env: dict[str, str], text: str | None = None)
     ]
     resolved, moved, default_id = migrate_agent_list(substitution.value)
     warnings = [ConfigIssue(path="agents.entries", message=message) for message in moved]
-    issues = _schema_issues(resolved)
-    issues += [issue for issue in roster_issues(resolved) if issue not in issues]
-    if not issues:
-        issues = rule_issues(resolved)
+    issues, found_warnings = _problems(resolved)
     legacy = find_legacy(raw)
     issues = _with_hints(issues, legacy)
     unmodeled = unmodeled_keys(raw)
@@ -157,29 +164,20 @@ def _validate(raw: dict[str, Any], env: dict[str, str], text: str | None = None)
         return LoadResult(
             valid=False, issues=issues, migration=migration, warnings=warnings + env_warnings, **base
         )
-    warnings += heartbeat_warnings(resolved, default_id) + dm_policy_warnings(resolved) + env_warnings
-    config = OpenClawConfig.model_validate(resolved)
-    return LoadResult(
-        valid=True, resolved=resolved, config=config, default_agent_id=default_id, warnings=warnings, **base
-    )
+    warnings += heartbeat_warnings(resolved, default_id) + dm_policy_warnings(resolved)
+    warnings += found_warnings + env_warnings
+    return LoadResult(valid=True, resolved=resolved, default_agent_id=default_id, warnings=warnings, **base)
 
 
-def _schema_issues(resolved: dict[str, Any]) -> list[ConfigIssue]:
-    """Return core-schema issues, or (only when those pass, like the CLI) per-channel issues."""
+def _problems(resolved: dict[str, Any]) -> tuple[list[ConfigIssue], list[ConfigIssue]]:
+    """Return (issues, warnings) in OpenClaw's order: the core schema, then (only when it passed) the
+    rules of its validation core, then (only when those passed) what the plugins check."""
     if _has_non_finite(resolved):
-        return [ConfigIssue(path=ROOT_PATH, message="Invalid input: numbers must be finite")]
-    try:
-        OpenClawConfig.model_validate(resolved)
-    except ValidationError as exc:
-        return from_validation_error(exc)
-    channels = resolved.get("channels")
-    if not isinstance(channels, dict):
-        return []
-    return [
-        ConfigIssue(path=dotted(["channels", name, *filter(None, [rel])]), message=message)
-        for name, data in channels.items()
-        for rel, message in channel_issues(name, data)
-    ]
+        return [ConfigIssue(path=ROOT_PATH, message="Invalid input: numbers must be finite")], []
+    issues = core_issues(with_implicit_main(resolved)) or rule_issues(resolved)
+    if issues:
+        return issues, []
+    return plugin_problems(resolved)
 
 
 def _has_non_finite(value: Any) -> bool:
@@ -212,8 +210,7 @@ def _misplaced_hint(issue: ConfigIssue) -> str:
     if issue.path != ROOT_PATH or not issue.message.startswith("Unrecognized key"):
         return ""
     keys = re.findall(r'"([^"]+)"', issue.message)
-    channel_keys = {key for known in CHANNEL_KEYS.values() for key in known}
-    if not keys or not all(key in channel_keys for key in keys):
+    if not keys or not all(key in channel_keys() for key in keys):
         return ""
     names = ", ".join(keys)
     return f"{names} are settings of one channel: move them under channels.<channel> (e.g. channels.whatsapp)"
@@ -240,11 +237,12 @@ def _propose_migration(
     if not legacy or any(issue.hint is None for issue in issues):
         return None
     migrated, changes = apply_fixes(raw, legacy)
-    if source is None:
-        text = dump_config(migrated)
-    else:
+    text = dump_config(migrated)
+    if source is not None:
         from controlpanel.lib.json5edit import rewrite  # lib imports this package: import on use
 
-        text = rewrite(source, migrated)
+        # A text that repeats a key cannot be edited in place: the rewrite is then the dump.
+        with contextlib.suppress(ConfigSyntaxError):
+            text = rewrite(source, migrated)
     check = _validate(migrated, env)
     return Migration(text=text, changes=changes) if check.valid else None

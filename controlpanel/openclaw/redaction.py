@@ -91,9 +91,10 @@ def redact_text(text: str) -> str:
     """Return the JSON5 text with secret string literals replaced, comments and layout kept.
 
     Cached: the pages redact the same current revision again and again. A text without any secret
-    (``${VAR}`` references are not secrets) comes back as it is without walking its tokens.
+    (``${VAR}`` references are not secrets) comes back as it is without walking its tokens. Every value
+    of a repeated key is redacted (OpenClaw keeps the last, but the text holds them all).
 
-    Raises ConfigSyntaxError for text the tokenizer cannot follow (unterminated string, duplicate key).
+    Raises ConfigSyntaxError for text the tokenizer cannot follow (unterminated string).
     """
     if not _may_hold_secrets(text):
         return text

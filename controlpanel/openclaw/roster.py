@@ -7,10 +7,7 @@ one retired ``default: true`` marker.
 
 from __future__ import annotations
 
-import re
 from typing import Any
-
-from .issues import ConfigIssue
 
 MOVED_LIST = "Moved agents.list to keyed agents.entries."
 MATERIALIZED = "Materialized legacy per-surface agent ownership."
@@ -56,44 +53,19 @@ def migrate_agent_list(
     return {**config, "agents": agents}, warnings, default_id
 
 
-def roster_issues(config: dict[str, Any]) -> list[ConfigIssue]:
-    """Return the roster rules the real schema checks on agents (after agents.list became entries).
+def with_implicit_main(config: dict[str, Any]) -> dict[str, Any]:
+    """Return config as OpenClaw validates it: without a roster (and not explicitly owned), one agent "main".
 
-    Worded as the CLI prints them: a multi-agent roster needs agents.ownership="explicit" or exactly
-    one legacy default=true marker, and the two cannot be combined.
+    (OpenClaw's migratePersistedImplicitMainRoster, read not copied; the panel's stored config keeps the
+    file's shape, the policy treats a roster-less config as the agent "main" too.)
     """
-    agents = config.get("agents")
-    if not isinstance(agents, dict):
-        return []
+    agents = config.get("agents", {})
+    if not isinstance(agents, dict) or agents.get("ownership") == "explicit":
+        return config
     entries = agents.get("entries")
-    entries = entries if isinstance(entries, dict) else {}
-    explicit = agents.get("ownership") == "explicit"
-    marked = [k for k, e in entries.items() if isinstance(e, dict) and e.get("default") is True]
-    found: list[ConfigIssue] = [
-        ConfigIssue(path=f"agents.entries.{key}", message="Invalid key in record")
-        for key in entries
-        if not AGENT_ID.match(key)
-    ]
-    # An unmigratable agents.list leaves no entries behind, which the schema then refuses too.
-    if not entries and (explicit or "list" in agents):
-        found.append(ConfigIssue(path="agents.entries", message=NO_ENTRIES))
-    if len(marked) > 1:
-        message = f"agents.entries must contain at most one default=true entry (found {len(marked)})"
-        found.append(ConfigIssue(path="agents.entries", message=message))
-    if explicit and marked:
-        found.append(ConfigIssue(path="agents.ownership", message=EXPLICIT_WITH_MARKER))
-    if len(entries) > 1 and not marked and not explicit:
-        found.append(ConfigIssue(path="agents.ownership", message=NEEDS_OWNERSHIP))
-    return found
-
-
-AGENT_ID = re.compile(r"[a-z0-9_][a-z0-9_-]{0,63}\Z", re.IGNORECASE)
-NO_ENTRIES = "agents.entries must contain at least one configured agent"
-EXPLICIT_WITH_MARKER = "agents.ownership=explicit cannot be combined with a legacy default=true marker"
-NEEDS_OWNERSHIP = (
-    'multi-agent rosters require agents.ownership="explicit" or one legacy default=true marker; '
-    'add agents.ownership="explicit" or run openclaw doctor'
-)
+    if "list" in agents or (entries is not None and entries != {}):
+        return config
+    return {**config, "agents": {**agents, "entries": {"main": {}}}}
 
 
 def _list_to_entries(items: list[Any]) -> dict[str, Any] | None:

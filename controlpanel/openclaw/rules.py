@@ -1,53 +1,26 @@
-"""Cross-field rules of the real validator (zod superRefine and validation-core checks, read not copied).
+"""The rules OpenClaw's validation core checks after its schema passed (validation-core, read not copied).
 
-They only run on configs whose shape is already valid, as in OpenClaw.
+They only run on configs whose shape is already valid; the schema's own cross-field rules are in
+schema/refinements.py.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import json
+import re
 from typing import Any
 
 from .issues import ConfigIssue
 
-_ALLOW_BOTH = (
-    "cannot set both allow and alsoAllow in the same scope "
-    "(merge alsoAllow into allow, or remove allow and use profile + alsoAllow)"
-)
-
 
 def rule_issues(config: dict[str, Any]) -> list[ConfigIssue]:
-    """Return the cross-field issues of a shape-valid config."""
-    return [
-        *_allow_also_allow(config),
-        *_tailscale_bind(config),
-        *_tailscale_auth(config),
-        *_browser_profiles(config),
-    ]
-
-
-def _both(policy: Any) -> bool:
-    """True when a tool policy sets non-empty allow and alsoAllow together."""
-    return isinstance(policy, dict) and bool(policy.get("allow")) and bool(policy.get("alsoAllow"))
-
-
-def _allow_also_allow(config: dict[str, Any]) -> list[ConfigIssue]:
-    found: list[ConfigIssue] = []
-    tools = config.get("tools")
-    if _both(tools):
-        found.append(ConfigIssue(path="tools", message=f"tools {_ALLOW_BOTH}"))
-    entries = (config.get("agents") or {}).get("entries") or {}
-    for agent_id, entry in entries.items():
-        agent_tools = entry.get("tools") if isinstance(entry, dict) else None
-        if _both(agent_tools):
-            found.append(
-                ConfigIssue(path=f"agents.entries.{agent_id}.tools", message=f"agent tools {_ALLOW_BOTH}")
-            )
-        sandbox_tools = ((agent_tools or {}).get("sandbox") or {}).get("tools")
-        if _both(sandbox_tools):
-            path = f"agents.entries.{agent_id}.tools.sandbox.tools"
-            found.append(ConfigIssue(path=path, message=f"tools policy {_ALLOW_BOTH}"))
-    return found
+    """Return the first failing group of rules OpenClaw checks after its schema passed (it stops there)."""
+    for rule in (_tailscale_bind, _tailscale_auth, _model_policy_allow):
+        found = rule(config)
+        if found:
+            return found
+    return []
 
 
 def _is_loopback(host: Any) -> bool:
@@ -92,13 +65,56 @@ def _tailscale_auth(config: dict[str, Any]) -> list[ConfigIssue]:
     return [ConfigIssue(path="gateway.auth.mode", message=message)]
 
 
-def _browser_profiles(config: dict[str, Any]) -> list[ConfigIssue]:
-    profiles = (config.get("browser") or {}).get("profiles") or {}
-    return [
-        ConfigIssue(path=f"browser.profiles.{name}", message="Profile must set cdpPort or cdpUrl")
-        for name, profile in profiles.items()
-        if isinstance(profile, dict)
-        and "cdpPort" not in profile
-        and "cdpUrl" not in profile
-        and profile.get("driver") not in ("existing-session", "extension")
+_COMPAT_SELECTORS = frozenset({"openrouter:auto", "openrouter:free"})
+
+
+def _segments_ok(segments: list[str]) -> bool:
+    return all(s and "*" not in s and not re.search(r"[\s\x00-\x1f\x7f]", s) for s in segments)
+
+
+def _model_ref_ok(raw: str, aliases: set[str]) -> bool:
+    """A configured alias, an exact "provider/model" ref, or a "provider/*" prefix wildcard."""
+    text = raw.strip()
+    if text.lower() in aliases or text.lower() in _COMPAT_SELECTORS:
+        return True
+    parts = [p.strip() for p in text.split("/")]
+    if parts[-1] == "*":
+        return len(parts) >= 2 and _segments_ok(parts[:-1])
+    return len(parts) >= 2 and _segments_ok(parts)
+
+
+def _aliases(*model_maps: Any) -> set[str]:
+    return {
+        entry["alias"].strip().lower()
+        for models in model_maps
+        if isinstance(models, dict)
+        for entry in models.values()
+        if isinstance(entry, dict) and isinstance(entry.get("alias"), str) and entry["alias"].strip()
+    }
+
+
+def _model_policy_allow(config: dict[str, Any]) -> list[ConfigIssue]:
+    """Model policy allowlists name models the way model references are written."""
+    agents = config.get("agents") if isinstance(config.get("agents"), dict) else {}
+    defaults = agents.get("defaults") if isinstance(agents.get("defaults"), dict) else {}
+    scopes = [
+        ("agents.defaults.modelPolicy.allow", defaults.get("modelPolicy"), _aliases(defaults.get("models")))
     ]
+    entries = agents.get("entries") if isinstance(agents.get("entries"), dict) else {}
+    for key, entry in entries.items():
+        if isinstance(entry, dict):
+            aliases = _aliases(defaults.get("models"), entry.get("models"))
+            scopes.append((f"agents.entries.{key}.modelPolicy.allow", entry.get("modelPolicy"), aliases))
+    found = []
+    for path, policy, aliases in scopes:
+        refs = policy.get("allow") if isinstance(policy, dict) else None
+        for index, raw in enumerate(refs if isinstance(refs, list) else []):
+            if isinstance(raw, str) and not _model_ref_ok(raw, aliases):
+                written = json.dumps(raw, ensure_ascii=False)
+                message = (
+                    f"invalid model policy ref: {written}. Use a configured alias, an exact "
+                    '"provider/model" ref, or a trailing prefix wildcard such as "provider/*" or '
+                    '"provider/namespace/*".'
+                )
+                found.append(ConfigIssue(path=f"{path}.{index}", message=message))
+    return found

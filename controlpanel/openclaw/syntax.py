@@ -2,9 +2,10 @@
 
 The reference value parser is the ``json5`` package (the same grammar as the ``json5`` npm package
 that OpenClaw uses); ``pyjson5`` (C) parses first because the reference takes ~0.3 s on a
-1,300-line config, and a property test holds the two to the same verdict and value. Our own
-tokenizer finds duplicated keys (with their path) and lets ``redact_text`` and ``lib.json5edit``
-rewrite values in place while keeping comments and layout.
+1,300-line config, and a property test holds the two to the same verdict and value. A repeated key is
+accepted as OpenClaw accepts it: the last value wins. Our own tokenizer finds repeated keys (with
+their path, for the loader's warning) and lets ``redact_text`` and ``lib.json5edit`` rewrite values in
+place while keeping comments and layout.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ _LINE_COL = re.compile(r"<string>:(\d+) (.*) at column (\d+)$", re.DOTALL)
 
 
 class ConfigSyntaxError(ValueError):
-    """The text is not JSON5 (or has a duplicate key); carries a 1-based line and column."""
+    """The text is not JSON5; carries a 1-based line and column."""
 
     def __init__(self, message: str, line: int = 0, column: int = 0, path: str = "") -> None:
         super().__init__(message)
@@ -146,10 +147,21 @@ class _Frame:
         return (*self.path, self.key if self.kind == "{" else str(self.index))
 
 
-def walk_values(text: str) -> Iterator[ValueSite]:
+@dataclass(frozen=True)
+class DuplicateKey:
+    """A key an object repeats: where (dotted path) and the position of the repetition."""
+
+    path: str
+    key: str
+    line: int
+    column: int
+
+
+def walk_values(text: str, duplicates: list[DuplicateKey] | None = None) -> Iterator[ValueSite]:
     """Yield every scalar value of a JSON5 text with its key path (array items get their index).
 
-    Raises ConfigSyntaxError naming the path when an object repeats a key.
+    A repeated key's values are all yielded (each sits in the text); the repetitions are appended to
+    ``duplicates`` when given.
     """
     stack: list[_Frame] = []
     for tok in tokenize(text):
@@ -170,30 +182,60 @@ def walk_values(text: str) -> Iterator[ValueSite]:
         elif tok.kind == ":":
             frame.expecting_key = False
         elif frame.kind == "{" and frame.expecting_key:
-            frame.key = _remember_key(text, tok, frame)
+            frame.key = _remember_key(text, tok, frame, duplicates)
         else:
             yield ValueSite(frame.child_path(), tok)
 
 
-def _remember_key(text: str, tok: Token, frame: _Frame) -> str:
-    """Return the key of tok, recorded in frame; raises ConfigSyntaxError on a repeated key."""
+def _remember_key(text: str, tok: Token, frame: _Frame, duplicates: list[DuplicateKey] | None) -> str:
+    """Return the key of tok, recorded in frame; a repetition is noted in duplicates."""
     key = decode_key(text, tok)
-    if key in frame.keys:
-        dotted = ".".join((*frame.path, key))
-        err = _syntax_error_at(text, tok.start, f'Duplicate key "{key}" at {dotted or "<root>"}')
-        err.path = dotted
-        raise err
+    if key in frame.keys and duplicates is not None:
+        located = _syntax_error_at(text, tok.start, "")
+        duplicates.append(DuplicateKey(".".join((*frame.path, key)), key, located.line, located.column))
     frame.keys.add(key)
     return key
 
 
+_INDEX_KEY = re.compile(r"(0|[1-9][0-9]*)\Z")
+
+
+def _index_keys(keys: Any) -> list[str]:
+    return sorted((k for k in keys if _INDEX_KEY.match(k) and int(k) < 2**32 - 1), key=int)
+
+
+def _js_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JavaScript object's key order: integer-like keys first, ascending, then the others as written
+    (OpenClaw walks the config in that order, so its issues and warnings come in that order too).
+    A repeated key keeps its first place and its last value."""
+    merged = dict(pairs)
+    index = _index_keys(merged)
+    if not index:
+        return merged
+    return {**{k: merged[k] for k in index}, **{k: v for k, v in merged.items() if k not in index}}
+
+
+def _js_order(value: Any) -> Any:
+    """``_js_object`` applied to a parsed value (pyjson5 keeps the written order)."""
+    if isinstance(value, dict):
+        return _js_object([(k, _js_order(v)) for k, v in value.items()])
+    if isinstance(value, list):
+        return [_js_order(v) for v in value]
+    return value
+
+
 def parse_json5(text: str) -> Any:
-    """Parse JSON5 text and return the value; duplicate keys are rejected.
+    """Parse JSON5 text and return the value; a repeated key keeps its last value, as in OpenClaw.
 
     Raises ConfigSyntaxError(message, line, column) on any syntax problem, and for a text nesting
     deeper than ``jsonlimits.MAX_JSON_DEPTH`` (naming the path and position), before the recursive
     parser sees it.
     """
+    return parse_json5_noting_repeats(text)[0]
+
+
+def parse_json5_noting_repeats(text: str) -> tuple[Any, list[DuplicateKey]]:
+    """Parse JSON5 text; return the value and the keys it repeats (each keeps its last value)."""
     try:
         check_text_depth(text)
     except JsonTooDeep as exc:
@@ -201,20 +243,32 @@ def parse_json5(text: str) -> Any:
         message = f"Nested deeper than {exc.max_depth} levels at {path or '<root>'}"
         raise ConfigSyntaxError(message, exc.line, exc.column, path=path) from None
     try:
-        # pyjson5 (C) first: ~1000x faster than the json5 package on a large config. Duplicate keys
-        # are refused by our own pass; any error is reported by the reference parser below.
+        # pyjson5 (C) first: ~1000x faster than the json5 package on a large config. Our own pass
+        # decides whether its value can be trusted; any error is reported by the reference parser below.
         value = pyjson5.decode(text)
     except Exception:  # noqa: S110  (every refusal is re-read by the reference parser)
         pass
     else:
         if _checked_by_our_pass(text, _count_keys(value)):
-            return value
+            return _js_order(value), []
     try:
-        return json5.loads(text, allow_duplicate_keys=False)
+        return json5.loads(text, allow_duplicate_keys=False, object_pairs_hook=_js_object), []
     except ValueError as exc:
-        raise _translate(text, str(exc)) from None
+        if not str(exc).startswith("Duplicate key"):
+            raise _translate(text, str(exc)) from None
     except RecursionError:  # cannot happen after the depth check; kept as the last line of defence
         raise ConfigSyntaxError("Nesting too deep") from None
+    # A repeated key: read again keeping the last value, and find where each repetition is.
+    value = json5.loads(text, allow_duplicate_keys=True, object_pairs_hook=_js_object)
+    found: list[DuplicateKey] = []
+    for _ in walk_values(text, found):
+        pass
+    return value, found
+
+
+def duplicate_keys(text: str) -> list[DuplicateKey]:
+    """Return every repeated key of a JSON5 text (raises ConfigSyntaxError if it is not JSON5)."""
+    return parse_json5_noting_repeats(text)[1]
 
 
 # What the reference parser accepts as a bare value; pyjson5 also takes "1_000", ".e1" and "\\08".
@@ -237,8 +291,8 @@ _SCAN = re.compile(
 @lru_cache(maxsize=32)
 def _checked_by_our_pass(text: str, value_keys: int) -> bool:
     """Our pass over a text pyjson5 accepted (``value_keys``: the keys its value holds): False when
-    a value is one the two parsers may read differently (then the reference decides). Raises
-    ConfigSyntaxError for a repeated key (a text with more keys than its value has one)."""
+    a value is one the two parsers may read differently, or when the text repeats a key (it has more
+    keys than its value): then the reference parser decides."""
     keys = 0
     for match in _SCAN.finditer(text):
         kind = match.lastgroup
@@ -249,16 +303,7 @@ def _checked_by_our_pass(text: str, value_keys: int) -> bool:
                 return False
         elif kind == "string" and "\\" in match.group() and _DIGIT_ESCAPE.search(match.group()):
             return False
-    if keys == value_keys:
-        return True
-    # Fewer keys in the value than in the text: a repeated key. Find it (and its path) the slow way.
-    try:
-        for _ in walk_values(text):
-            pass
-    except ConfigSyntaxError as exc:
-        if exc.message.startswith("Duplicate key"):
-            raise
-    return False
+    return keys == value_keys
 
 
 def fast_value(text: str) -> Any:
@@ -268,10 +313,7 @@ def fast_value(text: str) -> Any:
         value = pyjson5.decode(text)
     except Exception:
         return None
-    try:
-        return value if _checked_by_our_pass(text, _count_keys(value)) else None
-    except ConfigSyntaxError:
-        return None
+    return value if _checked_by_our_pass(text, _count_keys(value)) else None
 
 
 def _count_keys(value: Any) -> int:
@@ -283,14 +325,7 @@ def _count_keys(value: Any) -> int:
 
 
 def _translate(text: str, message: str) -> ConfigSyntaxError:
-    """Turn a json5 package error into ConfigSyntaxError with line/column (and path for duplicates)."""
-    if message.startswith("Duplicate key"):
-        try:
-            for _ in walk_values(text):
-                pass
-        except ConfigSyntaxError as located:
-            return located
-        return ConfigSyntaxError(message)
+    """Turn a json5 package error into ConfigSyntaxError with line/column."""
     match = _LINE_COL.search(message)
     if match:
         # Control characters in the message (an unexpected newline) are shown escaped.

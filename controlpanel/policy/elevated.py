@@ -13,11 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .catalogue import SANDBOX_DEFAULT_DENY
 from .config_access import agent_tools, as_dict, global_tools
-
-# Channel ids the gateway ships (the tail of the default sandbox deny list is exactly CHANNEL_IDS).
-CHANNEL_IDS: frozenset[str] = frozenset(SANDBOX_DEFAULT_DENY[SANDBOX_DEFAULT_DENY.index("gateway") + 1 :])
 
 
 @dataclass(frozen=True)
@@ -47,17 +43,6 @@ class ElevatedPolicy:
             "allowFrom": allow_from,
             "failures": [dict(f) for f in self.failures],
         }
-
-
-def channel_of_session(session_key: str, main_key: str = "main") -> str | None:
-    """Return the channel a session key names (`agent:<id>:<channel>:...`), if it is a known channel."""
-    parts = [p for p in session_key.split(":") if p]
-    if len(parts) < 3 or parts[0] != "agent":
-        return None
-    candidate = parts[2].lower()
-    if candidate == main_key:
-        return None
-    return candidate if candidate in CHANNEL_IDS or candidate == "webchat" else None
 
 
 def _tokens(value: Any) -> tuple[str, ...]:

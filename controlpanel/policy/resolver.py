@@ -14,9 +14,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..openclaw.ids import normalize_agent_id
 from .catalogue import TOOL_CATALOGUE
 from .config_access import agent_ids, default_agent_id
-from .elevated import ElevatedPolicy, channel_of_session, resolve_elevated
+from .elevated import ElevatedPolicy, resolve_elevated
 from .exec_policy import ExecPolicy, resolve_exec
 from .sandbox import SandboxPolicy, resolve_sandbox
 from .tools import Decision, View, build_layers, decide, tool_classes
@@ -74,17 +75,22 @@ def resolve_agent(
     agent_id: str | None = None,
     *,
     session_key: str | None = None,
+    channel: str | None = None,
     view: View = "runtime",
 ) -> AgentPolicy:
-    """Return the effective policy of an agent (default agent if None) in a session (default: main)."""
+    """Return the effective policy of an agent (default agent if None) in a session (default: main).
+
+    The agent is named as `openclaw sandbox explain` names it: normalised ("Research" is "research").
+    ``channel`` is the session's channel as the gateway's session store records it: the elevated
+    allowFrom gates apply only with one. Like `sandbox explain`, the channel is not read from the
+    session key (a Telegram group key with no session entry has no channel, recorded in the corpus).
+    """
     agent = session_agent_id(config, agent_id)
     sandbox = resolve_sandbox(config, agent, session_key)
     layers = build_layers(config, agent, sandbox)
     decisions = {tool: decide(tool, layers, view) for tool in TOOL_CATALOGUE}
-    main_key = sandbox.main_session_key.rsplit(":", 1)[-1]
-    channel = channel_of_session(sandbox.session_key, main_key)
     return AgentPolicy(
-        agent_id=agent,
+        agent_id=normalize_agent_id(agent),
         session_key=sandbox.session_key,
         sandbox=sandbox,
         decisions=decisions,

@@ -25,7 +25,7 @@ from controlpanel.lib.tokens import token_generate
 from controlpanel.models import ChannelAccount, Device, ExecApprovalRequest, Gateway, PairingRequest, Role
 
 from .activity import activity_record
-from .config_edits import gateway_channel_allow_from_add
+from .config_edits import ConfigEditError, gateway_channel_allow_from_add
 from .notify.outbox import approval_requested
 
 # What a panel user may grant when approving a device, by role on that gateway: an approver can
@@ -154,6 +154,20 @@ def pairing_request_approve(
     if verdict is not None and not verdict.ok:
         return _refused(request, actor=actor, reason=_scope_message(verdict), wanted="approved")
 
+    try:
+        return _approve(request, actor=actor, now=now)
+    except ConfigEditError as exc:
+        # The config edit is the approval's effect: without it nothing is approved (all rolled back).
+        request.refresh_from_db()
+        where = f"channels.{request.channel}.allowFrom"
+        reason = (
+            f"Not approved: adding {request.sender_id} to {where} would not give a valid config "
+            f"({exc.message}). Fix the config, then approve again."
+        )
+        return _refused(request, actor=actor, reason=reason, wanted="approved")
+
+
+def _approve(request: PairingRequest, *, actor, now: datetime) -> Outcome:
     with transaction.atomic():
         if not _claim(PairingRequest, request, now=now, status="approved", decided_by=actor):
             return _lost(PairingRequest, request, actor=actor, requested_status="approved", now=now)

@@ -241,8 +241,8 @@ def audit_run_execute(*, run_id: int, timeout: float | None = None, resume: bool
         return _finish(
             run,
             status="failed",
-            error="The stored config no longer loads: "
-            + "; ".join(f"{i.path}: {i.message}" for i in loaded.issues[:5]),
+            error="OpenClaw config is invalid, so it is not audited (`openclaw security audit` refuses it "
+            "too): " + "; ".join(f"{i.path}: {i.message}" for i in loaded.issues[:5]),
         )
     payload = {
         "config": loaded.resolved,

@@ -4,6 +4,6 @@ Imported by the app's ``ready()`` so that every process knows the periodic sched
 their tasks at module level; a task imports its service inside the function (no import cycle).
 """
 
-from . import alerts, approvals, audits, gateways, maintenance, notify
+from . import alerts, approvals, audits, configs, gateways, maintenance, notify
 
-__all__ = ["alerts", "approvals", "audits", "gateways", "maintenance", "notify"]
+__all__ = ["alerts", "approvals", "audits", "configs", "gateways", "maintenance", "notify"]

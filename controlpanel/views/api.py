@@ -26,6 +26,7 @@ from controlpanel.http import ApiHttpRequest, BadRequest, bearer_token, read_jso
 from controlpanel.models import Gateway
 from controlpanel.permissions import Capability, get_gateway_for_user, require_recent_auth
 from controlpanel.services.api_tokens import api_token_authenticate
+from controlpanel.services.config_revisions import ConfigConflict
 from controlpanel.services.gateways import (
     GatewayNameInvalid,
     GatewayNameTaken,
@@ -154,7 +155,10 @@ def config_validate(request: HttpRequest) -> HttpResponse:
 @api_view
 @require_POST
 def gateway_create(request: HttpRequest) -> HttpResponse:
-    body = _json_body(request, {"name", "config", "env"})
+    """Create a gateway from a config, in two steps: ``dryRun: true`` returns the review (validation,
+    what each agent may do, the audit findings) and a ``reviewToken``; the same body with that token
+    and a ``reason`` creates it. Nothing is created without the review."""
+    body = _json_body(request, {"name", "config", "env", "dryRun", "reviewToken", "reason"})
     name = body.get("name")
     if not isinstance(name, str):
         raise ApiError(400, "expected a string", path="name")
@@ -163,8 +167,16 @@ def gateway_create(request: HttpRequest) -> HttpResponse:
     except GatewayNameInvalid as exc:
         raise ApiError(400, str(exc), path="name") from None
     config, env = _config_fields(body)
+    if _dry_run(body):
+        # Whether the name is taken is not said here (nor on the page): only the save tells.
+        return _review_json(request, before="", text=config, env=env, base_hash="", name=name)
+    if (invalid := _invalid(config, env)) is not None:
+        return invalid
+    _check_review(request, body, text=config, name=name)
     try:
-        outcome = gateway_import_config(text=config, env=env, name=name, actor=request.user)
+        outcome = gateway_import_config(
+            text=config, env=env, name=name, actor=request.user, reason=_reason(body)
+        )
     except GatewayNameTaken as exc:
         raise ApiError(409, "A gateway with this name already exists.", path="name") from exc
     if outcome.gateway is None:
@@ -176,14 +188,111 @@ def gateway_create(request: HttpRequest) -> HttpResponse:
 @require_recent_auth
 @require_http_methods(["PUT"])
 def gateway_config(request: HttpRequest, code: UUID) -> HttpResponse:
+    """Deprecated (use ``config/revisions/``): replace the config, after its review like every save.
+
+    ``dryRun: true`` returns the review and a ``reviewToken`` (against the current revision); the
+    same body with that token and a ``reason`` saves it, or answers 409 when the config changed since.
+    """
     access = get_gateway_for_user(request.user, code, need=Capability.CONFIG)
-    config, env = _config_fields(_json_body(request, {"config", "env"}))
-    outcome = gateway_import_config(
-        text=config, env=env, name=access.gateway.name, gateway=access.gateway, actor=request.user
-    )
+    gateway = access.gateway
+    body = _json_body(request, {"config", "env", "dryRun", "reviewToken", "reason"})
+    config, env = _config_fields(body)
+    if _dry_run(body):
+        return _review_json(
+            request, before=gateway.config_text or "", text=config, env=env, base_hash=gateway.config_hash,
+            gateway=gateway, source="import",
+        )  # fmt: skip
+    if (invalid := _invalid(config, env)) is not None:
+        return invalid
+    reviewed = _check_review(request, body, text=config, gateway=gateway)
+    try:
+        outcome = gateway_import_config(
+            text=config,
+            env=env,
+            name=gateway.name,
+            gateway=gateway,
+            actor=request.user,
+            base_hash=reviewed.base_hash,
+            reason=_reason(body),
+        )
+    except ConfigConflict as exc:
+        return _conflict_json(exc)
     if outcome.gateway is None:
         return JsonResponse(outcome.result.to_validate_json(), status=400)
     return JsonResponse(_gateway_json(outcome.gateway, access.role))
+
+
+def _invalid(config: str, env) -> JsonResponse | None:
+    """An invalid config is answered with its issues (400) whether or not it was reviewed."""
+    from controlpanel.configedit.review import loaded
+
+    result = loaded(config, env)
+    return None if result.valid else JsonResponse(result.to_validate_json(), status=400)
+
+
+def _dry_run(body: dict) -> bool:
+    dry = body.get("dryRun", False)
+    if not isinstance(dry, bool):
+        raise ApiError(400, "expected true or false", path="dryRun")
+    return dry
+
+
+def _reason(body: dict) -> str:
+    reason = body.get("reason", "")
+    if not isinstance(reason, str):
+        raise ApiError(400, "expected a string", path="reason")
+    if not reason.strip():
+        raise ApiError(400, "Say why you make this change (reason).", path="reason")
+    return reason
+
+
+def _review_json(
+    request, *, before: str, text: str, env=None, base_hash: str, gateway=None, name: str = "",
+    source: str = "editor", detail: dict | None = None,
+) -> JsonResponse:  # fmt: skip
+    """The review of ``text`` against ``before`` with its ``reviewToken`` (only when it may be saved)."""
+    from controlpanel.configedit.review import review
+    from controlpanel.reviews import review_token_for
+
+    result = review(before, text, env=env, diff=False)
+    data = result.as_json()
+    if result.valid and result.changed:
+        data["reviewToken"] = review_token_for(
+            text=text, base_hash=base_hash, source=source, gateway=gateway, name=name, user=request.user,
+            detail=detail,
+        )  # fmt: skip
+    return JsonResponse(data)
+
+
+def _check_review(request, body: dict, *, text: str, gateway=None, name: str = "", base_hash=None):
+    """The save's ``reviewToken`` must be the review of exactly this text: 428 without one."""
+    from controlpanel.reviews import ReviewTokenInvalid, review_token_check
+
+    if "reviewToken" not in body:
+        raise ApiError(
+            428,
+            "Review first: send the same body with dryRun: true, read the review, then send it again "
+            "with the reviewToken the review gave and a reason.",
+            path="reviewToken",
+        )
+    try:
+        return review_token_check(
+            body["reviewToken"], text=text, base_hash=base_hash, gateway=gateway, name=name, user=request.user
+        )
+    except ReviewTokenInvalid as exc:
+        raise ApiError(400, exc.message, path="reviewToken") from None
+
+
+def _conflict_json(exc) -> JsonResponse:
+    head = exc.head
+    return JsonResponse(
+        {
+            "error": "The config changed since your base hash: fetch it and merge your change.",
+            "path": "baseHash",
+            "head": _revision_json(head) if head else None,
+        },
+        status=409,
+    )
 
 
 @require_GET
@@ -231,14 +340,9 @@ def config_revisions(request: HttpRequest, code: UUID) -> HttpResponse:
         rows = access.gateway.revisions.select_related("author", "parent").defer("text")[:500]
         return JsonResponse({"revisions": [_revision_json(r) for r in rows]})
     access = get_gateway_for_user(request.user, code, need=Capability.CONFIG)
-    body = _json_body(request, {"config", "baseHash", "reason", "dryRun"})
+    body = _json_body(request, {"config", "baseHash", "reason", "dryRun", "reviewToken"})
     config, _ = _config_fields({"config": body.get("config")})
-    base_hash, reason = body.get("baseHash"), body.get("reason", "")
-    if not isinstance(base_hash, str) or not base_hash:
-        raise ApiError(400, "expected the config hash your edit is based on", path="baseHash")
-    base_hash = selectors.config_base_hash(gateway=access.gateway, given=base_hash)
-    if not isinstance(reason, str):
-        raise ApiError(400, "expected a string", path="reason")
+    base_hash = _base_hash(body, "your edit", access.gateway)
     from controlpanel.configedit.secrets import SecretNotKept, restore_secrets
     from controlpanel.openclaw import ConfigSyntaxError
 
@@ -249,42 +353,42 @@ def config_revisions(request: HttpRequest, code: UUID) -> HttpResponse:
         raise ApiError(400, str(exc), path="config") from exc
     except ConfigSyntaxError:
         text = config
-    return _save(request, gateway, text=text, base_hash=base_hash, reason=reason, dry=body.get("dryRun"))
+    return _save(request, gateway, body, text=text, base_hash=base_hash, detail={"via": "api"})
 
 
-def _save(request, gateway, *, text: str, base_hash: str, reason: str, dry, source="editor", detail=None):
-    from controlpanel.configedit.review import review
-    from controlpanel.services.config_revisions import (
-        ConfigConflict,
-        ConfigEditError,
-        config_revision_create,
-    )
+def _base_hash(body: dict, what: str, gateway) -> str:
+    base_hash = body.get("baseHash")
+    if not isinstance(base_hash, str) or not base_hash:
+        raise ApiError(400, f"expected the config hash {what} is based on", path="baseHash")
+    return selectors.config_base_hash(gateway=gateway, given=base_hash)
 
-    if dry is not None and not isinstance(dry, bool):
-        raise ApiError(400, "expected true or false", path="dryRun")
-    if dry:
-        return JsonResponse(review(gateway.config_text or "", text, diff=False).as_json())
+
+def _save(request, gateway, body: dict, *, text: str, base_hash: str, source="editor", detail=None):
+    """``dryRun: true``: the review and its ``reviewToken``. Otherwise save exactly the reviewed text
+    with a reason (428 without a token; 409 when the config moved on since ``baseHash``)."""
+    from controlpanel.services.config_revisions import ConfigEditError, config_revision_create
+
+    if base_hash != gateway.config_hash:
+        return _conflict_json(ConfigConflict(base_hash=base_hash, head=gateway.revisions.first()))
+    if _dry_run(body):
+        return _review_json(
+            request, before=gateway.config_text or "", text=text, base_hash=base_hash, gateway=gateway,
+            source=source, detail=detail,
+        )  # fmt: skip
+    _check_review(request, body, text=text, gateway=gateway, base_hash=base_hash)
     try:
         saved = config_revision_create(
             gateway=gateway,
             text=text,
             source=source,
-            reason=reason,
+            reason=_reason(body),
             actor=request.user,
             base_hash=base_hash,
             action="config.rolled_back" if source == "rollback" else "config.edited",
             detail=detail or {"via": "api"},
         )
     except ConfigConflict as exc:
-        head = exc.head
-        return JsonResponse(
-            {
-                "error": "The config changed since your base hash: fetch it and merge your change.",
-                "path": "baseHash",
-                "head": _revision_json(head) if head else None,
-            },
-            status=409,
-        )
+        return _conflict_json(exc)
     except ConfigEditError as exc:
         raise ApiError(400, exc.message, path=exc.path or "config") from exc
     return JsonResponse(_revision_json(saved.revision), status=201)
@@ -302,21 +406,14 @@ def config_revision(request: HttpRequest, code: UUID, number: int) -> HttpRespon
 @require_POST
 def config_rollback(request: HttpRequest, code: UUID, number: int) -> HttpResponse:
     access = get_gateway_for_user(request.user, code, need=Capability.CONFIG)
-    body = _json_body(request, {"baseHash", "reason", "dryRun"})
+    body = _json_body(request, {"baseHash", "reason", "dryRun", "reviewToken"})
     revision = _revision_or_404(access.gateway, number)
-    base_hash, reason = body.get("baseHash"), body.get("reason", "")
-    if not isinstance(base_hash, str) or not base_hash:
-        raise ApiError(400, "expected the config hash your rollback is based on", path="baseHash")
-    base_hash = selectors.config_base_hash(gateway=access.gateway, given=base_hash)
-    if not isinstance(reason, str):
-        raise ApiError(400, "expected a string", path="reason")
     return _save(
         request,
         access.gateway,
+        body,
         text=revision.text,
-        base_hash=base_hash,
-        reason=reason,
-        dry=body.get("dryRun"),
+        base_hash=_base_hash(body, "your rollback", access.gateway),
         source="rollback",
         detail={"rolled_back_to": revision.number, "via": "api"},
     )

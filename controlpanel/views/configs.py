@@ -13,7 +13,6 @@ from uuid import UUID
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,6 +24,7 @@ from controlpanel.configedit.secrets import SecretNotKept, restore_secrets
 from controlpanel.models import ConfigRevision
 from controlpanel.openclaw import ConfigSyntaxError, redact_text
 from controlpanel.permissions import Capability, auth_is_recent, get_gateway_for_user, require_recent_auth
+from controlpanel.reviews import Reviewed, ReviewTokenInvalid, review_token_for, review_token_read
 from controlpanel.services.config_revisions import (
     ConfigConflict,
     ConfigEditError,
@@ -32,8 +32,6 @@ from controlpanel.services.config_revisions import (
     config_revision_create,
 )
 
-TOKEN_SALT = "cp.config-review"
-TOKEN_MAX_AGE = 2 * 3600
 MAX_TEXT = settings.CP_MAX_CONFIG_BYTES
 DRAFTS = "cp_config_drafts"  # session key: the reviewed texts (secrets real), by sha256; a few at most
 # Sources a client may ask a review for; the others are computed by their own pages.
@@ -76,18 +74,18 @@ def _text_field(request: HttpRequest, like: str, name: str = "text") -> str:
     return text if "\r\n" in like else text.replace("\r\n", "\n")
 
 
-def _reviewed_text(request: HttpRequest, data: dict, base_text: str) -> str | None:
+def _reviewed_text(request: HttpRequest, data: Reviewed, base_text: str) -> str | None:
     """The real text a review token was made for: kept on the server at review time, else rebuilt
     from the posted (redacted) text. None when neither is that text."""
-    kept = request.session.get(DRAFTS, {}).get(data["s"])
+    kept = request.session.get(DRAFTS, {}).get(data.text_hash)
     if kept is not None:
         return kept
-    if data.get("src") == "import":
+    if data.source == "import":
         return None  # an imported file may bring new secrets: they never went to the browser
     posted = request.POST.get("text", "")[:MAX_TEXT]
     for candidate in dict.fromkeys([posted, posted.replace("\r\n", "\n")]):
         text = restore_secrets(candidate, base_text)
-        if config_hash(text) == data["s"]:
+        if config_hash(text) == data.text_hash:
             return text
     return None
 
@@ -115,10 +113,10 @@ def review_context(
     gateway = access.gateway
     current = gateway.config_text or ""
     result = review(current, new_text)
-    digest = _keep_draft(request, new_text) if result.valid else config_hash(new_text)
-    token = signing.dumps(
-        {"g": gateway.pk, "s": digest, "b": gateway.config_hash, "src": source, "d": detail or {}},
-        salt=TOKEN_SALT,
+    if result.valid:
+        _keep_draft(request, new_text)
+    token = review_token_for(
+        text=new_text, base_hash=gateway.config_hash, source=source, gateway=gateway, detail=detail
     )
     return {
         "access": access,
@@ -284,13 +282,13 @@ def config_save(request, code: UUID) -> HttpResponse:
     access = get_gateway_for_user(request.user, code, need=Capability.CONFIG)
     gateway = access.gateway
     try:
-        data = signing.loads(request.POST.get("token", ""), salt=TOKEN_SALT, max_age=TOKEN_MAX_AGE)
-    except signing.BadSignature:
-        messages.error(request, "This review is too old or not valid: review the change again.")
+        data = review_token_read(request.POST.get("token", ""))
+    except ReviewTokenInvalid as exc:
+        messages.error(request, exc.message)
         return redirect("config-edit", code=code)
-    if data.get("g") != gateway.pk:
+    if data.gateway_id != gateway.pk:
         raise Http404("No such review.")
-    base = gateway.revisions.filter(sha256=data["b"]).first()
+    base = gateway.revisions.filter(sha256=data.base_hash).first()
     try:
         text = _reviewed_text(request, data, base.text if base else gateway.config_text)
     except (SecretNotKept, ConfigSyntaxError) as exc:
@@ -302,12 +300,13 @@ def config_save(request, code: UUID) -> HttpResponse:
             submitted=request.POST.get("text", ""),
             error="The text changed after the review: review it again before saving.",
         )
-    source = data["src"]
+    source = data.source
     back = reverse("config-edit", kwargs={"code": code})
     if not auth_is_recent(request):
         context = review_context(
-            access, new_text=text, source=source, detail=data["d"], title="Confirm it is you", back=back
-        )
+            request, access, new_text=text, source=source, detail=data.detail, title="Confirm it is you",
+            back=back,
+        )  # fmt: skip
         context["needs_auth"] = True
         return render(request, "configs/review.html", context, status=403)
     try:
@@ -317,19 +316,20 @@ def config_save(request, code: UUID) -> HttpResponse:
             source=source,
             reason=request.POST.get("reason", ""),
             actor=request.user,
-            base_hash=data["b"],
+            base_hash=data.base_hash,
             action=ACTIONS.get(source, "config.revision_created"),
-            detail=data["d"],
+            detail=data.detail,
         )
     except ConfigConflict as exc:
         return _conflict(request, access, yours=text, base_hash=exc.base_hash, source=source)
     except ConfigEditError as exc:
         context = review_context(
-            access, new_text=text, source=source, detail=data["d"], title="Review", back=back
+            request, access, new_text=text, source=source, detail=data.detail, title="Review", back=back
         )
         context["save_error"] = exc.message
         return render(request, "configs/review.html", context, status=400)
-    request.session[DRAFTS] = {k: v for k, v in request.session.get(DRAFTS, {}).items() if k != data["s"]}
+    drafts = request.session.get(DRAFTS, {})
+    request.session[DRAFTS] = {k: v for k, v in drafts.items() if k != data.text_hash}
     messages.success(request, f"Saved as revision {saved.revision.number}.")
     return redirect("config-revision", code=code, number=saved.revision.number)
 

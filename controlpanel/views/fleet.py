@@ -1,4 +1,4 @@
-"""Fleet changes: give one change, see it previewed on each selected gateway, apply it to all or none."""
+"""Fleet changes: one change, previewed on each selected gateway, then applied gateway by gateway."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from controlpanel import selectors
 from controlpanel.audit.fixes import fixable_check_ids
 from controlpanel.configedit.fleet import Change, ChangeError, baseline_text
+from controlpanel.http import HtmxHttpRequest
 from controlpanel.models import FleetChange
 from controlpanel.permissions import require_recent_auth
 from controlpanel.services.config_fleet import fleet_change_apply, fleet_change_preview, owned_gateways
@@ -58,26 +60,16 @@ def fleet_change_new(request) -> HttpResponse:
     return render(request, "fleet/new.html", context)
 
 
-def _fleet_for(user, code: UUID) -> FleetChange:
-    fleet = FleetChange.objects.filter(code=code, created_by=user).first()
-    if fleet is None:
-        raise Http404("No such fleet change.")
-    return fleet
-
-
 @login_required
 @require_GET
-def fleet_change(request, code: UUID) -> HttpResponse:
-    """The per-gateway preview (or, once applied, the per-gateway result)."""
-    fleet = _fleet_for(request.user, code)
-    rows = [{"code": c, **r} for c, r in fleet.results.items() if not c.startswith("_")]
-    rows.sort(key=lambda r: r.get("name", ""))
-    blocked = [r for r in rows if not r.get("valid")]
-    return render(
-        request,
-        "fleet/change.html",
-        {"fleet": fleet, "rows": rows, "blocked": blocked, "error": fleet.results.get("_error", {})},
-    )
+def fleet_change(request: HtmxHttpRequest, code: UUID) -> HttpResponse:
+    """Each gateway's preview, then its result, filled in as the tasks finish them (the page polls)."""
+    context = selectors.fleet_change(user=request.user, code=code)
+    if context is None:
+        raise Http404("No such fleet change.")
+    if request.htmx and request.GET.get("poll"):
+        return render(request, "fleet/change.html#fleet-body", context)
+    return render(request, "fleet/change.html", context)
 
 
 def _fleet_page(request, code: UUID) -> str:
@@ -88,16 +80,13 @@ def _fleet_page(request, code: UUID) -> str:
 @require_recent_auth(next_url=_fleet_page)
 @require_POST
 def fleet_change_apply_view(request, code: UUID) -> HttpResponse:
-    fleet = _fleet_for(request.user, code)
+    fleet = FleetChange.objects.filter(code=code, created_by=request.user).first()
+    if fleet is None:
+        raise Http404("No such fleet change.")
     try:
-        fleet = fleet_change_apply(fleet=fleet, actor=request.user)
+        fleet_change_apply(fleet=fleet, actor=request.user)
     except ConfigEditError as exc:
         messages.error(request, exc.message)
     else:
-        if fleet.status == FleetChange.Status.APPLIED:
-            messages.success(request, "Applied: one new revision per changed gateway.")
-        else:
-            messages.error(
-                request, "Nothing was saved: " + fleet.results.get("_error", {}).get("message", "")
-            )
+        messages.success(request, "Applying: each gateway is saved on its own, all of its change or none.")
     return redirect("fleet-change", code=code)

@@ -11,13 +11,14 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from controlpanel import selectors
 from controlpanel.forms import ConfigImportForm
 from controlpanel.http import HtmxHttpRequest, attachment
 from controlpanel.lib import csvsafe
 from controlpanel.permissions import Capability, get_gateway_for_user, require_recent_auth
+from controlpanel.services.config_revisions import config_hash
 from controlpanel.services.gateways import (
     GatewayNameTaken,
     gateway_delete,
@@ -67,28 +68,97 @@ def gateway_detail(request: HtmxHttpRequest, code: UUID, tab: str = "overview") 
     )
 
 
+IMPORT_DRAFTS = "cp_import_drafts"  # session key: reviewed new-gateway imports (text, env, name) by sha256
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def gateway_import(request) -> HttpResponse:
-    """Create a gateway from a pasted or uploaded config. The importer becomes its owner."""
-    form = ConfigImportForm(request.POST or None, request.FILES or None)
+    """Create a gateway from a pasted or uploaded config: validate, review, then create (the importer
+    becomes its owner). ``?draft=<sha256>`` reopens the form with a reviewed import."""
+    initial = None
+    draft = request.session.get(IMPORT_DRAFTS, {}).get(request.GET.get("draft", ""))
+    if request.method == "GET" and draft is not None:
+        env_lines = "\n".join(f"{k}={v}" for k, v in draft["env"].items())
+        initial = {"name": draft["name"], "config_text": draft["text"], "env_text": env_lines}
+    form = ConfigImportForm(request.POST or None, request.FILES or None, initial=initial)
     outcome = None
     if request.method == "POST" and form.is_valid():
-        try:
-            outcome = gateway_import_config(
-                text=form.cleaned_data["config_text"],
-                env=form.cleaned_data["env_text"],
-                name=form.cleaned_data["name"],
-                actor=request.user,
-                dry_run="validate" in request.POST,
+        text, env, name = (form.cleaned_data[k] for k in ("config_text", "env_text", "name"))
+        outcome = gateway_import_config(text=text, env=env, name=name, dry_run=True)
+        if outcome.valid:
+            # Nothing is created here: the review shows what the gateway would be; Create makes it.
+            return render(
+                request, "gateways/import_review.html", _import_review(request, name=name, text=text, env=env)
             )
-        except GatewayNameTaken:
-            form.add_error("name", "A gateway with this name already exists.")
-        else:
-            if outcome.gateway is not None:
-                messages.success(request, _import_message(outcome))
-                return redirect("gateway-agents", code=outcome.gateway.code)
     return render(request, "gateways/import.html", {"form": form, "outcome": outcome, "gateway": None})
+
+
+def _import_review(request, *, name: str, text: str, env: dict[str, str], **extra) -> dict:
+    """The review of a new gateway: its validation, what each agent may do, its audit findings.
+
+    The text and environment stay on the server (the page shows the text redacted); the token
+    names exactly this text, this name and this user."""
+    from controlpanel.configedit.review import review
+    from controlpanel.reviews import review_token_for
+    from controlpanel.views.configs import redacted
+
+    digest = config_hash(text)
+    drafts = {k: v for k, v in request.session.get(IMPORT_DRAFTS, {}).items() if k != digest}
+    drafts[digest] = {"name": name, "text": text, "env": env}
+    request.session[IMPORT_DRAFTS] = dict(list(drafts.items())[-3:])
+    result = review("", text, env=env, diff=False)
+    return {
+        "name": name,
+        "review": result,
+        "agents": result.whatif.agents if result.whatif else [],
+        "findings": result.whatif.findings if result.whatif else [],
+        "text": redacted(text),
+        "lines": text.count("\n") + 1,
+        "digest": digest,
+        "token": review_token_for(text=text, base_hash="", source="import", name=name, user=request.user),
+        **extra,
+    }
+
+
+@login_required
+@require_POST
+def gateway_import_save(request) -> HttpResponse:
+    """Create the gateway exactly as reviewed, with a reason (the import's first revision)."""
+    from controlpanel.reviews import ReviewTokenInvalid, review_token_read
+
+    try:
+        reviewed = review_token_read(request.POST.get("token"))
+    except ReviewTokenInvalid as exc:
+        messages.error(request, exc.message)
+        return redirect("gateway-import")
+    draft = request.session.get(IMPORT_DRAFTS, {}).get(reviewed.text_hash)
+    if reviewed.gateway_id is not None or reviewed.user_id != request.user.pk or draft is None:
+        messages.error(request, "This review is no longer available: import the file again.")
+        return redirect("gateway-import")
+    name, text, env = draft["name"], draft["text"], draft["env"]
+    reason = request.POST.get("reason", "").strip()
+    if name != reviewed.name or not reason:
+        context = _import_review(request, name=name, text=text, env=env, save_error="Say why (reason).")
+        return render(request, "gateways/import_review.html", context, status=400)
+    try:
+        outcome = gateway_import_config(text=text, env=env, name=name, actor=request.user, reason=reason)
+    except GatewayNameTaken:
+        context = _import_review(
+            request,
+            name=name,
+            text=text,
+            env=env,
+            save_error=f"A gateway named {name} already exists: go back to the form and choose another name.",
+        )
+        return render(request, "gateways/import_review.html", context, status=409)
+    if outcome.gateway is None:  # cannot happen for a reviewed text, but never create an invalid one
+        messages.error(request, "The config is not valid any more: import it again.")
+        return redirect("gateway-import")
+    drafts = request.session.get(IMPORT_DRAFTS, {})
+    request.session[IMPORT_DRAFTS] = {k: v for k, v in drafts.items() if k != reviewed.text_hash}
+    messages.success(request, _import_message(outcome))
+    return redirect("gateway-agents", code=outcome.gateway.code)
 
 
 def _writes(request, *args, **kwargs) -> bool:

@@ -144,13 +144,25 @@ class TestCommand:
         assert report == expected.to_json()
         assert "gateway.token_too_short" not in {f["checkId"] for f in report["findings"]}
 
-    def test_invalid_config_exits_1(self, tmp_path):
+    def test_invalid_config_is_refused_like_the_cli(self, tmp_path):
+        """`openclaw security audit --json` audits nothing on an invalid config and says why (issue 24)."""
         path = tmp_path / "c.json5"
         path.write_text("{ discovery: { mdns: { mode: 'loud' } } }")
-        err = StringIO()
+        out, err = StringIO(), StringIO()
         with pytest.raises(SystemExit) as exc:
-            call_command("audit", "--config", str(path), "--json", stderr=err)
-        assert exc.value.code == 1 and err.getvalue().startswith("discovery.mdns.mode")
+            call_command("audit", "--config", str(path), "--json", stdout=out, stderr=err)
+        assert exc.value.code == 1
+        assert json.loads(out.getvalue()) == {
+            "ok": False,
+            "error": {"type": "cli_error", "message": "OpenClaw config is invalid: c.json5"},
+            "issues": [
+                {
+                    "path": "discovery.mdns.mode",
+                    "message": 'Invalid option: expected one of "off"|"minimal"|"full"',
+                }
+            ],
+        }
+        assert err.getvalue().startswith("OpenClaw config is invalid: c.json5")
 
     def test_stored_gateway(self, risky):
         out = StringIO()
@@ -188,4 +200,18 @@ def test_manage_py_audit_config_runs_without_django(tmp_path):
         text=True,
         check=False,
     )
-    assert failed.returncode == 1 and failed.stderr.startswith("discovery.mdns.mode") and failed.stdout == ""
+    assert failed.returncode == 1 and "discovery.mdns.mode" in failed.stderr
+    assert json.loads(failed.stdout)["ok"] is False
+
+
+def test_an_unset_token_reference_is_audited_as_no_token_not_a_short_one(alice):
+    """Issue 20: `${TEAM_GATEWAY_TOKEN}` (unset for the panel) is not a 21-char token; like `openclaw
+    security audit` with the variable unset, the gateway has no token (corpus operator_09)."""
+    text = '{ gateway: { auth: { mode: "token", token: "${TEAM_GATEWAY_TOKEN}" } } }'
+    run = run_now(make_gateway("placeholder", text=text, members={alice: Role.OWNER}))
+    ids = {f.check_id for f in run.findings.all()}
+    assert "gateway.token_too_short" not in ids
+    assert "gateway.loopback_no_auth" in ids
+    body = client_for(alice).get(reverse("audit-run", kwargs={"code": run.code})).content.decode()
+    assert "21 chars" not in body
+    assert "a credential written as such a reference counts as none" in body

@@ -17,7 +17,7 @@ from .test_config_flow import COMMENTED, PASSWORD, _owner, _shot
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_live_drift_and_fleet_pages(page, live_server):
+def test_live_drift_and_fleet_pages(page, live_server, task_worker):
     alice = _owner("alice")
     gateway = make_gateway("lab", members={alice: Role.OWNER}, text=COMMENTED)
     other = make_gateway("edge", members={alice: Role.OWNER}, text=COMMENTED)
@@ -42,11 +42,13 @@ def test_live_drift_and_fleet_pages(page, live_server):
     page.check(f"input[value='{other.code}']")
     page.fill("#id_reason", "baseline for the lab")
     page.click("#preview-button")
-    page.wait_for_selector("#fleet-table")
+    # The previews run on the task worker; the page fills in as they finish, then offers the apply.
+    page.wait_for_selector("#apply-button", timeout=60_000)
+    assert "Previewed" in page.locator("#fleet-progress").inner_text()
     _shot(page, "fleet-preview")
     page.click("#apply-button")
-    page.wait_for_selector("#fleet-status")
-    assert "Applied" in page.locator("#fleet-status").inner_text()
+    page.locator("#fleet-counts", has_text="2 saved").wait_for(timeout=60_000)
+    assert "Applied" in page.locator("#fleet-progress").inner_text()
     assert gateway.revisions.first().source == "fleet" and other.revisions.first().source == "fleet"
     ARTIFACTS.mkdir(exist_ok=True)
     _shot(page, "fleet-applied")

@@ -29,7 +29,7 @@ def test_import_shows_path_then_imports_after_fix(page, live_server):
     page.fill("#id_name", "home")
     page.fill("#id_config_text", BROKEN)
     page.fill("#id_env_text", "GW_TOKEN=" + "f" * 40)
-    page.click("button[name=import]")
+    page.click("#review-import")
 
     issues = page.locator("#config-issues")
     issues.wait_for()
@@ -38,7 +38,18 @@ def test_import_shows_path_then_imports_after_fix(page, live_server):
     assert not Gateway.objects.exists(), "an invalid config must save nothing"
 
     page.fill("#id_config_text", FIXED)
-    page.click("button[name=import]")
+    page.click("#review-import")
+    # The review: what each agent could do and the audit; nothing is created before Create.
+    page.wait_for_selector("#import-agent-scout")
+    assert page.locator("#import-findings").is_visible()
+    assert "f" * 40 not in page.content(), "the environment never goes to the browser"
+    assert not Gateway.objects.exists(), "the review saves nothing"
+    ARTIFACTS.mkdir(exist_ok=True)
+    for width in (1366, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.screenshot(path=str(ARTIFACTS / f"import-review-{width}.png"), full_page=True)
+    page.fill("#id_reason", "the home lab")
+    page.click("#create-button")
     page.wait_for_selector("#agent-table")
     rows = page.locator("#agent-table tbody tr")
     assert rows.count() == 2

@@ -39,6 +39,18 @@ def test_invalid_config_exits_1(tmp_path):
     assert exc.value.code == 1 and err.getvalue().startswith("tools.profile")
 
 
+def test_agent_ids_are_case_insensitive_like_the_cli(tmp_path):
+    """`openclaw sandbox explain --agent Research` resolves the entry "Research" as agent "research"."""
+    path = tmp_path / "openclaw.json"
+    entries = '{ Research: { tools: { deny: ["exec"] } }, main: {} }'
+    path.write_text("{ agents: { ownership: 'explicit', entries: " + entries + " } }")
+    out = StringIO()
+    call_command("explain", "--config", str(path), "--agent", "RESEARCH", "--json", stdout=out)
+    doc = json.loads(out.getvalue())
+    assert doc["agentId"] == "research" and doc["sessionKey"] == "agent:research:main"
+    assert "exec" in doc["tools"]["denied"]
+
+
 def test_json_gives_the_tool_classes(config):
     out = StringIO()
     call_command("explain", "--config", str(config), "--agent", "main", "--json", stdout=out)

@@ -122,3 +122,11 @@ def test_it_refuses_text_that_is_not_a_document(text):
 def test_locate_nearest_points_at_the_deepest_existing_key():
     start, _ = json5edit.locate_nearest(COMMENTED, ["channels", "telegram", "groups", "x"])
     assert json5edit.line_of(COMMENTED, start) == 5  # the `telegram:` line
+
+
+def test_a_text_that_repeats_a_key_is_not_edited_in_place_and_the_key_is_named() -> None:
+    """OpenClaw reads the last value of a repeated key (issue 24); an edit cannot know which was meant."""
+    text = "{\n  gateway: { port: 1,\n    port: 2 },\n}\n"
+    with pytest.raises(json5edit.ConfigSyntaxError) as info:
+        rewrite(text, {"gateway": {"port": 3}})
+    assert 'Duplicate key "port"' in info.value.message and info.value.line == 3

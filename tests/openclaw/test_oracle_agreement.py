@@ -9,10 +9,6 @@ from controlpanel.openclaw.loader import UNSTORABLE
 
 from .fixtures import config_env, config_names, config_text, recorded
 
-# The panel is deliberately stricter here (issue 2: "duplicate keys rejected"); OpenClaw's JSON5
-# parser silently keeps the last value, which hides a mistake in a security-relevant file.
-STRICTER_THAN_CLI = {"invalid_duplicate_key"}
-
 # Warnings about what is installed on the CLI's host, not about the config text.
 INSTALL_DEPENDENT = ("plugin not installed:", "plugin not found:")
 
@@ -24,7 +20,7 @@ def _refused_as_unstorable(result) -> bool:
 
 
 NAMES = config_names()
-CHECKED = [name for name in NAMES if name not in STRICTER_THAN_CLI]
+CHECKED = NAMES
 VALID = [name for name in CHECKED if recorded(name)["valid"]]
 INVALID = [name for name in CHECKED if not recorded(name)["valid"]]
 
@@ -65,13 +61,17 @@ def test_it_gives_the_same_warnings_on_valid_configs(name: str) -> None:
     assert ours["warnings"] == from_config
 
 
-@pytest.mark.parametrize("name", sorted(STRICTER_THAN_CLI))
-def test_it_is_stricter_than_the_cli_on_duplicate_keys(name: str) -> None:
-    assert recorded(name)["valid"] is True
+def test_a_repeated_key_is_accepted_like_the_cli_with_a_warning_naming_it() -> None:
+    """OpenClaw keeps the last value; the panel does too, and says which key is repeated (issue 24)."""
+    name = "invalid_duplicate_key"
+    assert recorded(name) == {"valid": True, "warnings": []}
     result = load_config(config_text(name), env=config_env(name))
-    assert not result.valid
-    assert result.issues[0].path == "gateway.port"
-    assert "Duplicate key" in result.issues[0].message
+    assert config_text(name) == "{ gateway: { port: 1, port: 2 } }\n"
+    assert result.valid and result.resolved["gateway"]["port"] == 2
+    assert [(w.path, w.panel_only) for w in result.warnings] == [("gateway.port", True)]
+    assert "Duplicate key" in result.warnings[0].message
+    # The CLI's own output (what `openclaw config validate --json` prints) stays equal.
+    assert result.to_validate_json() == recorded(name)
 
 
 @pytest.mark.parametrize("name", INVALID)

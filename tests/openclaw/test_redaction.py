@@ -65,13 +65,19 @@ def test_redact_text_keeps_comments_and_layout() -> None:
     assert redact_text(text) == text.replace("'abc\\'123'", f'"{SECRET_MARKER}"')
 
 
+def test_redact_text_hides_every_value_of_a_repeated_key() -> None:
+    """OpenClaw keeps the last value, but the earlier one is in the text too."""
+    text = "{ gateway: { auth: { token: 'first', token: 'second' } } }"
+    assert "first" not in redact_text(text) and "second" not in redact_text(text)
+
+
 def test_redact_text_does_not_touch_keys_named_like_secrets() -> None:
     text = '{ "token": { "password": "p" } }'
     assert redact_text(text) == f'{{ "token": {{ "password": "{SECRET_MARKER}" }} }}'
 
 
-# Fixtures that are not JSON5 at all (syntax errors, a duplicate key) have nothing to redact.
-UNPARSEABLE = ("invalid_syntax_", "invalid_duplicate_key")
+# Fixtures that are not JSON5 at all have nothing to redact.
+UNPARSEABLE = ("invalid_syntax_",)
 
 
 @pytest.mark.parametrize("name", [n for n in config_names() if not n.startswith(UNPARSEABLE)])

@@ -1,4 +1,4 @@
-"""JSON5 in: the grammar OpenClaw accepts, duplicate keys refused with their path, positions reported."""
+"""JSON5 in: the grammar OpenClaw accepts, repeated keys kept last (and named), positions reported."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import math
 import pytest
 
 from controlpanel.openclaw import ConfigSyntaxError, dump_config, load_config, parse_json5
+from controlpanel.openclaw.syntax import duplicate_keys
 
 
 @pytest.mark.parametrize(
@@ -37,12 +38,18 @@ def test_infinity_parses() -> None:
         ("{agents: {list: [{id: 'a'}, {id: 'b', id: 'c'}]}}", "agents.list.1.id"),
     ],
 )
-def test_duplicate_keys_are_refused_with_their_path(text: str, path: str) -> None:
-    with pytest.raises(ConfigSyntaxError) as info:
-        parse_json5(text)
-    assert info.value.path == path
-    assert "Duplicate key" in info.value.message
-    assert info.value.line == 1
+def test_repeated_keys_keep_the_last_value_and_are_named_with_their_path(text: str, path: str) -> None:
+    value = parse_json5(text)
+    found = duplicate_keys(text)
+    assert [d.path for d in found] == [path] and found[0].line == 1
+    result = load_config(text, env={})
+    assert [w.path for w in result.warnings if w.panel_only] == [path]
+    assert "Duplicate key" in result.warnings[0].message
+    assert value == result.raw
+
+
+def test_the_last_of_repeated_keys_wins() -> None:
+    assert parse_json5("{a: 1, b: {c: 1}, a: 2, b: {d: 2}}") == {"a": 2, "b": {"d": 2}}
 
 
 @pytest.mark.parametrize(
@@ -85,7 +92,8 @@ def test_dump_config_is_canonical() -> None:
 
 def test_unmodeled_sections_are_kept_and_listed() -> None:
     text = (
-        '{ models: { providers: { x: { baseUrl: "u" } } }, cron: { enabled: false }, gateway: { port: 1 } }'
+        '{ models: { providers: { x: { baseUrl: "u", models: [] } } }, '
+        "cron: { enabled: false }, gateway: { port: 1 } }"
     )
     result = load_config(text, env={})
     assert result.valid

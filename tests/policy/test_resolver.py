@@ -89,7 +89,7 @@ def test_elevated_never_grants_a_denied_tool():
         "tools": {"deny": ["exec"], "elevated": {"enabled": True, "allowFrom": {"telegram": ["*"]}}},
         "agents": {"defaults": {"sandbox": {"mode": "all"}}},
     }
-    policy = resolve_agent(config, "main", session_key="agent:main:telegram:group:1")
+    policy = resolve_agent(config, "main", session_key="agent:main:telegram:group:1", channel="telegram")
     assert policy.elevated.allowed_by_config and policy.elevated.always_allowed_by_config
     assert "exec" in policy.denied
 
@@ -99,7 +99,9 @@ def test_elevated_agent_list_must_also_allow_the_channel():
         "tools": {"elevated": {"allowFrom": {"telegram": ["1"]}}},
         "agents": {"entries": {"main": {"tools": {"elevated": {"allowFrom": {"discord": ["2"]}}}}}},
     }
-    elevated = resolve_agent(config, "main", session_key="agent:main:telegram:group:1").elevated
+    elevated = resolve_agent(
+        config, "main", session_key="agent:main:telegram:group:1", channel="telegram"
+    ).elevated
     assert not elevated.allowed_by_config
     assert elevated.failures == (
         {"gate": "allowFrom", "key": "agents.entries.*.tools.elevated.allowFrom.telegram"},
@@ -172,3 +174,20 @@ def test_bad_exec_values_fall_back_to_the_next_source_and_never_raise(config, ag
 
     policy = resolve_exec(config, agent)
     assert (policy.security, policy.ask, policy.mode, policy.security_source) == expected
+
+
+def test_a_group_session_key_alone_names_no_channel_like_sandbox_explain():
+    """`sandbox explain --session agent:main:telegram:group:123` reads the channel from the session store,
+    not the key: with no entry, no allowFrom gate applies (issue 24; every corpus group recording)."""
+    config = {"tools": {"elevated": {"allowFrom": {"telegram": ["123456789"]}}}}
+    elevated = resolve_agent(config, "main", session_key="agent:main:telegram:group:123").elevated
+    assert (elevated.allowed_by_config, elevated.failures, elevated.channel) == (False, (), None)
+    assert resolve_agent(config, "main", channel="telegram").elevated.allowed_by_config
+
+
+def test_the_agent_is_named_normalised_like_sandbox_explain():
+    """`sandbox explain --agent Research` answers agentId "research" for the entry "Research"."""
+    config = {"agents": {"entries": {"Research": {"tools": {"deny": ["exec"]}}}}}
+    policy = resolve_agent(config, "Research")
+    assert (policy.agent_id, policy.session_key) == ("research", "agent:research:main")
+    assert "exec" in policy.denied

@@ -30,7 +30,7 @@ FORMS = [
     ("gateway-import", False, {"name": "", "config_text": "{}"}, "Give the gateway a name"),
     ("gateway-import", False, {"name": "n", "config_text": BIG}, "larger than"),
     ("gateway-import", False, {"name": "n", "config_text": "{ gateway: { port: true } }"}, "gateway.port"),
-    ("gateway-import", False, {"name": "n", "config_text": "{ a: 1, a: 2 }"}, "Duplicate key"),
+    ("gateway-import", False, {"name": "n", "config_text": "{ a: 1, a: 2 }"}, "Unrecognized key"),
     ("gateway-import", False, {"name": "n", "config_text": "{}", "env_text": "1BAD=x"}, "line 1"),
     (
         "gateway-reimport",
@@ -83,7 +83,8 @@ API = [
         json.dumps({"name": "n", "config": "{ x: 1 }"}),
         400,
     ),
-    ("/api/v1/gateways/new/", "post", "application/json", json.dumps({"name": "alpha", "config": "{}"}), 409),
+    # A valid config is saved only with its review's token (the name is checked on that save).
+    ("/api/v1/gateways/new/", "post", "application/json", json.dumps({"name": "alpha", "config": "{}"}), 428),
     ("{alpha}config/", "put", "application/json", json.dumps({"config": "{ gateway: { bind: 1 } }"}), 400),
     ("{alpha}config/", "put", "application/json", json.dumps({"config": "{}", "env": []}), 400),
     ("/api/v1/config/validate/", "post", "application/json", DEEP_BODY, 400),

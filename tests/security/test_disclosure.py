@@ -30,14 +30,16 @@ def test_validating_an_import_tells_nobody_which_names_other_tenants_use(alpha, 
         response = client.post(reverse("gateway-import"), data)
         assert response.status_code == 200
         page = re.sub(r"\b(bravo|free-name)\b", "NAME", response.content.decode())
+        page = re.sub(r'name="token" value="[^"]+"', "TOKEN", page)  # signed, it names the name
         return re.sub(r'csrf[^"]*": "[^"]+"|name="csrfmiddlewaretoken" value="[^"]+"', "CSRF", page)
 
     assert validate("bravo") == validate("free-name")
     assert "already exists" not in validate("bravo")
-    # Importing for real must still refuse the name (it is unique), and saves nothing.
+    # Creating it after the review must still refuse the name (it is unique), and saves nothing.
     data = {"name": "bravo", "config_text": MINIMAL_CONFIG, "env_text": ENV_TEXT}
-    response = client.post(reverse("gateway-import"), data)
-    assert "already exists" in response.content.decode()
+    token = client.post(reverse("gateway-import"), data).context["token"]
+    response = client.post(reverse("gateway-import-save"), {"token": token, "reason": "mine"})
+    assert response.status_code == 409 and "already exists" in response.content.decode()
     assert Gateway.objects.count() == 2
 
 

@@ -59,8 +59,11 @@ def test_the_command_refuses_them_too(tmp_path):
 
 
 def test_a_good_name_still_works_everywhere(alice):
-    body = json.dumps({"name": " lab-1.home_2 ", "config": MINIMAL_CONFIG, "env": TEST_ENV})
-    response = client_for(alice).post(reverse("api-gateway-create"), body, content_type="application/json")
+    body = {"name": " lab-1.home_2 ", "config": MINIMAL_CONFIG, "env": TEST_ENV}
+    client, url = client_for(alice), reverse("api-gateway-create")
+    token = client.post(url, {**body, "dryRun": True}, content_type="application/json").json()["reviewToken"]
+    body |= {"reviewToken": token, "reason": "the lab"}
+    response = client.post(url, body, content_type="application/json")
     assert response.status_code == 201 and response.json()["name"] == "lab-1.home_2"
 
 

@@ -200,10 +200,18 @@ def test_a_stale_session_cannot_replace_a_config_through_the_api_but_a_token_can
     assert "Renamed" not in alpha.config_text
     # After the password, the same session may.
     stale.post(reverse("reauth"), {"password": "pw-alice-long-enough", "next": "/"})
-    assert stale.put(url, body, content_type="application/json").status_code == 200
+    review = stale.put(url, {**json.loads(body), "dryRun": True}, content_type="application/json").json()
+    saved = {**json.loads(body), "reviewToken": review["reviewToken"], "reason": "rename"}
+    assert stale.put(url, saved, content_type="application/json").status_code == 200
     # A personal API token counts as recent (documented in permissions.auth_is_recent).
     _, plaintext = api_token_create(user=alice, name="ci")
-    again = Client(HTTP_AUTHORIZATION=f"Bearer {plaintext}").put(url, body, content_type="application/json")
+    token = Client(HTTP_AUTHORIZATION=f"Bearer {plaintext}")
+    alpha.refresh_from_db()
+    back = {"config": MINIMAL_CONFIG, "env": TEST_ENV}
+    review = token.put(url, {**back, "dryRun": True}, content_type="application/json").json()
+    again = token.put(
+        url, {**back, "reviewToken": review["reviewToken"], "reason": "back"}, content_type="application/json"
+    )
     assert again.status_code == 200
 
 

@@ -39,6 +39,18 @@ class TestDmPairing:
         assert events("config.allow_from_added") == 1 and events("pairing.approved") == 1
         assert activity_verify()[1] is None
 
+    def test_an_effect_that_would_break_the_config_approves_nothing(self, alpha, bob):
+        # A channel OpenClaw's schema does not know (say, mirrored from a plugin): adding it is invalid.
+        request = make_pairing(alpha, channel="nosuch", sender_id="x1")
+        before = alpha.config_hash
+        outcome = pairing_request_approve(request=request, actor=bob, role=Role.ADMIN)
+        assert not outcome.won and outcome.http_status == 403
+        assert "Not approved" in outcome.message and "channels.nosuch" in outcome.message
+        request.refresh_from_db()
+        alpha.refresh_from_db()
+        assert request.status == "pending" and alpha.config_hash == before and alpha.revisions.count() == 1
+        assert events("pairing.approved") == 0 and events("pairing.decision_refused") == 1
+
     def test_a_repeat_is_harmless_and_names_the_winner(self, alpha, bob, alice):
         request = make_pairing(alpha)
         pairing_request_approve(request=request, actor=bob, role=Role.ADMIN)

@@ -62,6 +62,8 @@ CONFIG_JSON = {"config": MINIMAL_CONFIG, "env": TEST_ENV}
 CASES = [
     Case("gateway-list", min_role=None),
     Case("gateway-import", min_role=None),
+    # A forged or missing review token: back to the form (the flow: tests/views/test_review_every_path.py)
+    Case("gateway-import-save", "post", min_role=None, data={"token": "forged", "reason": "r"}),
     Case(
         "gateway-import",
         "post",
@@ -191,10 +193,16 @@ CASES = [
     Case("account-tokens", min_role=None),
     Case("account-tokens", "post", min_role=None, data={"name": "script"}, recent_auth=True),
     Case("api-gateways", min_role=None),
-    Case("api-gateway-create", "post", min_role=None, json_body={"name": "api-gw", **CONFIG_JSON}),
+    # The writes' first step (the review) passes the same checks as the save; the save needs its token.
+    Case(
+        "api-gateway-create",
+        "post",
+        min_role=None,
+        json_body={"name": "api-gw", "dryRun": True, **CONFIG_JSON},
+    ),
     Case("api-config-validate", "post", min_role=None, json_body=CONFIG_JSON),
     Case("api-gateway"),
-    Case("api-gateway-config", "put", min_role=Role.OWNER, json_body=CONFIG_JSON),
+    Case("api-gateway-config", "put", min_role=Role.OWNER, json_body={"dryRun": True, **CONFIG_JSON}),
     # Notifications (a gateway's receivers and routes; the global ones are superusers', see EXEMPT).
     Case("alert-detail", extra=("alert",)),
     Case("notify-home"),
@@ -223,15 +231,16 @@ CASES = [
         "api-config-revisions",
         "post",
         min_role=Role.OWNER,
-        json_body={"config": MINIMAL_CONFIG, "baseHash": "h", "dryRun": True},
+        extra=("base_hash",),
+        json_body={"config": MINIMAL_CONFIG, "dryRun": True},
     ),
     Case("api-config-revision", extra=("revision",)),
     Case(
         "api-config-rollback",
         "post",
         min_role=Role.OWNER,
-        extra=("revision",),
-        json_body={"baseHash": "h", "dryRun": True},
+        extra=("revision", "base_hash"),
+        json_body={"dryRun": True},
     ),
     Case("api-config-drift"),
 ]
@@ -335,9 +344,10 @@ def _url(case: Case, gateway, vera) -> str:
 
 def _request(client, case: Case, url: str, gateway=None):
     if case.json_body is not None:
-        return getattr(client, case.method)(
-            url, data=json.dumps(case.json_body), content_type="application/json"
-        )
+        body = dict(case.json_body)
+        if "base_hash" in case.extra:
+            body["baseHash"] = gateway.config_hash
+        return getattr(client, case.method)(url, data=json.dumps(body), content_type="application/json")
     data = dict(case.data)
     if "base_hash" in case.extra:
         data["base_hash"] = gateway.config_hash

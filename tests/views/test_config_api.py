@@ -27,7 +27,18 @@ def api(alice, client):
     return call
 
 
-def test_edit_with_base_hash_dry_run_then_save_then_conflict(api, alpha):
+@pytest.fixture
+def save(api):
+    """A save as a client makes it: the review (dryRun) first, then the same body with its token."""
+
+    def call(name, gateway, body, **kw):
+        token = api("post", name, gateway, {**body, "dryRun": True}, **kw).json()["reviewToken"]
+        return api("post", name, gateway, {**body, "reviewToken": token}, **kw)
+
+    return call
+
+
+def test_edit_with_base_hash_dry_run_then_save_then_conflict(api, save, alpha):
     edited = MINIMAL_CONFIG.replace(
         'main: { name: "Main" }', 'main: { name: "Main", tools: { deny: ["exec"] } }'
     )
@@ -38,11 +49,8 @@ def test_edit_with_base_hash_dry_run_then_save_then_conflict(api, alpha):
         {"config": edited, "baseHash": alpha.config_hash, "dryRun": True},
     )
     assert dry.status_code == 200 and dry.json()["whatIf"]["agents"][0]["lost"] == ["exec"]
-    saved = api(
-        "post",
-        "api-config-revisions",
-        alpha,
-        {"config": edited, "baseHash": alpha.config_hash, "reason": "r"},
+    saved = save(
+        "api-config-revisions", alpha, {"config": edited, "baseHash": alpha.config_hash, "reason": "r"}
     )
     assert saved.status_code == 201 and saved.json()["number"] == 2 and saved.json()["source"] == "editor"
     stale = api(
@@ -61,18 +69,15 @@ def test_edit_with_base_hash_dry_run_then_save_then_conflict(api, alpha):
     assert api("get", "api-config-diff", alpha, query="?from=1").status_code == 400
 
 
-def test_rollback_and_drift(api, alpha):
+def test_rollback_and_drift(api, save, alpha):
     alpha.refresh_from_db()
-    api(
-        "post",
+    save(
         "api-config-revisions",
         alpha,
         {"config": MINIMAL_CONFIG.replace("Coder", "X"), "baseHash": alpha.config_hash, "reason": "x"},
     )
     alpha.refresh_from_db()
-    back = api(
-        "post", "api-config-rollback", alpha, {"baseHash": alpha.config_hash, "reason": "undo"}, number=1
-    )
+    back = save("api-config-rollback", alpha, {"baseHash": alpha.config_hash, "reason": "undo"}, number=1)
     assert back.status_code == 201 and back.json()["source"] == "rollback"
     alpha.refresh_from_db()
     assert alpha.config_text == MINIMAL_CONFIG

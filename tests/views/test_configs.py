@@ -155,3 +155,33 @@ def test_live_validation_puts_issues_on_their_line(alpha, alice):
     )
     broken = client_for(alice).post(_url("config-validate", alpha), {"text": "{\n  a: 1,\n  b: ,\n}"}).json()
     assert broken["issues"][0]["line"] == 3
+
+
+def test_a_channel_form_edit_changes_only_that_channel(alpha, alice):
+    client = client_for(alice)
+    page = client.get(_url("config-form", alpha)).content.decode()
+    assert 'id="channel-telegram"' in page or "Channel telegram" in page
+    review = client.post(
+        _url("config-form", alpha),
+        {
+            "base_hash": alpha.config_hash,
+            "f:channels.telegram.dmPolicy": "allowlist",
+            "f:channels.telegram.allowFrom": "111, 222",
+            "f:channels.telegram.groups": "-100123",
+            "f:channels.telegram.groups.*.requireMention": "true",
+        },
+    )
+    body = review.content.decode()
+    assert review.status_code == 200 and "What this change would do" in body, body[:2000]
+    saved = client.post(
+        _url("config-save", alpha),
+        {"text": _hidden(body, "text"), "token": _hidden(body, "token"), "reason": "allowlist the team"},
+    )
+    assert saved.status_code == 302
+    rev = alpha.revisions.first()
+    assert rev.source == "form" and "// two agents, current format" in rev.text
+    alpha.refresh_from_db()
+    telegram = alpha.config_raw["channels"]["telegram"]
+    assert telegram["dmPolicy"] == "allowlist" and telegram["allowFrom"] == ["111", "222"]
+    assert telegram["groups"] == {"-100123": {}, "*": {"requireMention": True}}
+    assert rev.text.split("channels:")[0] == MINIMAL_CONFIG.split("channels:")[0], "nothing else moved"

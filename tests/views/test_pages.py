@@ -134,25 +134,27 @@ class TestApi:
     @pytest.mark.django_db
     def test_create_then_replace_config(self, alice):
         client = client_for(alice)
-        created = client.post(
-            "/api/v1/gateways/new/",
-            json.dumps({"name": "api", "config": "{}"}),
-            content_type="application/json",
-        )
+
+        def create():
+            body = {"name": "api", "config": "{}"}
+            review = client.post(
+                "/api/v1/gateways/new/", {**body, "dryRun": True}, content_type="application/json"
+            )
+            token = review.json()["reviewToken"]
+            body |= {"reviewToken": token, "reason": "r"}
+            return client.post("/api/v1/gateways/new/", body, content_type="application/json")
+
+        created = create()
         assert created.status_code == 201
         code = created.json()["code"]
         bad = client.put(
             f"/api/v1/gateways/{code}/config/",
-            json.dumps({"config": "{ tools: { profile: 'everything' } }"}),
+            json.dumps({"config": "{ tools: { profile: 'everything' } }", "dryRun": True}),
             content_type="application/json",
         )
-        assert bad.status_code == 400 and bad.json()["issues"][0]["path"] == "tools.profile"
-        clash = client.post(
-            "/api/v1/gateways/new/",
-            json.dumps({"name": "api", "config": "{}"}),
-            content_type="application/json",
-        )
-        assert clash.status_code == 409
+        assert not bad.json()["valid"] and bad.json()["issues"][0]["path"] == "tools.profile"
+        assert "reviewToken" not in bad.json(), "an invalid config cannot be saved"
+        assert create().status_code == 409
 
 
 @pytest.mark.django_db

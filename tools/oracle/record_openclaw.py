@@ -1,7 +1,7 @@
 """Regenerate the openclaw.json fixtures from the real OpenClaw CLI (never run by CI).
 
     .venv/bin/python tools/oracle/record_openclaw.py validate   # <name>.validate.json for every config
-    .venv/bin/python tools/oracle/record_openclaw.py keys       # controlpanel/openclaw/schema/known_keys.py
+    .venv/bin/python tools/oracle/record_openclaw.py schema     # the real JSON Schema + plugin registry
     .venv/bin/python tools/oracle/record_openclaw.py agents     # <name>.agents.json for agents_*.json5
     .venv/bin/python tools/oracle/record_openclaw.py doctor     # <name>.doctor.json5 for legacy_*.json5
     .venv/bin/python tools/oracle/record_openclaw.py redaction  # <name>.get.json for redaction_*.json5
@@ -28,7 +28,7 @@ import json5
 ROOT = Path(__file__).resolve().parents[2]
 PEER = ROOT.parent / "shared" / "tools" / "openclaw-peer"
 CONFIGS = ROOT / "tests" / "fixtures" / "openclaw" / "configs"
-KEYS_MODULE = ROOT / "controlpanel" / "openclaw" / "schema" / "known_keys.py"
+SCHEMA_DIR = ROOT / "controlpanel" / "openclaw" / "schema"
 CACHE = Path(os.environ.get("OPENCLAW_PEER_CACHE", Path.home() / ".cache" / "openclaw-peer"))
 TMP_PATH = re.compile(r"/tmp/tmp\.[A-Za-z0-9]+/openclaw\.json")
 
@@ -111,186 +111,45 @@ def record_doctor() -> None:
             shutil.rmtree(state, ignore_errors=True)
 
 
-# Object paths whose key sets the panel models ("*" = any map key); channel paths are added per channel.
-MODELED_PATHS = [
-    "",
-    "gateway",
-    "gateway.auth",
-    "gateway.controlUi",
-    "gateway.tailscale",
-    "gateway.nodes",
-    "tools",
-    "tools.exec",
-    "tools.elevated",
-    "tools.sessions",
-    "tools.agentToAgent",
-    "agents",
-    "agents.defaults",
-    "agents.defaults.sandbox",
-    "agents.defaults.sandbox.docker",
-    "agents.entries.*",
-    "agents.entries.*.tools",
-    "session",
-    "discovery",
-    "discovery.mdns",
-    "logging",
-    "plugins",
-    "commands",
-    "skills",
-    "hooks",
-    "browser",
-    "browser.profiles.*",
-    "env",
-    "memory.search",
-]
+# Schema keywords that only document (labels, help texts, examples): dropped from the recorded copy.
+_DOC_KEYWORDS = frozenset({"title", "description", "examples"})
 
 
-def _object_of(node: dict[str, Any]) -> dict[str, Any]:
-    """Return the object branch of a schema node (unions pick the first branch with properties)."""
-    if "properties" in node:
-        return node
-    for alt in node.get("anyOf", []) + node.get("oneOf", []):
-        if "properties" in alt:
-            return alt
+def _without_docs(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _without_docs(v) for k, v in node.items() if k not in _DOC_KEYWORDS}
+    if isinstance(node, list):
+        return [_without_docs(v) for v in node]
     return node
 
 
-def _child(node: dict[str, Any], part: str) -> dict[str, Any]:
-    node = _object_of(node)
-    if part == "*":
-        extra = node.get("additionalProperties")
-        return extra if isinstance(extra, dict) else {}
-    return node.get("properties", {}).get(part, {})
+# What the panel needs to know of each bundled plugin (plugins list --json on an empty config).
+_PLUGIN_FIELDS = ("id", "origin", "enabled", "kind", "channelIds", "providerIds", "webSearchProviderIds")
 
 
-def _keys_at(schema: dict[str, Any], path: str) -> tuple[str, ...]:
-    node = schema
-    for part in filter(None, path.split(".")):
-        node = _child(node, part)
-    return tuple(_object_of(node).get("properties", {}))
+def record_schema() -> None:
+    """Write the real schema (`openclaw config schema`, documentation keywords dropped) and the plugins.
 
-
-_JSON_TYPES = {"integer": "number"}
-
-
-def _json_types(node: dict[str, Any]) -> set[str] | None:
-    """Return the JSON types a schema node accepts, or None when the node does not say."""
-    if "const" in node:
-        return {_type_of(node["const"])}
-    if "enum" in node:
-        return {_type_of(value) for value in node["enum"]}
-    kinds = node.get("type")
-    if kinds == "object" and "properties" not in node and node.get("additionalProperties"):
-        return {"record"}  # zod's z.record(): its errors say "expected record"
-    if isinstance(kinds, str):
-        return {_JSON_TYPES.get(kinds, kinds)}
-    if isinstance(kinds, list):
-        return {_JSON_TYPES.get(kind, kind) for kind in kinds}
-    branches = node.get("anyOf", []) + node.get("oneOf", [])
-    if not branches:
-        return None
-    found: set[str] = set()
-    for branch in branches:
-        types = _json_types(branch)
-        if types is None:
-            return None
-        found |= types
-    return found
-
-
-def _type_of(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    return {str: "string", list: "array", dict: "object", type(None): "null"}[type(value)]
-
-
-def _choices(node: dict[str, Any]) -> dict[str, Any] | None:
-    """Return {"kind": "option"|"union", "values": [...]} for enum-like nodes, else None.
-
-    z.enum() (JSON "enum") is worded "Invalid option"; a union of literals "Invalid input (allowed: ...)".
+    openclaw-<version>.schema.json is what controlpanel.openclaw.schema validates against;
+    openclaw-<version>.plugins.json lists the bundled plugins (enabled by default or not, their channels
+    and web-search providers) for the rules that depend on them.
     """
-    if isinstance(node.get("enum"), list):
-        return {"kind": "option", "values": node["enum"]}
-    branches = node.get("anyOf", [])
-    values: list[Any] = []
-    for branch in branches:
-        if "const" in branch:
-            values.append(branch["const"])
-        elif branch.get("type") == "boolean":
-            values += [True, False]
-        else:
-            return None
-    return {"kind": "union", "values": values} if values else None
-
-
-def _choices_at(schema: dict[str, Any], path: str) -> dict[str, Any]:
-    node = schema
-    for part in filter(None, path.split(".")):
-        node = _child(node, part)
-    props = _object_of(node).get("properties", {})
-    return {key: found for key, child in props.items() if (found := _choices(child))}
-
-
-def _types_at(schema: dict[str, Any], path: str) -> dict[str, list[str]]:
-    node = schema
-    for part in filter(None, path.split(".")):
-        node = _child(node, part)
-    props = _object_of(node).get("properties", {})
-    return {key: sorted(types) for key, child in props.items() if (types := _json_types(child))}
-
-
-def record_keys() -> None:
-    """Write known_keys.py: the key set of every modeled object in the real 2026.9.6 schema."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as empty:
         empty.write("{}")
-    schema = json.loads(run_peer("with", empty.name, "config", "schema"))
-    os.unlink(empty.name)
-    # Top-level sections the panel keeps verbatim still get their key sets checked, one level deep.
-    top = schema["properties"]
-    strict = [
-        key
-        for key, node in top.items()
-        if key not in MODELED_PATHS and "properties" in node and node.get("additionalProperties") is False
-    ]
-    paths = MODELED_PATHS + strict
-    keys = {path: _keys_at(schema, path) for path in paths}
-    channels = _object_of(_child(schema, "channels")).get("properties", {})
-    channel_keys = {name: tuple(_object_of(node).get("properties", {})) for name, node in channels.items()}
-    group_keys = {
-        name: _keys_at(node, "groups.*") for name, node in channels.items() if "groups" in channel_keys[name]
-    }
-    types = {path: _types_at(schema, path) for path in paths}
-    choices = {path: _choices_at(schema, path) for path in paths}
-    lines = [
-        '"""Key sets of the real OpenClaw 2026.9.6 config schema (`openclaw config schema`).',
-        "",
-        "Generated by tools/oracle/record_openclaw.py keys: data, do not edit by hand.",
-        '"""',
-        "",
-        "from typing import Any",
-        "",
-        f"OBJECT_KEYS: dict[str, list[str]] = {json.dumps(keys, indent=4)}",
-        "",
-        "# Top-level sections the panel does not type but whose keys are checked (strict in the schema).",
-        f"STRICT_SECTIONS: list[str] = {json.dumps(strict)}",
-        "",
-        f"CHANNEL_KEYS: dict[str, list[str]] = {json.dumps(channel_keys, indent=4)}",
-        "",
-        f"CHANNEL_GROUP_KEYS: dict[str, list[str]] = {json.dumps(group_keys, indent=4)}",
-        "",
-        "# The JSON types (string, number, boolean, object, array, null) each key accepts.",
-        f"KEY_TYPES: dict[str, dict[str, list[str]]] = {json.dumps(types, indent=4)}",
-        "",
-        "# Enum-like keys: z.enum ('option') or a union of literals ('union'), with their values.",
-        f"KEY_CHOICES: dict[str, dict[str, Any]] = {choices!r}",
-        "",
-    ]
-    KEYS_MODULE.write_text("\n".join(lines))
-    ruff = str(ROOT / ".venv" / "bin" / "ruff")
-    subprocess.run([ruff, "format", str(KEYS_MODULE)], check=False)
-    print("wrote", KEYS_MODULE)
+    try:
+        schema = json.loads(run_peer("with", empty.name, "config", "schema"))
+        listed = json.loads(run_peer("with", empty.name, "plugins", "list", "--json"))
+    finally:
+        os.unlink(empty.name)
+    target = SCHEMA_DIR / f"openclaw-{VERSION}.schema.json"
+    # One value per line: regenerating gives a readable diff.
+    target.write_text(json.dumps(_without_docs(schema), indent=0, ensure_ascii=False) + "\n")
+    plugins = [{key: plugin.get(key) for key in _PLUGIN_FIELDS} for plugin in listed["plugins"]]
+    (SCHEMA_DIR / f"openclaw-{VERSION}.plugins.json").write_text(json.dumps(plugins, indent=1) + "\n")
+    print("wrote", target, "and", len(plugins), "plugins")
+
+
+VERSION = "2026.9.6"
 
 
 def record_redaction() -> None:
@@ -306,7 +165,7 @@ def record_redaction() -> None:
 
 COMMANDS = {
     "validate": record_validate,
-    "keys": record_keys,
+    "schema": record_schema,
     "agents": record_agents,
     "doctor": record_doctor,
     "redaction": record_redaction,

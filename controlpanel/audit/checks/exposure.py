@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ...openclaw.ids import normalize_agent_id
 from ..catalogue import check
 from ..facts import Facts, as_list, as_map, sub
 from ..schema import Finding, Severity
@@ -213,8 +214,13 @@ _SESSION_TOOLS = ("sessions_list", "sessions_history", "sessions_search", "sessi
     needs=("agents",),
 )
 def cross_agent_sessions(f: Facts) -> Iterator[Finding]:
-    """>=2 agents can read each other's sessions; warn when trust boundaries seem to differ."""
-    ids = f.agent_ids
+    """>=2 agents can read each other's sessions; warn when trust boundaries seem to differ.
+
+    Agents are named as the CLI lists them: normalised ("Research" is "research"), each once."""
+    named: dict[str, str] = {}
+    for agent_id in f.agent_ids:
+        named.setdefault(normalize_agent_id(agent_id), agent_id)
+    ids = list(named)
     if len(ids) < 2 or (sub(f.tools, "sessions", "visibility") or "all") != "all":
         return
     a2a = as_map(f.tools.get("agentToAgent"))
@@ -222,10 +228,11 @@ def cross_agent_sessions(f: Facts) -> Iterator[Finding]:
         return
     clamp = f.defaults_sandbox.get("sessionToolsVisibility") or "spawned"
     reachers, others, signals = [], [], []
-    for agent_id in ids:
+    for label in ids:
+        agent_id = named[label]
         mode, _ = f.sandbox(agent_id)
         if mode != "off":
-            signals.append(f'{agent_id}: sandbox.mode="{mode}"')
+            signals.append(f'{label}: sandbox.mode="{mode}"')
         tools = as_map(sub(f.agent_by_id.get(agent_id), "tools")) or None
         allowed = f.allowed_tools(agent_id, _SESSION_TOOLS)
         unclamped = mode != "all" or clamp == "all"
@@ -234,18 +241,18 @@ def cross_agent_sessions(f: Facts) -> Iterator[Finding]:
                 "off": "unsandboxed sessions",
                 "non-main": "unsandboxed main session",
             }.get(mode, "sandboxed sessions (clamp disabled)")
-            reachers.append(f"- {agent_id}: {context}; allowed session tools: {', '.join(allowed)}.")
+            reachers.append(f"- {label}: {context}; allowed session tools: {', '.join(allowed)}.")
         else:
             reason = (
                 "session tools removed by agent tool policy"
                 if unclamped
                 else "sandboxed sessions clamped to their spawn tree"
             )
-            others.append(f"- {agent_id}: {reason}; its transcripts remain readable by the agents above.")
+            others.append(f"- {label}: {reason}; its transcripts remain readable by the agents above.")
         restrictions = [k for k in ("profile", "allow", "deny") if tools and k in tools]
         if restrictions:
             signals.append(
-                f"{agent_id}: agent-level tool restrictions ({', '.join(f'tools.{k}' for k in restrictions)})"
+                f"{label}: agent-level tool restrictions ({', '.join(f'tools.{k}' for k in restrictions)})"
             )
     if not reachers:
         return

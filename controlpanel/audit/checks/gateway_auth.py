@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ...openclaw.runtime import unresolved_reference
 from ..catalogue import check
 from ..facts import Facts, as_list, as_map, is_secret_ref, trimmed
 from ..schema import CheckClass, Finding, Severity
@@ -95,9 +96,10 @@ def loopback_no_auth(f: Facts) -> Iterator[Finding]:
 
 
 def _secret_input(f: Facts, key: str) -> object:
-    """The credential input the gateway will check for placeholder/length."""
+    """The credential input the gateway will check for placeholder/length (an unset ``${VAR}``
+    reference is none: "${TEAM_GATEWAY_TOKEN}" is no 21-char token, issue 20)."""
     configured = f.auth_cfg.get(key)
-    if is_secret_ref(configured):
+    if is_secret_ref(configured) or unresolved_reference(configured, f.env):
         return f.secret_value(configured)[0]
     resolved = f.auth.token if key == "token" else f.auth.password
     return resolved if resolved is not None else configured

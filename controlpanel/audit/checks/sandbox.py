@@ -6,6 +6,7 @@ import posixpath
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from ...openclaw.schema.refinements import bind_source, host_path_absolute
 from ..catalogue import check
 from ..facts import Facts, as_list, as_map, per_audit
 from ..schema import Finding, Severity
@@ -64,10 +65,13 @@ def docker_mode_off(f: Facts) -> Iterator[Finding]:
 
 
 def blocked_bind(bind: str, home: str | None) -> tuple[str, str] | None:
-    """Return ("covers"|"targets"|"non_absolute", path) when a bind spec is unsafe."""
-    source = bind.split(":", 1)[0].strip()
-    if not source.startswith("/"):
+    """Return ("covers"|"targets"|"non_absolute", path) when a bind spec is unsafe (the source read as
+    OpenClaw's validator reads it: "C:\\data:/data" is an absolute Windows path, not a POSIX one)."""
+    source = bind_source(bind).strip()
+    if not host_path_absolute(source):
         return ("non_absolute", source)
+    if not source.startswith("/"):
+        return None
     norm = posixpath.normpath(source)
     if norm == "/":
         return ("covers", "/")

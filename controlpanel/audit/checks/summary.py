@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..catalogue import check
-from ..facts import DEFAULT_GROUP_POLICY, Facts, as_map, sub
+from ..facts import Facts, as_map, sub
 from ..schema import Finding, Severity
 from .models import browser_enabled
 
@@ -35,7 +35,7 @@ def attack_surface(f: Facts) -> Iterator[Finding]:
     open_ = allowlist = 0
     for section in f.channels.values():
         if isinstance(section, dict):
-            policy = section.get("groupPolicy", DEFAULT_GROUP_POLICY)
+            policy = section.get("groupPolicy")
             open_ += policy == "open"
             allowlist += policy == "allowlist"
 

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from controlpanel.lib.envfile import EnvFileError, parse_env_text
 from controlpanel.openclaw import load_config
+from controlpanel.openclaw.ids import normalize_agent_id
 from controlpanel.policy import AgentSelectionRequired, agent_entries, explain_json, resolve_agent
 
 CLASS_LABELS = {"plugin": "plugin tools", "bundleMcp": "bundled MCP tools"}
@@ -47,10 +48,12 @@ class Command(BaseCommand):
                 self.stderr.write(f"{issue.path or '(root)'}: {issue.message}")
             sys.exit(1)
         agents = list(agent_entries(result.resolved))
-        if opts["agent"] and agents and opts["agent"] not in agents:
+        # Agent ids are case-insensitive, as in OpenClaw: --agent Research names the entry "research".
+        wanted = normalize_agent_id(opts["agent"]) if opts["agent"] else None
+        if wanted and agents and wanted not in {normalize_agent_id(a) for a in agents}:
             raise CommandError(f"--agent: no agent {opts['agent']!r} (agents: {', '.join(agents)})")
         try:
-            policy = resolve_agent(result.resolved, opts["agent"], session_key=opts["session"])
+            policy = resolve_agent(result.resolved, wanted, session_key=opts["session"])
         except AgentSelectionRequired as exc:
             raise CommandError(f"--agent: {exc}") from exc
         doc = explain_json(policy)
