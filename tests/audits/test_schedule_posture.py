@@ -28,8 +28,12 @@ from tests.conftest import MINIMAL_CONFIG, TEST_ENV, client_for, make_gateway
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 T0 = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+# The posture tests start from a config without critical findings. The panel audits the stored
+# config without the gateway's environment (it has none), so MINIMAL_CONFIG's "${GW_TOKEN}" counts as
+# no token there (gateway.loopback_no_auth, critical); here the token is written out instead.
+SAFE = MINIMAL_CONFIG.replace('"${GW_TOKEN}"', '"' + TEST_ENV["GW_TOKEN"] + '"')
 # bind "lan" without allowed origins: one critical finding (gateway.control_ui.allowed_origins_required)
-LAN = MINIMAL_CONFIG.replace('bind: "loopback"', 'bind: "lan"')
+LAN = SAFE.replace('bind: "loopback"', 'bind: "lan"')
 LAN_COMMENTED = "// the same config, one comment more\n" + LAN
 
 
@@ -128,7 +132,7 @@ def test_every_config_change_is_audited_and_a_burst_costs_one_audit(alice):
 
 
 def test_a_posture_regression_raises_exactly_one_alert(alice, vera):
-    gateway = make_gateway("posture", members={alice: Role.OWNER, vera: Role.VIEWER})
+    gateway = make_gateway("posture", text=SAFE, members={alice: Role.OWNER, vera: Role.VIEWER})
     audited(gateway)
     assert not posture_alerts(gateway).exists(), "warnings only: no regression"
 
@@ -159,7 +163,7 @@ def test_a_posture_regression_raises_exactly_one_alert(alice, vera):
     assert f'id="alert-{alert.pk}"' in page and POSTURE_TYPE in page
 
     # Fixed: the next audit no longer finds it, so the alert resolves itself.
-    reimport(gateway, MINIMAL_CONFIG, actor=alice)
+    reimport(gateway, SAFE, actor=alice)
     audited(gateway)
     alert.refresh_from_db()
     assert alert.state == "resolved" and "no longer finds" in alert.detail["resolved_reason"]
@@ -180,7 +184,7 @@ def test_the_first_audit_with_critical_findings_raises_one_alert(alice):
 
 
 def test_an_accepted_risk_is_no_regression(alice):
-    gateway = make_gateway("accepted", members={alice: Role.OWNER})
+    gateway = make_gateway("accepted", text=SAFE, members={alice: Role.OWNER})
     audited(gateway)
     audit_suppression_set(
         gateway=gateway,
