@@ -71,13 +71,27 @@ def gateway_detail(request: HtmxHttpRequest, code: UUID, tab: str = "overview") 
 IMPORT_DRAFTS = "cp_import_drafts"  # session key: reviewed new-gateway imports (text, env, name) by sha256
 
 
+def _import_draft(request, digest: str) -> dict | None:
+    """The reviewed import ``digest`` of this session, its environment decrypted (None: gone)."""
+    from controlpanel import fieldcrypto
+
+    draft = request.session.get(IMPORT_DRAFTS, {}).get(digest)
+    if draft is None:
+        return None
+    try:
+        env = json.loads(fieldcrypto.decrypt(draft["env"]) or "{}")
+    except (fieldcrypto.InvalidToken, TypeError, ValueError):
+        return None  # kept under a key since retired, or not ours: import again
+    return {**draft, "env": env}
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def gateway_import(request) -> HttpResponse:
     """Create a gateway from a pasted or uploaded config: validate, review, then create (the importer
     becomes its owner). ``?draft=<sha256>`` reopens the form with a reviewed import."""
     initial = None
-    draft = request.session.get(IMPORT_DRAFTS, {}).get(request.GET.get("draft", ""))
+    draft = _import_draft(request, request.GET.get("draft", ""))
     if request.method == "GET" and draft is not None:
         env_lines = "\n".join(f"{k}={v}" for k, v in draft["env"].items())
         initial = {"name": draft["name"], "config_text": draft["text"], "env_text": env_lines}
@@ -97,15 +111,17 @@ def gateway_import(request) -> HttpResponse:
 def _import_review(request, *, name: str, text: str, env: dict[str, str], **extra) -> dict:
     """The review of a new gateway: its validation, what each agent may do, its audit findings.
 
-    The text and environment stay on the server (the page shows the text redacted); the token
-    names exactly this text, this name and this user."""
+    The text and environment stay on the server (the page shows the text redacted; the environment
+    is kept encrypted, as its values are secrets the panel never stores); the token names exactly
+    this text, this name and this user."""
+    from controlpanel import fieldcrypto
     from controlpanel.configedit.review import review
     from controlpanel.reviews import review_token_for
     from controlpanel.views.configs import redacted
 
     digest = config_hash(text)
     drafts = {k: v for k, v in request.session.get(IMPORT_DRAFTS, {}).items() if k != digest}
-    drafts[digest] = {"name": name, "text": text, "env": env}
+    drafts[digest] = {"name": name, "text": text, "env": fieldcrypto.encrypt(json.dumps(env))}
     request.session[IMPORT_DRAFTS] = dict(list(drafts.items())[-3:])
     result = review("", text, env=env, diff=False)
     return {
@@ -132,7 +148,7 @@ def gateway_import_save(request) -> HttpResponse:
     except ReviewTokenInvalid as exc:
         messages.error(request, exc.message)
         return redirect("gateway-import")
-    draft = request.session.get(IMPORT_DRAFTS, {}).get(reviewed.text_hash)
+    draft = _import_draft(request, reviewed.text_hash)
     if reviewed.gateway_id is not None or reviewed.user_id != request.user.pk or draft is None:
         messages.error(request, "This review is no longer available: import the file again.")
         return redirect("gateway-import")

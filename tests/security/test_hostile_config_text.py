@@ -17,7 +17,9 @@ import pytest
 from django.apps import apps
 from django.urls import reverse
 
+from controlpanel.background.testing import run_queued_tasks
 from controlpanel.models import ExecApprovalRequest, FleetChange, GatewayLink, PairingRequest
+from controlpanel.reviews import review_token_for
 from controlpanel.services.api_tokens import api_token_create
 from controlpanel.services.config_live import live_config_record
 from controlpanel.services.gateway_mirror import exec_mirror, pairing_mirror
@@ -56,6 +58,16 @@ def api(alice, client):
     return call
 
 
+def reviewed(api, method, url, body):
+    """An API config write as a client makes it: the review (dryRun) first, then the same body with
+    its reviewToken. A review that gives no token refused the text: that answer is the write's answer."""
+    review = api(method, url, {**body, "dryRun": True})
+    token = review.json().get("reviewToken") if review.status_code == 200 else None
+    if token is None:
+        return review
+    return api(method, url, {**body, "reviewToken": token, "reason": "r"})
+
+
 @pytest.mark.parametrize("text, where, kind", CASES, ids=IDS)
 def test_every_config_write_path_refuses_it_as_a_validation_issue_naming_the_path(
     alpha, alice, api, text, where, kind
@@ -76,14 +88,40 @@ def test_every_config_write_path_refuses_it_as_a_validation_issue_naming_the_pat
         "editor live validation": owner.post(
             reverse("config-validate", kwargs={"code": code}), {"text": text}
         ),
-        "api create": api("post", reverse("api-gateway-create"), {"name": "hostile", "config": text}),
-        "api replace": api("put", reverse("api-gateway-config", kwargs={"code": code}), {"config": text}),
-        "api validate": api("post", reverse("api-config-validate"), {"config": text}),
-        "api revision": api(
+        # Through the review (refused there: no token is given for it) ...
+        "api create": reviewed(
+            api, "post", reverse("api-gateway-create"), {"name": "hostile", "config": text}
+        ),
+        "api replace": reviewed(
+            api, "put", reverse("api-gateway-config", kwargs={"code": code}), {"config": text}
+        ),
+        "api revision": reviewed(
+            api,
             "post",
             reverse("api-config-revisions", kwargs={"code": code}),
-            {"config": text, "baseHash": alpha.config_hash, "reason": "r"},
+            {"config": text, "baseHash": alpha.config_hash},
         ),
+        # ... and at the save itself: without a review, or with a token for this very text (the save
+        # re-validates what it saves; the token is no pass).
+        "api create, not reviewed": api(
+            "post", reverse("api-gateway-create"), {"name": "hostile", "config": text}
+        ),
+        "api replace, not reviewed": api(
+            "put", reverse("api-gateway-config", kwargs={"code": code}), {"config": text}
+        ),
+        "api revision, with its token": api(
+            "post",
+            reverse("api-config-revisions", kwargs={"code": code}),
+            {
+                "config": text,
+                "baseHash": alpha.config_hash,
+                "reason": "r",
+                "reviewToken": review_token_for(
+                    text=text, base_hash=alpha.config_hash, source="editor", gateway=alpha, user=alice
+                ),
+            },
+        ),
+        "api validate": api("post", reverse("api-config-validate"), {"config": text}),
         "api revision, dry run": api(
             "post",
             reverse("api-config-revisions", kwargs={"code": code}),
@@ -138,8 +176,15 @@ def test_a_fleet_change_holding_one_is_refused_with_the_path(alpha, alice):
         assert response.status_code < 500
         if response.status_code == 302:  # previewed: the gateway's row names the path, nothing applied
             fleet = FleetChange.objects.get()
-            [result] = fleet.results.values()
-            assert not result["valid"] and result["issues"][0]["path"] == "agents.entries.main.name"
+            run_queued_tasks()
+            [target] = fleet.targets.all()
+            assert target.status == "previewed" and target.revision is None
+            assert not target.preview["valid"], target.preview
+            assert target.preview["issues"][0]["path"] == "agents.entries.main.name", target.preview
+            assert "cannot store" in target.preview["issues"][0]["message"]
+            page = owner.get(response.url).content.decode()
+            assert "agents.entries.main.name" in page and "cannot store" in page
+            assert alpha.revisions.count() == before["ConfigRevision"], "nothing applied"
             fleet.delete()
         else:
             assert "cannot store" in response.content.decode()

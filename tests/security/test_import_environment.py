@@ -11,6 +11,7 @@ import json
 
 import pytest
 from django.apps import apps
+from django.contrib.sessions.models import Session
 from django.core import serializers
 from django.urls import reverse
 
@@ -51,8 +52,11 @@ ENV_TEXT = "\n".join(f"{k}={v}" for k, v in ENV.items())
 
 
 def stored_everywhere() -> str:
-    """Every row of every model, serialised: what a database dump would hold."""
-    return "\n".join(serializers.serialize("json", m.objects.all()) for m in apps.get_models())
+    """Every row of every model, serialised: what a database dump would hold (sessions decoded: their
+    data is signed base64, not a secret)."""
+    rows = [serializers.serialize("json", m.objects.all()) for m in apps.get_models()]
+    rows += [json.dumps(s.get_decoded()) for s in Session.objects.all()]
+    return "\n".join(rows)
 
 
 def assert_no_env_value(text: str, where: str) -> None:
@@ -80,6 +84,25 @@ def viewer_pages(gateway: Gateway, viewer) -> dict[str, str]:
     return out
 
 
+def imported(client, name: str, text: str):
+    """The import form as the page posts it: validate and review, then Create (with a reason)."""
+    review = client.post(reverse("gateway-import"), {"name": name, "config_text": text, "env_text": ENV_TEXT})
+    assert review.status_code == 200 and "token" in review.context, review.content.decode()[:2000]
+    assert_no_env_value(review.content.decode(), "the review page")
+    # The review keeps the import for its Create; the environment is kept only encrypted.
+    assert_no_env_value(stored_everywhere(), "the database while the review is open")
+    return client.post(reverse("gateway-import-save"), {"token": review.context["token"], "reason": "r"})
+
+
+def reviewed(client, method: str, url: str, body: dict, **auth):
+    """An API config write: the review (dryRun) first, then the same body with its reviewToken."""
+    review = getattr(client, method)(url, data=json.dumps({**body, "dryRun": True}), **auth)
+    assert review.status_code == 200 and "reviewToken" in review.json(), review.content
+    assert_no_env_value(review.content.decode(), "the API's review")
+    body = {**body, "reviewToken": review.json()["reviewToken"], "reason": "r"}
+    return getattr(client, method)(url, data=json.dumps(body), **auth)
+
+
 def check_gateway(gateway: Gateway, vera) -> None:
     agent = Agent.objects.get(gateway=gateway, agent_id="main")
     assert agent.name == "${AGENT_NAME}"
@@ -92,9 +115,7 @@ def check_gateway(gateway: Gateway, vera) -> None:
 
 
 def test_the_import_form_stores_what_was_written_not_the_environment(alice, vera):
-    response = client_for(alice).post(
-        reverse("gateway-import"), {"name": "envgw", "config_text": ENV_CONFIG, "env_text": ENV_TEXT}
-    )
+    response = imported(client_for(alice), "envgw", ENV_CONFIG)
     assert response.status_code == 302, response.content.decode()[:2000]
     check_gateway(Gateway.objects.get(name="envgw"), vera)
 
@@ -102,16 +123,16 @@ def test_the_import_form_stores_what_was_written_not_the_environment(alice, vera
 def test_the_api_stores_what_was_written_not_the_environment(alice, vera, client):
     token = api_token_create(user=alice, name="t")[1]
     auth = {"HTTP_AUTHORIZATION": f"Bearer {token}", "content_type": "application/json"}
-    created = client.post(
-        reverse("api-gateway-create"),
-        data=json.dumps({"name": "envapi", "config": "{}", "env": ENV}),
-        **auth,
+    created = reviewed(
+        client, "post", reverse("api-gateway-create"), {"name": "envapi", "config": "{}", "env": ENV}, **auth
     )
     assert created.status_code == 201, created.content
     gateway = Gateway.objects.get(name="envapi")
-    replaced = client.put(
+    replaced = reviewed(
+        client,
+        "put",
         reverse("api-gateway-config", kwargs={"code": gateway.code}),
-        data=json.dumps({"config": ENV_CONFIG, "env": ENV}),
+        {"config": ENV_CONFIG, "env": ENV},
         **auth,
     )
     assert replaced.status_code == 200, replaced.content
@@ -125,9 +146,7 @@ def test_a_literal_secret_in_an_agent_entry_is_kept_out_of_the_agent_row_and_the
     panel's name rule missed: the viewer's config tab showed the key.
     """
     text = ENV_CONFIG.replace('"${SSH_KEY}"', '"literal-ssh-key-in-the-file"')
-    response = client_for(alice).post(
-        reverse("gateway-import"), {"name": "litgw", "config_text": text, "env_text": ENV_TEXT}
-    )
+    response = imported(client_for(alice), "litgw", text)
     assert response.status_code == 302
     gateway = Gateway.objects.get(name="litgw")
     agent = Agent.objects.get(gateway=gateway, agent_id="main")
