@@ -18,14 +18,6 @@ from tests.notify.conftest import off_loop, route, webhook
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def alpha(alpha):
-    """The gateway with the audit its import queued already run (and any posture alert it raised
-    routed) before the test's routes exist: the tests count what their own alerts deliver."""
-    run_queued_tasks()
-    return alpha
-
-
 def oom(workload: str = "etl"):
     return ev(type="clw-memory-oom", workload=workload, usage_bytes=2048 * MI, limit_bytes=2048 * MI)
 
