@@ -27,7 +27,8 @@ from controlpanel.services.ingest_tokens import ingest_token_create, ingest_toke
 @require_GET
 def alert_list(request) -> HttpResponse:
     """Open alerts (and the latest resolved ones) on every gateway the user can see."""
-    return render(request, "alerts/list.html", selectors.alert_list_context(user=request.user))
+    page = selectors.page_number(request.GET.get("page"))
+    return render(request, "alerts/list.html", selectors.alert_list_context(user=request.user, page=page))
 
 
 def _alert_action(request: HtmxHttpRequest, code: UUID, pk: int, action) -> HttpResponse:
