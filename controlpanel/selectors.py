@@ -5,15 +5,29 @@ the other way round."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
-from django.db.models import Count, F, IntegerField, Max, OuterRef, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Coalesce, RowNumber
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -49,8 +63,64 @@ def _count(model, **filters) -> Coalesce:
     return Coalesce(Subquery(sub, output_field=IntegerField()), Value(0))
 
 
+# Rows per page of the fleet-wide lists (gateways, fleet audit, alerts); request cards are larger.
+PER_PAGE = 50
+REQUESTS_PER_PAGE = 25
+
+
+@dataclass
+class Page:
+    """One page of a list that is not counted (counting 100,000 alerts per view costs more than the
+    page): ``has_next`` comes from reading one row more than shown."""
+
+    items: list
+    number: int
+    has_next: bool
+    per_page: int = PER_PAGE
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.has_previous or self.has_next
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def start_index(self) -> int:
+        return (self.number - 1) * self.per_page + 1 if self.items else 0
+
+    @property
+    def end_index(self) -> int:
+        return (self.number - 1) * self.per_page + len(self.items)
+
+
+def page_number(value: str | None) -> int:
+    """A page number from the query string: bad or missing values give the first page."""
+    try:
+        return max(1, min(int(value or 1), 10_000))
+    except ValueError:
+        return 1
+
+
+def _uncounted_page(rows, number: int, per_page: int = PER_PAGE) -> Page:
+    start = (number - 1) * per_page
+    items = list(rows[start : start + per_page + 1])
+    return Page(items=items[:per_page], number=number, has_next=len(items) > per_page, per_page=per_page)
+
+
 def gateway_list(*, user) -> QuerySet[Gateway]:
-    """The user's gateways with their role and counts. One query, whatever the number of gateways."""
+    """The user's gateways with their role and counts: one query for any page of them (paginate it;
+    the counts are correlated subqueries, so a page costs the same however many gateways exist)."""
     return (
         Gateway.objects.with_user_role(user)
         .annotate(
@@ -166,8 +236,12 @@ def gateway_tab_context(
     if tab == "approvals":
         return _requests_tab(gateway, ExecApprovalRequest, gateway.exec_requests)
     if tab == "audit":
+        from controlpanel.models.gateways import AUDIT_EVERY_CHOICES
+
         return {
             "audit_runs": list(gateway.audit_runs.select_related("started_by")[:50]),
+            "audit_latest": gateway.audit_latest,
+            "audit_every_choices": AUDIT_EVERY_CHOICES,
             "suppressions": list(gateway.audit_suppressions.select_related("created_by")),
         }
     if tab == "alerts":
@@ -198,40 +272,62 @@ def _requests_tab(gateway: Gateway, model, rows) -> dict:
     return {"pending_requests": pending, "decided_requests": decided, "server_now": timezone.now()}
 
 
-def approvals_inbox(*, user, gateway_code: str | None = None, kind: str | None = None, pending: bool = True):
-    """Requests across the user's gateways, each with ``user_role`` of its gateway.
+def gateway_choices(*, user) -> list[tuple[str, str]]:
+    """(code, name) of the user's gateways, for filters (one light query)."""
+    return [
+        (str(code), name)
+        for code, name in Gateway.objects.visible_to(user).order_by("name").values_list("code", "name")
+    ]
+
+
+def approvals_inbox(
+    *,
+    user,
+    gateway_code: str | None = None,
+    kind: str | None = None,
+    pending: bool = True,
+    page: int = 1,
+    per_page: int = REQUESTS_PER_PAGE,
+) -> Page:
+    """One page of requests across the user's gateways, each with ``user_role`` of its gateway.
 
     ``kind``: "dm" / "device" / "node" (pairing) or "exec". Pending ones soonest-to-expire first;
-    decided ones (history) newest decision first. Two queries.
+    decided ones (history) newest decision first. At most five queries for any page: the roles, the
+    sort keys of the first ``page * per_page + 1`` requests of each model (tuples, read through the
+    inbox indexes), merged here, then the page's requests of each model by id.
     """
     roles = dict(Gateway.objects.with_user_role(user).values_list("pk", "user_role"))
-    items: list = []
-    filters: dict = {"gateway__in": list(roles)}
+    filters: dict = {"gateway__in": Gateway.objects.visible_to(user).values("pk")}
     if gateway_code:
         filters["gateway__code"] = gateway_code
-    status = {"status": "pending"} if pending else {}
-    if kind in (None, "", "dm", "device", "node"):
-        pairing = PairingRequest.objects.filter(**filters, **status).select_related("gateway", "decided_by")
-        if kind:
-            pairing = pairing.filter(kind=kind)
-        if not pending:
-            pairing = pairing.exclude(status="pending")
-        items.extend(pairing[:500])
-    if kind in (None, "", "exec"):
-        execs = ExecApprovalRequest.objects.filter(**filters, **status).select_related(
-            "gateway", "decided_by"
-        )
-        if not pending:
-            execs = execs.exclude(status="pending")
-        items.extend(execs[:500])
+    field, order = ("expires_at", ("expires_at", "pk")) if pending else ("decided_at", ("-decided_at", "-pk"))
+    wanted = page * per_page + 1
+    models = [
+        m
+        for m, kinds in ((PairingRequest, ("dm", "device", "node")), (ExecApprovalRequest, ("exec",)))
+        if not kind or kind in kinds
+    ]
+    keys: list[tuple] = []
+    for model in models:
+        rows = model.objects.filter(**filters)
+        rows = rows.filter(status="pending") if pending else rows.exclude(status="pending")
+        if kind and model is PairingRequest:
+            rows = rows.filter(kind=kind)
+        keys += [(at, pk, model) for at, pk in rows.order_by(*order).values_list(field, "pk")[:wanted]]
+    keys.sort(key=lambda k: (k[0], k[1]), reverse=not pending)
+    start = (page - 1) * per_page
+    shown = keys[start : start + per_page]
+    found: dict[tuple, object] = {}
+    for model in models:
+        ids = [pk for _, pk, m in shown if m is model]
+        if ids:
+            for item in model.objects.filter(pk__in=ids).select_related("gateway", "decided_by"):
+                found[(model, item.pk)] = item
+    items = [found[(model, pk)] for _, pk, model in shown]
     for item in items:
         item.user_role = roles[item.gateway_id]
         item.kind_label = "exec" if isinstance(item, ExecApprovalRequest) else item.kind
-    if pending:
-        items.sort(key=lambda r: r.expires_at)
-    else:
-        items.sort(key=lambda r: r.decided_at, reverse=True)
-    return items
+    return Page(items=items, number=page, has_next=len(keys) > start + per_page, per_page=per_page)
 
 
 # --- effective policy (issue 3) ---------------------------------------------------------------------
@@ -366,34 +462,84 @@ def agent_tool_question(*, gateway: Gateway, agent_id: str, tool: str, session: 
 # --- audits (issue 4) --------------------------------------------------------------------------------
 
 
-def audit_fleet(*, user, history: int = 20) -> list[dict]:
-    """Gateways ranked by the critical, then warn, counts of their latest finished audit, with the
-    last ``history`` runs' counts for a trend line. Two queries."""
+def audit_fleet(*, user, page: str | int | None = None, history: int = 20, per_page: int = PER_PAGE):
+    """The fleet audit view, one page of gateways: never audited first (their posture is unknown,
+    not clean), then by the critical, then warn, counts of their latest succeeded audit, with its
+    age, the schedule and the last ``history`` runs' counts for a trend line. Four queries for any
+    page: the count, the page, the trends, the fleet summary."""
     from controlpanel.models import AuditRun
 
-    gateways = list(Gateway.objects.visible_to(user).order_by("name"))
-    runs: dict[int, list] = {g.pk: [] for g in gateways}
-    for run in AuditRun.objects.filter(gateway__in=gateways, status="succeeded").order_by("created_at"):
-        runs[run.gateway_id].append(run)
+    visible = Gateway.objects.visible_to(user)
+    ranked = visible.select_related("audit_latest").annotate(
+        never=Case(When(audit_latest__isnull=True, then=Value(0)), default=Value(1)),
+        critical=_summary_count("critical"),
+        warn=_summary_count("warn"),
+    )
+    page_obj = Paginator(ranked.order_by("never", "-critical", "-warn", "name"), per_page).get_page(page)
+    gateways = list(page_obj.object_list)
+    series: dict[int, list] = {g.pk: [] for g in gateways}
+    recent = (
+        AuditRun.objects.filter(gateway__in=[g.pk for g in gateways], status="succeeded")
+        .annotate(n=Window(RowNumber(), partition_by=F("gateway_id"), order_by=F("created_at").desc()))
+        .filter(n__lte=history)
+        .values_list("gateway_id", "summary", "created_at")
+    )
+    for gateway_id, summary, _ in sorted(recent, key=lambda r: r[2]):
+        series[gateway_id].append(summary)
+    now = timezone.now()
     rows = []
     for gateway in gateways:
-        series = runs[gateway.pk][-history:]
-        latest = series[-1] if series else None
+        latest = gateway.audit_latest
         summary = latest.summary if latest else {}
+        every = timedelta(hours=gateway.audit_every_hours)
         rows.append(
             {
                 "gateway": gateway,
                 "latest": latest,
+                # On a schedule, yet not audited for a period and an hour: are the task workers up?
+                "overdue": bool(latest and every and now - latest.finished_at > every + timedelta(hours=1)),
                 "critical": summary.get("critical", 0),
                 "warn": summary.get("warn", 0),
                 "info": summary.get("info", 0),
-                "trend": _sparkline(
-                    [(r.summary.get("critical", 0), r.summary.get("warn", 0)) for r in series]
-                ),
+                "trend": _sparkline([(s.get("critical", 0), s.get("warn", 0)) for s in series[gateway.pk]]),
             }
         )
-    rows.sort(key=lambda r: (r["latest"] is None, -r["critical"], -r["warn"], r["gateway"].name))
-    return rows
+    summary = visible.annotate(critical=_summary_count("critical")).aggregate(
+        total=Count("pk"),
+        never=Count("pk", filter=Q(audit_latest__isnull=True)),
+        with_critical=Count("pk", filter=Q(critical__gt=0)),
+        scheduled_off=Count("pk", filter=Q(audit_every_hours=0)),
+    )
+    return {"rows": rows, "page": page_obj, "fleet": summary}
+
+
+def _summary_count(severity: str):
+    """The number of ``severity`` findings of a gateway's latest audit (None: never audited)."""
+    return Cast(KeyTextTransform(severity, "audit_latest__summary"), IntegerField())
+
+
+def fleet_audit_progress(*, user) -> dict | None:
+    """The user's latest fleet-wide audit and how far it got (runs by status), or None."""
+    from controlpanel.models import AuditRun, FleetAudit
+
+    fleet = FleetAudit.objects.filter(started_by=user).order_by("-created_at").first()
+    if fleet is None:
+        return None
+    counts = dict(
+        AuditRun.objects.filter(fleet_audit=fleet)
+        .order_by()
+        .values("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    finished = sum(n for status, n in counts.items() if status in AuditRun.FINAL)
+    return {
+        "fleet": fleet,
+        "queued": sum(counts.values()),
+        "finished": finished,
+        "failed": counts.get("failed", 0) + counts.get("timed_out", 0),
+        "done": fleet.queued_at is not None and finished >= sum(counts.values()),
+    }
 
 
 def _sparkline(points: list[tuple[int, int]], width: int = 160, height: int = 32) -> dict:
@@ -482,14 +628,21 @@ def visible_gateway_ids(*, user_id: int) -> set[int]:
 
 
 def _alert_snapshots(alerts: list[Alert]) -> list[dict]:
-    """Alerts as the dicts ``alerts/_alert.html`` renders (the same shape pushed over the socket)."""
+    """Alerts as the dicts ``alerts/_alert.html`` renders (the same shape pushed over the socket).
+    One query for the silences of all their gateways."""
     by_gateway: dict[int, list[Alert]] = {}
     for a in alerts:
         by_gateway.setdefault(a.gateway_id, []).append(a)
-    silenced: set[int] = set()
-    for group in by_gateway.values():
-        silenced |= silenced_keys(gateway=group[0].gateway, alerts=group)
-    return [alert_snapshot(a, a.gateway, silenced=a.pk in silenced) for a in alerts]
+    silences: dict[int, list] = {}
+    if by_gateway:
+        for silence in Silence.objects.filter(gateway_id__in=list(by_gateway), expires_at__gt=timezone.now()):
+            silences.setdefault(silence.gateway_id, []).append(silence)
+    return [
+        alert_snapshot(
+            a, a.gateway, silenced=silence_matches(silences.get(a.gateway_id, []), a.type, a.subject)
+        )
+        for a in alerts
+    ]
 
 
 def _last_alert_event_id(gateways) -> int:
@@ -537,26 +690,25 @@ def alert_tab_context(*, gateway: Gateway, firing_only: bool = False) -> dict:
     }
 
 
-def alert_list_context(*, user, firing_only: bool = False) -> dict:
-    """Alerts across every gateway ``user`` can see (open first, most severe first), plus the id to
-    replay from. ``firing_only``: only alerts whose condition holds and nobody acknowledged yet."""
+def alert_list_context(*, user, page: int = 1, firing_only: bool = False) -> dict:
+    """One page of alerts across every gateway ``user`` can see (open first, most severe first), plus
+    the id to replay from and the firing/total counts (one aggregate). ``firing_only``: only alerts
+    whose condition holds and nobody acknowledged yet. Four queries for any page."""
     visible = Gateway.objects.visible_to(user)
-    last_id = _last_alert_event_id(visible)
-    rows = Alert.objects.filter(gateway__in=visible).select_related("acknowledged_by", "gateway")
+    # The newest id of all (one index entry) is as right here as the newest of the visible gateways
+    # (one lookup per gateway): the socket replays only what its gateways had after it.
+    last_id = latest_alert_event_id()
+    mine = Alert.objects.filter(gateway__in=visible.values("pk"))
+    rows = mine.select_related("acknowledged_by", "gateway")
     if firing_only:
         rows = rows.filter(state="firing")
-    alerts = list(rows.order_by(*alert_order())[:300])
-    by_state = dict(
-        Alert.objects.filter(gateway__in=visible)
-        .values("state")
-        .annotate(n=Count("pk"))
-        .order_by()
-        .values_list("state", "n")
-    )
+    page_obj = _uncounted_page(rows.order_by(*alert_order()), page)
+    by_state = dict(mine.values("state").annotate(n=Count("pk")).order_by().values_list("state", "n"))
     counts = {"firing": by_state.get("firing", 0), "total": sum(by_state.values())}
     return {
-        "alerts": _alert_snapshots(alerts),
+        "alerts": _alert_snapshots(page_obj.items),
         "last_event_id": last_id,
+        "page": page_obj,
         "firing_only": firing_only,
         "counts": counts,
     }

@@ -218,6 +218,13 @@ class PanelWorker(Worker):
         self.heartbeat = Heartbeat(self.worker_id, schedule=schedule) if heartbeat else None
 
     def run(self) -> None:
+        if connection.vendor == "sqlite":
+            # Keep this thread's connection between tasks: upstream closes it after every task
+            # (CONN_MAX_AGE 0), and closing and reopening a WAL database cost ~20 ms a task
+            # (bench/notify_latency.py). A file has no server to drop it; errors still close it.
+            # (A copy: the dict is shared by every thread's connection.)
+            connection.close()
+            connection.settings_dict = {**connection.settings_dict, "CONN_MAX_AGE": None}
         if self.heartbeat is not None:
             self.heartbeat.start()
         try:
@@ -230,28 +237,84 @@ class PanelWorker(Worker):
         """Run one claimed task: SUCCESSFUL, or a failed attempt (retried or given up)."""
         try:
             self.running_task = True
-            task = db_task_result.task
-            task_result = db_task_result.task_result
-            sender = type(task.get_backend())
-            task_started.send(sender=sender, task_result=task_result)
-            if task.takes_context:
-                value = task.call(
-                    TaskContext(task_result=task_result), *task_result.args, **task_result.kwargs
-                )
-            else:
-                value = task.call(*task_result.args, **task_result.kwargs)
-            db_task_result.set_successful(value)
-            task_finished.send(sender=sender, task_result=db_task_result.task_result)
-        except BaseException as exc:  # as upstream: a forced stop mid-task (SystemExit) is a failed attempt
-            text = "".join(traceback.format_exception(exc))
-            error_class = f"{type(exc).__module__}.{type(exc).__qualname__}"
-            try:
-                task_failed(db_task_result, error_class=error_class, error=text)
-            except Exception:
-                log.exception("task %s: could not record its failure", db_task_result.id)
+            run_claimed(db_task_result)
         finally:
             self.running_task = False
             self._run_tasks += 1
+
+
+def run_claimed(db_task_result: DBTaskResult) -> None:
+    """Run a task claimed by this process: SUCCESSFUL, or a failed attempt (retried or given up)."""
+    try:
+        task = db_task_result.task
+        task_result = db_task_result.task_result
+        sender = type(task.get_backend())
+        task_started.send(sender=sender, task_result=task_result)
+        if task.takes_context:
+            value = task.call(TaskContext(task_result=task_result), *task_result.args, **task_result.kwargs)
+        else:
+            value = task.call(*task_result.args, **task_result.kwargs)
+        db_task_result.set_successful(value)
+        task_finished.send(sender=sender, task_result=db_task_result.task_result)
+    except BaseException as exc:  # as upstream: a forced stop mid-task (SystemExit) is a failed attempt
+        text = "".join(traceback.format_exception(exc))
+        error_class = f"{type(exc).__module__}.{type(exc).__qualname__}"
+        try:
+            task_failed(db_task_result, error_class=error_class, error=text)
+        except Exception:
+            log.exception("task %s: could not record its failure", db_task_result.id)
+
+
+def run_now(task_id, *, worker_id: str) -> bool:
+    """Claim the READY task ``task_id`` for ``worker_id`` (this process's worker) and run it here, now,
+    as the worker would have a moment later; False if it is not READY (another worker has it).
+
+    For a task that queued follow-up work it can do at once (routing that wrote deliveries): the
+    follow-up keeps its own row, so a crash mid-way leaves it RUNNING for ``recover_lost_tasks``."""
+    tasks = DBTaskResult.objects.ready().filter(id=task_id)
+    try:
+        with exclusive_transaction(tasks.db):
+            row = tasks.get_locked()
+            if row is None:
+                return False
+            row.claim(worker_id)
+    except OperationalError as exc:
+        if is_locked_database_exception(exc):  # SQLite busy: the worker loop runs it instead
+            return False
+        raise
+    run_claimed(row)
+    return True
+
+
+def claim_batch(task, *, worker_id: str, limit: int) -> list[DBTaskResult]:
+    """Inside the caller's transaction: claim up to ``limit`` more READY rows of ``task``, oldest
+    first, for the running task to do their work with its own. The caller records them done with
+    ``batch_done`` in the same transaction; if it rolls back, they are READY again, untouched."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        raise RuntimeError("claim_batch needs the caller's transaction")
+    rows = list(
+        DBTaskResult.objects.ready()
+        .filter(task_path=task.module_path, queue_name=task.queue_name, backend_name=task.backend)
+        .select_for_update(skip_locked=True)[:limit]
+    )
+    now = timezone.now()
+    for row in rows:
+        row.status, row.started_at, row.worker_ids = (
+            TaskResultStatus.RUNNING,
+            now,
+            [*row.worker_ids, worker_id],
+        )
+    DBTaskResult.objects.bulk_update(rows, ["status", "started_at", "worker_ids"])
+    return rows
+
+
+def batch_done(rows: list[DBTaskResult], return_value) -> None:
+    """Record rows claimed with ``claim_batch`` SUCCESSFUL (in the caller's transaction)."""
+    if rows:
+        DBTaskResult.objects.filter(id__in=[r.id for r in rows], status=TaskResultStatus.RUNNING).update(
+            status=TaskResultStatus.SUCCESSFUL, finished_at=timezone.now(), return_value=return_value
+        )
 
 
 def prune_finished_tasks(*, now: datetime | None = None) -> int:

@@ -5,7 +5,7 @@ from .activity import ActivityChainHead, ActivityEvent
 from .agents import Agent, ChannelAccount
 from .alerts import Alert, AlertEvent, DenialWindow, GatewayAlertState, MemorySample, Silence
 from .approvals import ExecApprovalRequest
-from .audits import AuditFinding, AuditRun, AuditSuppression
+from .audits import AuditFinding, AuditRun, AuditSuppression, FleetAudit
 from .base import Role
 from .configs import ConfigRevision, FleetChange, FleetChangeTarget
 from .devices import Device
@@ -46,6 +46,7 @@ __all__ = [
     "Device",
     "ExecApprovalRequest",
     "ExternalIdentity",
+    "FleetAudit",
     "FleetChange",
     "FleetChangeTarget",
     "Gateway",

@@ -121,6 +121,19 @@ class ExecApprovalRequest(TimestampedModel):
                 condition=models.Q(status="pending"),
                 name="cp_exec_pending_idx",
             ),
+            # The approvals inbox across the fleet, a page at a time: pending soonest expiry first,
+            # history newest decision first.
+            models.Index(
+                fields=["expires_at", "id"],
+                condition=models.Q(status="pending"),
+                name="cp_exec_inbox_pending",
+            ),
+            models.Index(
+                models.F("decided_at").desc(),
+                models.F("id").desc(),
+                condition=~models.Q(status="pending"),
+                name="cp_exec_inbox_decided",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -19,10 +19,36 @@ class AuditRunStatus(models.TextChoices):
     TIMED_OUT = "timed_out", "Timed out"
 
 
+class AuditTrigger(models.TextChoices):
+    MANUAL = "manual", "Started by hand"
+    SCHEDULED = "scheduled", "Scheduled"
+    CONFIG = "config", "After a config change"
+    FLEET = "fleet", "Fleet-wide audit"
+
+
+class FleetAudit(models.Model):
+    """One "audit every gateway" request: its runs are queued by a task and run by the task workers."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    gateway_count = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    queued_at = models.DateTimeField(null=True, blank=True)  # every run created (by the fan-out task)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"fleet audit of {self.gateway_count} gateways ({self.created_at:%Y-%m-%d %H:%M})"
+
+
 class AuditRun(models.Model):
     """One run of the security audit on a gateway's config: queued -> running -> a final state."""
 
     Status = AuditRunStatus
+    Trigger = AuditTrigger
 
     FINAL = (Status.SUCCEEDED, Status.FAILED, Status.TIMED_OUT)
 
@@ -34,6 +60,8 @@ class AuditRun(models.Model):
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
     )
     config_hash = models.CharField(max_length=64, blank=True)
+    trigger = models.CharField(max_length=10, choices=AuditTrigger.choices, default=AuditTrigger.MANUAL)
+    fleet_audit = models.ForeignKey(FleetAudit, models.SET_NULL, null=True, blank=True, related_name="runs")
     summary = models.JSONField(default=dict, blank=True)  # {"critical": n, "warn": n, "info": n}
     report = models.JSONField(default=dict, blank=True)  # the CLI-compatible JSON
     error = models.TextField(blank=True)
@@ -46,11 +74,16 @@ class AuditRun(models.Model):
         ordering = ["-created_at"]
         constraints = [
             choices_check("status", AuditRunStatus, "cp_auditrun_status_valid"),
+            choices_check("trigger", AuditTrigger, "cp_auditrun_trigger_valid"),
             models.CheckConstraint(condition=models.Q(progress__lte=100), name="cp_auditrun_progress_max"),
             models.CheckConstraint(
                 condition=models.Q(status__in=["queued", "running"]) | models.Q(finished_at__isnull=False),
                 name="cp_auditrun_final_has_finished_at",
             ),
+        ]
+        indexes = [
+            # The gateway's runs newest first (its Audit tab, the previous run, the fleet trend).
+            models.Index(fields=["gateway", "-created_at"], name="cp_auditrun_gateway_created"),
         ]
 
     def __str__(self) -> str:

@@ -46,6 +46,18 @@ class GatewayStatus(models.TextChoices):
     UNKNOWN = "unknown", "Unknown"
 
 
+# How often a gateway is audited on a schedule (besides after every config change and by hand).
+AUDIT_EVERY_CHOICES = [
+    (1, "Every hour"),
+    (6, "Every 6 hours"),
+    (12, "Every 12 hours"),
+    (24, "Daily"),
+    (168, "Weekly"),
+    (0, "Off (after config changes and by hand only)"),
+]
+AUDIT_EVERY_DEFAULT = 24
+
+
 class GatewayAuthMode(models.TextChoices):
     TOKEN = "token", "Token"
     PASSWORD = "password", "Password"
@@ -90,6 +102,17 @@ class Gateway(TimestampedModel):
     # Labels chosen by owners; identity-provider group rules select gateways by them (tag:prod).
     tags = models.JSONField(default=list, blank=True)
 
+    # Scheduled audits: every ``audit_every_hours`` (0: off); ``audit_due_at`` is when the scheduler
+    # (services.audits.audit_schedule_due) queues the next one; any audit started pushes it on.
+    audit_every_hours = models.PositiveSmallIntegerField(
+        "scheduled audit", choices=AUDIT_EVERY_CHOICES, default=AUDIT_EVERY_DEFAULT
+    )
+    audit_due_at = models.DateTimeField(null=True, blank=True)
+    # The newest audit run that succeeded (the fleet view's "last audited"); None: never audited.
+    audit_latest = models.ForeignKey(
+        "controlpanel.AuditRun", models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
     objects = GatewayQuerySet.as_manager()
 
     class Meta:
@@ -102,6 +125,14 @@ class Gateway(TimestampedModel):
                 condition=~models.Q(status="online") | models.Q(status_checked_at__isnull=False),
                 name="cp_gateway_online_needs_check_time",
             ),
+            models.CheckConstraint(
+                condition=models.Q(audit_every_hours__in=[h for h, _ in AUDIT_EVERY_CHOICES]),
+                name="cp_gateway_audit_every_valid",
+            ),
+        ]
+        indexes = [
+            # The scheduler's question every minute: which gateways are due (few rows, by time).
+            models.Index(fields=["audit_due_at"], name="cp_gateway_audit_due_idx"),
         ]
 
     def __str__(self) -> str:

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from controlpanel.lib.safetext import fit, refusal
-from controlpanel.models import Agent, ChannelAccount, ConfigRevision, Gateway
+from controlpanel.models import Agent, AuditRun, ChannelAccount, ConfigRevision, Gateway
 from controlpanel.openclaw import LoadResult, agents_of, channels_of, load_config, redact
 
 from .activity import activity_record
@@ -59,6 +59,7 @@ class Saved:
     agents_added: list[str] = field(default_factory=list)
     agents_removed: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    audit: AuditRun | None = None  # the audit of the new config (queued, or a queued one reused)
 
 
 def config_hash(text: str) -> str:
@@ -147,9 +148,12 @@ def config_revision_create(
                 **(detail or {}),
             },
         )
+        from .audits import audit_after_config_change  # imported on use, as live_rematch
         from .config_live import live_rematch  # the live side reads revisions; imported on use
 
         live_rematch(gateway)
+        # Every config change is audited: this is the one place every config write goes through.
+        saved.audit = audit_after_config_change(gateway=gateway, actor=actor)
     return saved
 
 

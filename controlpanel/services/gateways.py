@@ -93,6 +93,10 @@ def gateway_import_config(
             outcome.created = True
             if actor is not None:
                 GatewayMembership.objects.create(user=actor, gateway=gateway, role=Role.OWNER)
+        else:
+            # Compare with the stored config under the row lock, not with the caller's copy (which
+            # may be older than the last import).
+            gateway = Gateway.objects.select_for_update().get(pk=gateway.pk)
         if not outcome.created and gateway.config_text == text:
             # The same file again: nothing to record (the history keeps changes only).
             outcome.gateway, outcome.unchanged = gateway, True

@@ -73,6 +73,9 @@ def memory_policy_set(*, gateway: Gateway, text: str, production: bool, actor) -
     return policy
 
 
+MAX_STORED_BYTES = 2**63 - 1  # the byte columns are signed 64-bit integers (BigIntegerField)
+
+
 def workload_set(
     *, gateway: Gateway, name: str, agent_id: str, request: str, limit: str, actor
 ) -> WorkloadSpec:
@@ -82,6 +85,9 @@ def workload_set(
             sizes[field] = parse_quantity(value) if value.strip() else None
         except ValueError as exc:
             raise MemoryInputError(f"{field}: {exc}") from exc
+        if sizes[field] is not None and sizes[field] > MAX_STORED_BYTES:
+            too_big = f"{value.strip()!r} is more memory than the panel stores (at most 8Ei)"
+            raise MemoryInputError(f"{field}: {too_big}")
     with transaction.atomic():
         workload, _ = WorkloadSpec.objects.update_or_create(
             gateway=gateway,

@@ -5,17 +5,24 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from controlpanel.background import TaskResult, last_error, periodic, task
+from controlpanel.background import TaskContext, TaskResult, last_error, periodic, task
 
 
-@task(max_attempts=5, retry_delay=2)
-def notify_route(*, events: list[int] | None = None, approval: list | None = None) -> int:
-    """Route alert events (ids) or one approval request (["pairing" | "exec", pk]) to receivers."""
-    from controlpanel.services.notify.outbox import route_approval, route_events
+@task(max_attempts=5, retry_delay=2, takes_context=True)
+def notify_route(
+    context: TaskContext, *, events: list[int] | None = None, approval: list | None = None
+) -> str:
+    """Route alert events (ids) or one approval request (["pairing" | "exec", pk]) to receivers,
+    with those of other queued routing tasks, then deliver what that wrote."""
+    from controlpanel.services.notify.outbox import route_queued
 
-    if approval:
-        return route_approval(kind=approval[0], pk=approval[1])
-    return route_events(event_ids=events or [])
+    result = context.task_result
+    return route_queued(
+        events=events or [],
+        approvals=[approval] if approval else [],
+        worker_id=result.worker_ids[-1] if result.worker_ids else "",
+        first_attempt=len(result.worker_ids) <= 1,
+    )
 
 
 @task(max_attempts=5, retry_delay=2)

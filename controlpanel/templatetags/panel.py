@@ -185,6 +185,24 @@ def json_scalar(value) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+@register.simple_tag
+def select_options(choices, selected="") -> str:
+    """``<option>`` elements for (value, label) pairs, escaped, ``selected`` marked: one join rather
+    than a template loop (a filter over a thousand gateways costs a millisecond, not tens)."""
+    from html import escape
+
+    from django.utils.safestring import mark_safe
+
+    selected = str(selected)
+    return mark_safe(  # noqa: S308 - every value and label is escaped here
+        "".join(
+            f'<option value="{escape(str(v))}"{" selected" if str(v) == selected else ""}>'
+            f"{escape(str(label))}</option>"
+            for v, label in choices
+        )
+    )
+
+
 @register.filter
 def shown_hash(digest: str) -> str:
     """A config hash as pages show it: keyed, never the plain SHA-256 (``selectors.config_hash_shown``)."""

@@ -31,7 +31,9 @@ from .once import secret_show_once
 def alert_list(request) -> HttpResponse:
     """Open alerts (and the latest resolved ones) on every gateway the user can see."""
     context = selectors.alert_list_context(
-        user=request.user, firing_only=request.GET.get("state") == "firing"
+        user=request.user,
+        page=selectors.page_number(request.GET.get("page")),
+        firing_only=request.GET.get("state") == "firing",
     )
     return render(request, "alerts/list.html", context)
 

@@ -41,10 +41,15 @@ def inbox(request: HtmxHttpRequest) -> HttpResponse:
     gateway_code = _uuid_or_none(request.GET.get("gateway"))
     kind = request.GET.get("kind") if request.GET.get("kind") in dict(KINDS) else None
     history = request.GET.get("view") == "history"
-    items = selectors.approvals_inbox(
-        user=request.user, gateway_code=gateway_code, kind=kind, pending=not history
+    page = selectors.approvals_inbox(
+        user=request.user,
+        gateway_code=gateway_code,
+        kind=kind,
+        pending=not history,
+        page=selectors.page_number(request.GET.get("page")),
     )
     configs: dict[int, dict] = {}
+    items = page.items
     for item in items:
         item.can_decide = role_allows(item.user_role, Capability.DECIDE)
         if isinstance(item, ExecApprovalRequest):
@@ -52,11 +57,12 @@ def inbox(request: HtmxHttpRequest) -> HttpResponse:
             item.review = selectors.exec_request_review(item, configs=configs)
     context = {
         "items": items,
+        "page": page,
         "history": history,
         "kinds": KINDS,
         "kind": kind or "",
         "gateway_code": gateway_code or "",
-        "gateways": selectors.gateway_list(user=request.user),
+        "gateways": selectors.gateway_choices(user=request.user),
         "server_now": timezone.now(),
     }
     template = "approvals/inbox.html#inbox-list" if request.htmx else "approvals/inbox.html"

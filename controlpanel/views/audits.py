@@ -19,7 +19,7 @@ from controlpanel.background.state import task_state
 from controlpanel.http import HtmxHttpRequest, attachment
 from controlpanel.lib import csvsafe
 from controlpanel.lib.triage import triage_group
-from controlpanel.models import AuditRun, AuditSuppression, Gateway
+from controlpanel.models import AuditRun, AuditSuppression, Gateway, Role
 from controlpanel.openclaw import load_config
 from controlpanel.permissions import Capability, get_gateway_for_user, require_recent_auth
 from controlpanel.services import audits as svc
@@ -157,5 +157,52 @@ def suppression_remove(request, code: UUID, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def audit_fleet(request) -> HttpResponse:
-    return render(request, "audits/fleet.html", {"rows": selectors.audit_fleet(user=request.user)})
+def audit_fleet(request: HtmxHttpRequest) -> HttpResponse:
+    progress = selectors.fleet_audit_progress(user=request.user)
+    if request.htmx and request.GET.get("progress"):
+        # The progress box polls itself while a fleet-wide audit runs.
+        return render(request, "audits/fleet.html#fleet-progress", {"progress": progress})
+    context = selectors.audit_fleet(user=request.user, page=request.GET.get("page"))
+    context["progress"] = progress
+    context["can_audit"] = Gateway.objects.with_role(request.user, Role.ADMIN).exists()
+    return render(request, "audits/fleet.html", context)
+
+
+@login_required
+@require_POST
+def audit_fleet_start(request) -> HttpResponse:
+    """Audit every gateway the user may audit (admin or owner), on the task workers."""
+    gateways = Gateway.objects.with_role(request.user, Role.ADMIN)
+    progress = selectors.fleet_audit_progress(user=request.user)
+    if progress is not None and not progress["done"]:
+        messages.error(
+            request,
+            f"Your fleet-wide audit of {progress['fleet'].created_at:%Y-%m-%d %H:%M} UTC is still running "
+            f"({progress['finished']} of {progress['fleet'].gateway_count} done); wait for it to finish.",
+        )
+    elif not gateways.exists():
+        messages.error(request, "Only admins and owners may audit a gateway; you are neither on any.")
+    else:
+        fleet = svc.audit_fleet_start(actor=request.user, gateways=gateways)
+        messages.success(
+            request,
+            f"Auditing {fleet.gateway_count} gateway(s) on the task workers; this page shows progress.",
+        )
+    return redirect("audit-fleet")
+
+
+@login_required
+@require_recent_auth(next_url=_audit_tab)
+@require_POST
+def audit_schedule(request, code: UUID) -> HttpResponse:
+    """Owners set how often the gateway is audited on its schedule."""
+    access = get_gateway_for_user(request.user, code, need=Capability.CONFIG)
+    try:
+        every = int(request.POST.get("audit_every_hours", ""))
+        svc.audit_schedule_set(gateway=access.gateway, every_hours=every, actor=request.user)
+    except ValueError:
+        messages.error(request, "Choose how often to audit this gateway from the list.")
+    else:
+        access.gateway.refresh_from_db()
+        messages.success(request, f"Scheduled audit: {access.gateway.get_audit_every_hours_display()}.")
+    return redirect("gateway-audit", code=code)

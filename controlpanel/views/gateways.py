@@ -7,6 +7,7 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -42,9 +43,11 @@ TABS = [
 @login_required
 @require_GET
 def gateway_list(request: HtmxHttpRequest) -> HttpResponse:
-    gateways = selectors.gateway_list(user=request.user)
+    page = Paginator(selectors.gateway_list(user=request.user), selectors.PER_PAGE).get_page(
+        request.GET.get("page")
+    )
     template = "gateways/list.html#gateway-table" if request.htmx else "gateways/list.html"
-    return render(request, template, {"gateways": gateways})
+    return render(request, template, {"gateways": page.object_list, "page": page})
 
 
 @login_required

@@ -64,10 +64,22 @@ def test_a_second_claim_does_nothing(risky):
     assert run.findings.count() == AuditRun.objects.get(pk=run.pk).findings.count()
 
 
-def test_a_hanging_audit_times_out(risky):
-    run = run_now(risky, timeout=0.001)
+def test_a_hanging_audit_times_out_and_the_next_one_runs(risky, settings):
+    settings.CP_AUDIT_EXEC_PREFIX = "/bin/sh -c 'sleep 5' --"  # the child never answers
+    run = run_now(risky, timeout=0.5)
     assert run.status == "timed_out" and "did not finish" in run.error
     assert run.findings.count() == 0
+    settings.CP_AUDIT_EXEC_PREFIX = ""
+    assert run_now(risky).status == "succeeded", "a fresh child after the killed one"
+
+
+def test_audits_share_one_child_process(risky):
+    from controlpanel.services.audits import _audit_child
+
+    assert run_now(risky).status == "succeeded"
+    pid = _audit_child()._proc.pid
+    assert run_now(risky).status == "succeeded"
+    assert _audit_child()._proc.pid == pid, "no Python start-up per audit"
 
 
 def test_fixes_resolve_their_findings_on_the_next_run(risky, alice):
@@ -156,7 +168,7 @@ class TestCommand:
         out = StringIO()
         call_command("audit", "--gateway", "risky", stdout=out)
         assert out.getvalue().startswith("risky: succeeded")
-        assert AuditRun.objects.get().status == "succeeded"
+        assert AuditRun.objects.get(trigger="manual").status == "succeeded"
 
 
 def test_manage_py_audit_config_runs_without_django(tmp_path):

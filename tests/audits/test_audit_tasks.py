@@ -20,6 +20,13 @@ from tests.conftest import client_for
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 
+@pytest.fixture
+def alpha(alpha):
+    """alpha, with the audit its import queued already run (these tests count their own tasks)."""
+    run_queued_tasks()
+    return alpha
+
+
 def die_mid_audit(run: AuditRun, worker_id: str = "killed") -> DBTaskResult:
     """What a worker leaves behind when SIGKILLed mid-audit: its task RUNNING, the run RUNNING."""
     row = DBTaskResult.objects.get(id=run.task_id)

@@ -20,7 +20,12 @@ from tests.gateway.test_live_gateway import _start_agent_turn, _tool_result_for
 
 from .conftest import login
 
-pytestmark = [pytest.mark.gateway, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.gateway,
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("oracle_parity_paused"),  # configs from the running gateway (per-run port)
+]
 
 
 def test_an_exec_request_is_approved_from_the_inbox(

@@ -59,6 +59,7 @@ def push(gateway, user) -> GatewayConfigPush:
 
 
 def test_a_push_is_sent_by_the_worker_holding_the_gateway_and_recorded_once(alpha, bravo, alice, charlie):
+    run_queued_tasks()  # the audits the fixtures' imports queued
     mine, other = push(alpha, alice), push(bravo, charlie)
     assert run_queued_tasks() == [], "db_worker never runs gateway tasks: it has no connection"
     conn = StandIn({"hash": "h2"})

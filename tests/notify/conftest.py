@@ -61,3 +61,13 @@ def off_loop(fn, /, *args, **kwargs):
 
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(run).result()
+
+
+@pytest.fixture
+def alpha(alpha):
+    """The gateway with the audit its import queued already run (and any posture alert it raised
+    routed) before the test's routes exist: the tests count what their own alerts deliver."""
+    from controlpanel.background.testing import run_queued_tasks
+
+    run_queued_tasks()
+    return alpha

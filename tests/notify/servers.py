@@ -15,6 +15,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    peer: tuple = ()  # the client's (address, port): one per connection
 
     def json(self):
         return json.loads(self.body)
@@ -62,7 +63,7 @@ class _Handler(BaseHTTPRequestHandler):
                 rec.fail_first -= 1
             else:
                 headers = {k.lower(): v for k, v in self.headers.items()}
-                rec.received.append(Received(self.path, headers, body))
+                rec.received.append(Received(self.path, headers, body, self.client_address))
                 rec.arrived.notify_all()
             hold = not failing and rec.hold_at == len(rec.received)
         if hold:
@@ -71,6 +72,7 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(rec.delay)
         self.send_response(rec.fail_status if failing else 200)
         self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "12")
         self.end_headers()
         self.wfile.write(b'{"ok": true}')
 
@@ -78,11 +80,15 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class HttpReceiver:
-    """``with HttpReceiver() as server: server.url ...``: a threaded HTTP server on 127.0.0.1."""
+    """``with HttpReceiver() as server: server.url ...``: a threaded HTTP server on 127.0.0.1
+    (``keep_alive``: HTTP/1.1, connections stay open between requests)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, keep_alive: bool = False) -> None:
         self.recorder = Recorder()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        handler = (
+            type("_KeepAlive", (_Handler,), {"protocol_version": "HTTP/1.1"}) if keep_alive else _Handler
+        )
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.httpd.recorder = self.recorder  # type: ignore[attr-defined]
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)

@@ -24,7 +24,9 @@ ASK = Change(kind="snippet", path="tools.exec", snippet='{ ask: "always", securi
 
 @pytest.fixture
 def fleet_of_three(alice):
-    return [make_gateway(f"gw{i}", members={alice: Role.OWNER}) for i in range(3)]
+    gateways = [make_gateway(f"gw{i}", members={alice: Role.OWNER}) for i in range(3)]
+    run_queued_tasks()  # the audits their imports queued: the tests count the fleet's own tasks
+    return gateways
 
 
 def _previewed(alice, gateways, change=ASK, **kw) -> FleetChange:
@@ -162,6 +164,7 @@ def test_a_task_run_twice_saves_once(alice, fleet_of_three):
 def test_the_page_shows_each_gateway_as_its_batch_completes(alice, monkeypatch):
     monkeypatch.setattr(config_fleet, "BATCH", 2)
     gateways = [make_gateway(f"gw{i}", members={alice: Role.OWNER}) for i in range(5)]
+    run_queued_tasks()  # the audits their imports queued
     fleet = fleet_change_preview(user=alice, change=ASK, gateways=gateways, reason="r")
     assert DBTaskResult.objects.filter(task_path__endswith="fleet_preview").count() == 3
     run_queued_tasks(limit=1)

@@ -76,8 +76,9 @@ def test_import_creates_gateway_agents_channels_owner_and_one_event(alice):
     assert sorted(gw.agents.values_list("agent_id", flat=True)) == ["coder", "main"]
     assert gw.channels.get(name="telegram").allow_from == ["111"]
     assert GatewayMembership.objects.get(gateway=gw, user=alice).role == Role.OWNER
-    event = ActivityEvent.objects.get()
+    event, audit = ActivityEvent.objects.order_by("seq")
     assert event.action == "gateway.created" and event.actor == alice
+    assert audit.action == "audit.started" and audit.detail == {"trigger": "config"}, "audited after import"
     assert "0123456789abcdef" not in json.dumps([event.before, event.after, event.detail]), "no secret values"
 
 

@@ -95,6 +95,16 @@ def test_bad_manifest_saves_nothing_and_names_the_field(memory, alice):
     assert memory.plugin_manifests.count() == 1
 
 
+def test_a_workload_limit_beyond_what_the_database_stores_is_refused_naming_the_field(memory, alice):
+    # Found by tests/security/test_fuzz_surfaces.py: OverflowError (a 500) on SQLite, DataError on PostgreSQL.
+    url = reverse("memory-workload-set", kwargs={"code": memory.code})
+    form = {"name": "huge", "agent_id": "main", "request": "1Gi", "limit": "99999999999999999999"}
+    response = client_for(alice).post(url, form, follow=True)
+    assert response.status_code == 200
+    assert "Nothing was saved: limit:" in response.content.decode()
+    assert not memory.workloads.filter(name="huge").exists()
+
+
 def test_stored_audits_run_the_memory_and_workload_checks(memory):
     run = audit_run_start(gateway=memory)
     audit_run_execute(run_id=run.pk)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -33,22 +34,46 @@ def approval_requested(request: PairingRequest | ExecApprovalRequest) -> None:
     enqueue_on_commit(notify_route, approval=[kind, request.pk])
 
 
-def route_events(*, event_ids: list[int]) -> int:
-    from .routing import route_sources, sources_from_events
-
-    result = route_sources(sources_from_events(event_ids))
-    return result.groups + result.personal + result.resolved
+# Routing tasks one routing run takes from the queue (one transaction: the ingest it holds up on
+# SQLite stays short). A backlog drains in batches; a run on a quiet queue routes its own alone.
+ROUTE_BATCH = 50
 
 
-def route_approval(*, kind: str, pk: int) -> int:
-    from .routing import approval_source, route_sources
+def route_queued(*, events: list[int], approvals: list[list], worker_id: str, first_attempt: bool) -> str:
+    """Route a routing task's alert events and approval requests, and those of up to ROUTE_BATCH
+    other queued routing tasks (claimed and recorded done in the same transaction), then deliver
+    what it wrote at once: its delivery task, claimed by this worker (``worker_id``) and run here.
 
-    model = ExecApprovalRequest if kind == "exec" else PairingRequest
-    request = model.objects.select_related("gateway").filter(pk=pk).first()
-    if request is None or request.status != "pending":
-        return 0  # decided (or gone) before anyone had to be told
-    result = route_sources([approval_source(request)])
-    return result.groups + result.personal
+    A retry routes its own work only, so one failing alert cannot use up other tasks' attempts.
+    """
+    from controlpanel.background.worker import batch_done, claim_batch, run_now
+
+    from .routing import approval_source, route_sources, sources_from_events
+
+    events, approvals = list(events), list(approvals)
+    with transaction.atomic():
+        batch = []
+        if worker_id and first_attempt:
+            batch = claim_batch(notify_route, worker_id=worker_id, limit=ROUTE_BATCH)
+        for row in batch:
+            kwargs = row.args_kwargs.get("kwargs", {})
+            events += kwargs.get("events") or []
+            approvals += [kwargs["approval"]] if kwargs.get("approval") else []
+        sources = sources_from_events(events)
+        for kind, pk in approvals:
+            model = ExecApprovalRequest if kind == "exec" else PairingRequest
+            request = model.objects.select_related("gateway").filter(pk=pk).first()
+            if request is not None and request.status == "pending":  # else decided before anyone knew
+                sources.append(approval_source(request))
+        result = route_sources(sources)
+        batch_done(batch, f"routed with {len(batch)} other routing task(s)")
+    for task_id in result.delivery_tasks if worker_id else ():
+        run_now(task_id, worker_id=worker_id)
+    return (
+        f"{len(events)} event(s), {len(approvals)} request(s) in {len(batch) + 1} task(s): "
+        f"{result.groups} group(s), {result.flushed} sent, {result.personal} personal, "
+        f"{result.resolved} resolved"
+    )
 
 
 def approvals_settle(*, now=None) -> int:

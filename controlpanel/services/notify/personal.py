@@ -62,21 +62,49 @@ class Recipient:
     held: str | None  # why it is held back from them now (None: sent)
 
 
-def recipients(source: Source, *, now: datetime, muter: Muter) -> list[Recipient]:
+class Audience:
+    """Each gateway's active members and the alert subscriptions they hold (for that gateway or for
+    all), read once per routing transaction however many of its alerts it routes."""
+
+    def __init__(self) -> None:
+        self._members: dict[int, dict[int, GatewayMembership]] = {}
+        self._subscriptions: dict[int, list[NotifySubscription]] = {}
+
+    def members(self, gateway_id: int) -> dict[int, GatewayMembership]:
+        if gateway_id not in self._members:
+            self._members[gateway_id] = {
+                m.user_id: m
+                for m in GatewayMembership.objects.filter(gateway_id=gateway_id).select_related("user")
+                if m.user.is_active
+            }
+        return self._members[gateway_id]
+
+    def subscriptions(self, gateway_id: int) -> list[NotifySubscription]:
+        if gateway_id not in self._subscriptions:
+            members = list(self.members(gateway_id))
+            self._subscriptions[gateway_id] = (
+                list(
+                    NotifySubscription.objects.filter(user_id__in=members, gateway_id__in=[gateway_id])
+                    | NotifySubscription.objects.filter(user_id__in=members, gateway__isnull=True)
+                )
+                if members
+                else []
+            )
+        return self._subscriptions[gateway_id]
+
+
+def recipients(
+    source: Source, *, now: datetime, muter: Muter, audience: Audience | None = None
+) -> list[Recipient]:
     """The people ``source`` concerns, each with why, and why it is held back from them (if it is)."""
     gateway = source.gateway
-    members = {
-        m.user_id: m
-        for m in GatewayMembership.objects.filter(gateway=gateway).select_related("user")
-        if m.user.is_active
-    }
+    audience = audience or Audience()
+    members = audience.members(gateway.pk)
     if source.labels.get("kind") == "approval":
         wanted = {uid for uid, m in members.items() if Role(m.role).includes(Role.ADMIN)}
         why = "admin or owner of the gateway"
     else:
-        subs = NotifySubscription.objects.filter(user_id__in=list(members), gateway_id__in=[gateway.pk]) | (
-            NotifySubscription.objects.filter(user_id__in=list(members), gateway__isnull=True)
-        )
+        subs = audience.subscriptions(gateway.pk)
         wanted = {s.user_id for s in subs if subscription_matches(s, source.labels)}
         why = "subscribed"
     if not wanted:
@@ -95,7 +123,9 @@ def recipients(source: Source, *, now: datetime, muter: Muter) -> list[Recipient
     return out
 
 
-def notify_people(source: Source, *, now: datetime, muter: Muter, deliveries: Deliveries) -> int:
+def notify_people(
+    source: Source, *, now: datetime, muter: Muter, deliveries: Deliveries, audience: Audience | None = None
+) -> int:
     """Write the personal notifications of ``source`` (once per browser / address, even if routed
     again); returns how many were written."""
     from .routing import notification_create
@@ -103,7 +133,7 @@ def notify_people(source: Source, *, now: datetime, muter: Muter, deliveries: De
     if not source.firing:
         return 0
     written = 0
-    for recipient in recipients(source, now=now, muter=muter):
+    for recipient in recipients(source, now=now, muter=muter, audience=audience):
         if recipient.held:
             continue
         user, profile = recipient.user, recipient.profile

@@ -68,6 +68,7 @@ class RouteResult:
     personal: int = 0
     resolved: int = 0
     notes: list[str] = field(default_factory=list)
+    delivery_tasks: list[str] = field(default_factory=list)  # the task rows that deliver them
 
 
 def public_url(path: str) -> str:
@@ -183,8 +184,15 @@ def _state(group: NotificationGroup) -> grouping.GroupState:
     )
 
 
-def _group(match: RouteMatch, receiver: Receiver, labels: dict[str, str], now: datetime) -> NotificationGroup:
-    """The group of ``labels`` under ``match``, created if new. A new group is held in memory with
+def _group(
+    match: RouteMatch,
+    receiver: Receiver,
+    labels: dict[str, str],
+    now: datetime,
+    known: dict[tuple, NotificationGroup],
+) -> NotificationGroup:
+    """The group of ``labels`` under ``match``, created if new. ``known``: the groups read (and made)
+    by this transaction so far, by (route, receiver, key hash). A new group is held in memory with
     its items (``fresh_items``): no other transaction can see it before this one commits. Two
     routings creating the same group at once: one fails on the unique key and its task runs again."""
     timers = {
@@ -193,9 +201,7 @@ def _group(match: RouteMatch, receiver: Receiver, labels: dict[str, str], now: d
         "repeat_interval": match.timers.repeat_interval,
     }
     key = _key_hash(match, labels)
-    group = NotificationGroup.objects.filter(
-        route_id=match.route, receiver_id=match.receiver, key_hash=key
-    ).first()
+    group = known.get((match.route, match.receiver, key))
     if group is None:
         group = NotificationGroup.objects.create(
             route_id=match.route,
@@ -206,6 +212,7 @@ def _group(match: RouteMatch, receiver: Receiver, labels: dict[str, str], now: d
             **timers,
         )
         group.fresh_items = []
+        known[(match.route, match.receiver, key)] = group
         return group
     if any(getattr(group, k) != v for k, v in timers.items()):
         for k, v in timers.items():
@@ -234,34 +241,62 @@ def route_sources(sources: Iterable[Source], *, now: datetime | None = None) -> 
     if not sources:
         return result
     trees = trees_for({s.gateway.pk for s in sources})
-    muter, deliveries = Muter(now), Deliveries()
+    muter, deliveries, audience = Muter(now), Deliveries(), personal.Audience()
     with transaction.atomic():
         due: dict[int, NotificationGroup] = {}
-        for source in sources:
+        muter.load({s.gateway.pk for s in sources})  # all the batch's gateways: two queries
+        routed = [(source, _destinations(source, trees[source.gateway.pk])) for source in sources]
+        known = _groups_known([(match, s.labels) for s, dests in routed for match, _ in dests])
+        for source, destinations in routed:
             if not source.firing:
                 for group in _resolve_items(source.fingerprint, now):
                     result.resolved += 1
                     _due_or_schedule(group, now, due)
                 continue
-            for root in trees[source.gateway.pk].roots:
-                matches, _ = tree_route(root, source.labels)
-                for match in matches:
-                    receiver = trees[source.gateway.pk].receivers.get(match.receiver)
-                    if receiver is None or not receiver.enabled:
-                        continue
-                    if receiver.gateway_id not in (None, source.gateway.pk):
-                        continue  # a gateway's receiver hears of that gateway only
-                    group = _group(match, receiver, source.labels, now)
-                    news = _item_upsert(group, source)
-                    result.groups += 1
-                    if news:
-                        _due_or_schedule(group, now, due)
-            result.personal += personal.notify_people(source, now=now, muter=muter, deliveries=deliveries)
+            for match, receiver in destinations:
+                group = _group(match, receiver, source.labels, now, known)
+                news = _item_upsert(group, source)
+                result.groups += 1
+                if news:
+                    _due_or_schedule(group, now, due)
+            result.personal += personal.notify_people(
+                source, now=now, muter=muter, deliveries=deliveries, audience=audience
+            )
         for group in sorted(due.values(), key=lambda g: g.pk):
             if _flush(group.pk, now, muter, deliveries, fresh=group) == "sent":
                 result.flushed += 1
-        deliveries.enqueue()
+        result.delivery_tasks += deliveries.enqueue()
     return result
+
+
+def _destinations(source: Source, trees) -> list[tuple[RouteMatch, Receiver]]:
+    """The (route match, receiver) pairs a firing source goes to."""
+    out = []
+    if not source.firing:
+        return out
+    for root in trees.roots:
+        matches, _ = tree_route(root, source.labels)
+        for match in matches:
+            receiver = trees.receivers.get(match.receiver)
+            if receiver is None or not receiver.enabled:
+                continue
+            if receiver.gateway_id not in (None, source.gateway.pk):
+                continue  # a gateway's receiver hears of that gateway only
+            out.append((match, receiver))
+    return out
+
+
+def _groups_known(pairs: list[tuple[RouteMatch, dict[str, str]]]) -> dict[tuple, NotificationGroup]:
+    """The existing groups of (match, labels) pairs, by (route, receiver, key hash): one query."""
+    keys = {(m.route, m.receiver, _key_hash(m, labels)) for m, labels in pairs}
+    if not keys:
+        return {}
+    rows = NotificationGroup.objects.filter(key_hash__in={k for _, _, k in keys})
+    return {
+        (g.route_id, g.receiver_id, g.key_hash): g
+        for g in rows
+        if (g.route_id, g.receiver_id, g.key_hash) in keys
+    }
 
 
 def _due_or_schedule(group: NotificationGroup, now: datetime, due: dict[int, NotificationGroup]) -> None:
@@ -276,7 +311,7 @@ def _item_upsert(group: NotificationGroup, source: Source) -> bool:
     """Add or refresh the source's item in ``group``; returns whether that is news for the group."""
     fresh = getattr(group, "fresh_items", None)
     item = (
-        None
+        next((i for i in fresh if i.fingerprint == source.fingerprint), None)
         if fresh is not None
         else GroupItem.objects.filter(group=group, fingerprint=source.fingerprint).first()
     )
@@ -331,7 +366,8 @@ class Muter:
         self._silences: dict[int, list[Silence]] = {}
         self._sources: dict[int, list[tuple[str, dict[str, str]]]] = {}
 
-    def _load(self, gateway_ids: set[int]) -> None:
+    def load(self, gateway_ids: set[int]) -> None:
+        """Read the silences and inhibiting alerts of ``gateway_ids`` not read yet."""
         missing = gateway_ids - self._silences.keys()
         if not missing:
             return
@@ -356,7 +392,7 @@ class Muter:
         alerts = [(gid, fp, labels) for gid, fp, labels in items if labels.get("kind", "alert") == "alert"]
         if not alerts:
             return {}
-        self._load({gid for gid, _, _ in alerts})
+        self.load({gid for gid, _, _ in alerts})
         reasons = {}
         for gid, fp, labels in alerts:
             silence = next((s for s in self._silences[gid] if _silence_matches(s, labels)), None)
@@ -381,13 +417,15 @@ class Deliveries:
     def add(self, notification: Notification) -> None:
         self.keys.append(str(notification.key))
 
-    def enqueue(self) -> None:
+    def enqueue(self) -> list[str]:
+        """Queue the delivery task; returns its id (none with a backend that queues on commit)."""
         if not self.keys:
-            return
+            return []
         result = enqueue_on_commit(notify_deliver, keys=self.keys)
         if result is not None:
             Notification.objects.filter(key__in=self.keys).update(task_id=str(result.id))
         self.keys = []
+        return [str(result.id)] if result is not None else []
 
 
 # --- flushing ---------------------------------------------------------------------------------------

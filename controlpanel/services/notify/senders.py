@@ -95,6 +95,13 @@ def check_http_url(url: str) -> tuple[str, int, list[str]]:
         raise Permanent(str(exc)) from None
 
 
+@cache
+def _pools() -> urllib3.PoolManager:
+    """One pool manager per process: connections to receivers are kept alive between deliveries.
+    Pools are keyed by the checked address (never the name), so a request goes where it was checked."""
+    return urllib3.PoolManager(num_pools=64, maxsize=2, block=False, retries=False, headers={})
+
+
 def _status_error(status: int, body: bytes) -> SendError:
     text = body[:200].decode("utf-8", "replace").strip()
     message = f"HTTP {status}" + (f": {text}" if text else "")
@@ -117,28 +124,26 @@ def send_webhook(*, url: str, secret: str, key: str, body: dict[str, Any]) -> Se
     timeout = urllib3.Timeout(total=settings.CP_NOTIFY_TIMEOUT_SECONDS)
     host_header = host if parts.port is None else f"{host}:{port}"
     headers["Host"] = f"[{host_header}]" if ":" in host and parts.port is None else host_header
-    kwargs: dict[str, Any] = {"timeout": timeout, "retries": False, "maxsize": 1}
-    if parts.scheme == "https":
-        pool: urllib3.HTTPConnectionPool = urllib3.HTTPSConnectionPool(
-            addresses[0],
-            port,
-            server_hostname=host,
-            assert_hostname=host,
-            cert_reqs="CERT_REQUIRED",
-            **kwargs,
-        )
-    else:
-        pool = urllib3.HTTPConnectionPool(addresses[0], port, **kwargs)
+    # The pool of the checked address (and, for https, of the name its certificate must carry).
+    tls = {"server_hostname": host, "assert_hostname": host, "cert_reqs": "CERT_REQUIRED"}
+    pool = _pools().connection_from_host(
+        addresses[0], port, parts.scheme, pool_kwargs=tls if parts.scheme == "https" else None
+    )
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
-    try:
-        with pool:
+    for again in (True, False):
+        try:
             response = pool.urlopen(
-                "POST", path, body=data, headers=headers, redirect=False, preload_content=True
+                "POST", path, body=data, headers=headers, redirect=False, retries=False, timeout=timeout
             )
-    except urllib3.exceptions.HTTPError as exc:
-        raise Retry(f"{host}: {type(exc).__name__}: {exc}") from None
+            break
+        except urllib3.exceptions.ProtocolError as exc:
+            # A kept-alive connection the server had closed: once more on a new one (same key).
+            if not again:
+                raise Retry(f"{host}: {type(exc).__name__}: {exc}") from None
+        except urllib3.exceptions.HTTPError as exc:
+            raise Retry(f"{host}: {type(exc).__name__}: {exc}") from None
     if not 200 <= response.status < 300:
         raise _status_error(response.status, response.data)
     return Sent(f"HTTP {response.status}", response.status)
