@@ -73,9 +73,9 @@ def _request_json(item) -> dict:
 @api_view
 @require_GET
 def approvals(request: HttpRequest) -> HttpResponse:
-    """Pending requests on every gateway you are a member of, soonest to expire first."""
-    items = selectors.approvals_inbox(user=request.user, pending=True)
-    return JsonResponse({"requests": [_request_json(i) for i in items]})
+    """Pending requests on every gateway you are a member of, soonest to expire first (the first 500)."""
+    page = selectors.approvals_inbox(user=request.user, pending=True, per_page=500)
+    return JsonResponse({"requests": [_request_json(i) for i in page.items]})
 
 
 def _approves_device(request: HttpRequest, code: UUID) -> bool:
