@@ -12,45 +12,63 @@ VAR    := $(or $(CP_VAR_DIR),var)
 
 .PHONY: run setup test install install-test serve lint migrations clean
 
+# Installs are quiet: pip's output goes to var/install.log and is shown only if the install fails.
+PIP := $(PY) -m pip install --disable-pip-version-check --no-input
+QUIET = > $(VAR)/install.log 2>&1 || { cat $(VAR)/install.log; exit 1; }
+
 $(VENV)/bin/python:
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	@mkdir -p $(VAR)
+	@echo "Setting up .venv (first run only; details in var/install.log)..."
+	@$(PYTHON) -m venv $(VENV)
+	@$(PIP) --upgrade pip $(QUIET)
 
 $(VENV)/.run-$(HASH): $(VENV)/bin/python
-	$(PY) -m pip install --quiet -e .
-	touch $@
+	@echo "Installing the panel into .venv..."
+	@mkdir -p $(VAR)
+	@$(PIP) -e . $(QUIET)
+	@touch $@
 
 $(VENV)/.test-$(HASH): $(VENV)/bin/python
-	$(PY) -m pip install --quiet -e '.[test]'
-	touch $@
+	@echo "Installing the panel and its test tools into .venv..."
+	@mkdir -p $(VAR)
+	@$(PIP) -e '.[test]' $(QUIET)
+	@touch $@
 
 install: $(VENV)/.run-$(HASH)
 install-test: $(VENV)/.test-$(HASH)
 
 $(VAR)/secret_key:
-	mkdir -p $(VAR) && chmod 700 $(VAR)
-	$(PY) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
-	chmod 600 $@
+	@mkdir -p $(VAR) && chmod 700 $(VAR)
+	@$(PY) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
+	@chmod 600 $@
 
 # The secret key lives in var/ (generated once; the settings read it there, so every manage.py command
-# works without exporting anything); `make test` uses tests/settings.py's.
-setup: install $(VAR)/secret_key
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py collectstatic --noinput --verbosity 0
-	$(PY) manage.py seed_demo
-	$(PY) manage.py ensure_owner
+# works without exporting anything); `make test` uses tests/settings.py's. `make run` prints one short
+# banner: the address, the user and (on the first run only) its password; logs below WARNING stay quiet.
+define PREPARE
+	@$(PY) manage.py migrate --noinput -v 0
+	@$(PY) manage.py collectstatic --noinput -v 0
+	@$(PY) manage.py seed_demo -v 0
+endef
 
-run: setup
-	@echo "Serving on http://$(HOST):$(PORT)/ with the gateway worker and a task worker (Ctrl-C stops all)"
+setup: export CP_LOG_LEVEL ?= WARNING
+setup: install $(VAR)/secret_key
+	$(PREPARE)
+	@$(PY) manage.py ensure_owner
+
+run: export CP_LOG_LEVEL ?= WARNING
+run: install $(VAR)/secret_key
+	$(PREPARE)
+	@$(PY) manage.py ensure_owner --banner "http://$(HOST):$(PORT)/"
 	@# The workers run in the background (where sh ignores Ctrl-C); the trap stops them with SIGTERM
 	@# whenever the web server ends, however it ends. The task worker also runs the periodic jobs.
-	@$(PY) manage.py gateway_worker & WORKER=$$!; \
+	@$(PY) manage.py gateway_worker -v 0 & WORKER=$$!; \
 	$(PY) manage.py db_worker --no-reload & TASKS=$$!; \
 	trap 'kill $$WORKER $$TASKS 2>/dev/null; wait $$WORKER $$TASKS' EXIT INT TERM; \
-	$(PY) -m controlpanel.serve -b $(HOST) -p $(PORT) controlpanel.asgi:application
+	$(PY) -m controlpanel.serve -v 0 -b $(HOST) -p $(PORT) controlpanel.asgi:application
 
 test: install-test
-	mkdir -p var
+	@mkdir -p var
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py check --fail-level WARNING

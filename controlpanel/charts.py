@@ -1,55 +1,58 @@
-"""Server-rendered SVG geometry for the memory chart (no JavaScript, no chart library)."""
+"""Data for the memory chart: uPlot (static/vendor/uplot) draws it with axes and time labels.
+
+The page embeds the series with ``json_script`` (a JSON data block, allowed by the CSP) and
+static/js/memory_chart.js hands it to uPlot; the same readings are a table for anyone without JavaScript.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-WIDTH, HEIGHT = 800, 240
 THRESHOLDS = (80, 90)
+MIB = 2**20
 
 
-def _points(pairs: list[tuple[float, float]]) -> str:
-    return " ".join(f"{x:.1f},{y:.1f}" for x, y in pairs)
+def mib(num_bytes: int) -> str:
+    """Bytes as MiB for people: "1,740 MiB"."""
+    return f"{num_bytes / MIB:,.0f} MiB"
 
 
-def memory_chart(samples: list[tuple[datetime, int, int | None]]) -> dict[str, Any] | None:
-    """Return polylines for usage, limit and the 80/90 % lines, or None when there are no samples.
+def memory_chart(samples: list[tuple[datetime, int, int | None]]) -> dict[str, Any]:
+    """Return ``chart`` (series for uPlot, or None without samples) and ``readings`` (newest first).
 
-    ``samples`` are (ts, usage_bytes, limit_bytes) in time order. The y axis starts at 0 and tops out
-    at 110 % of the largest of usage and limit; x is proportional to time.
+    ``samples`` are (ts, usage_bytes, limit_bytes) in time order. Values are MiB; the 80 % and 90 %
+    lines follow the limit reported with each reading (no line where none was reported).
     """
     if not samples:
-        return None
-    start, end = samples[0][0], samples[-1][0]
-    span = max((end - start).total_seconds(), 1.0)
-    top = max(max(u for _, u, _ in samples), max((lim or 0) for _, _, lim in samples)) * 1.1 or 1
-
-    def x(ts: datetime) -> float:
-        return (ts - start).total_seconds() / span * WIDTH if len(samples) > 1 else WIDTH / 2
-
-    def y(value: float) -> float:
-        return HEIGHT - value / top * HEIGHT
-
-    limited = [(ts, lim) for ts, _, lim in samples if lim]
-    thresholds = [
+        return {"chart": None, "readings": []}
+    limited = any(limit for _, _, limit in samples)
+    series: dict[str, Any] = {
+        "t": [ts.timestamp() for ts, _, _ in samples],
+        "usage": [round(usage / MIB, 1) for _, usage, _ in samples],
+        "limit": [round(limit / MIB, 1) if limit else None for _, _, limit in samples],
+    }
+    for percent in THRESHOLDS:
+        series[f"p{percent}"] = [
+            round(limit * percent / 100 / MIB, 1) if limit else None for _, _, limit in samples
+        ]
+    readings = [
         {
-            "percent": p,
-            "points": _points([(x(ts), y(lim * p / 100)) for ts, lim in limited]),
-            "label_y": f"{y(limited[0][1] * p / 100):.1f}",
+            "ts": ts,
+            "usage": mib(usage),
+            "limit": mib(limit) if limit else "",
+            "percent": round(usage / limit * 100) if limit else None,
         }
-        for p in THRESHOLDS
-        if limited
+        for ts, usage, limit in reversed(samples[-200:])
     ]
     return {
-        "width": WIDTH,
-        "height": HEIGHT,
-        "count": len(samples),
-        "start": start,
-        "end": end,
-        "top_mib": round(top / 2**20, 1),
-        "has_limit": bool(limited),
-        "usage_points": _points([(x(ts), y(u)) for ts, u, _ in samples]),
-        "limit_points": _points([(x(ts), y(lim)) for ts, lim in limited]),
-        "thresholds": thresholds,
+        "chart": {
+            "series": series,
+            "count": len(samples),
+            "start": samples[0][0],
+            "end": samples[-1][0],
+            "has_limit": limited,
+            "peak": mib(max(u for _, u, _ in samples)),
+        },
+        "readings": readings,
     }

@@ -82,6 +82,135 @@ CONFIG_BODY = {
 }
 
 
+NULLABLE_STRING = {"type": ["string", "null"]}
+REQUEST = {
+    "type": "object",
+    "required": ["code", "gateway", "kind", "status", "requestedAt", "expiresAt"],
+    "properties": {
+        "code": {"type": "string", "format": "uuid"},
+        "gateway": {"type": "string", "format": "uuid"},
+        "kind": {"enum": ["dm", "device", "node", "exec"]},
+        "status": {"enum": ["pending", "approved", "rejected", "allowed", "denied", "expired", "cancelled"]},
+        "requestedAt": {"type": "string", "format": "date-time"},
+        "expiresAt": {"type": "string", "format": "date-time"},
+        "decidedAt": NULLABLE_STRING,
+        "decidedBy": NULLABLE_STRING,
+        "agent": {"type": "string"},
+        "command": {"type": "string"},
+        "cwd": {"type": "string"},
+        "sessionKey": {"type": "string"},
+        "allowedDecisions": {"type": "array", "items": {"type": "string"}},
+        "decision": NULLABLE_STRING,
+        "channel": {"type": "string"},
+        "account": {"type": "string"},
+        "sender": {"type": "string"},
+        "senderName": {"type": "string"},
+        "device": {"type": "string"},
+        "deviceName": {"type": "string"},
+        "platform": {"type": "string"},
+        "role": {"type": "string"},
+        "scopes": {"type": "array", "items": {"type": "string"}},
+    },
+    "description": "A pairing or exec request. A DM request never carries its pairing code.",
+}
+DECISION_ANSWER = {
+    "type": "object",
+    "required": ["request", "won", "message"],
+    "properties": {
+        "request": REQUEST,
+        "won": {"type": "boolean"},
+        "message": {"type": "string"},
+        "deviceToken": {
+            "type": "string",
+            "description": "A newly paired device's token (panel-only requests): shown once, stored hashed",
+        },
+    },
+}
+ALERT = {
+    "type": "object",
+    "required": ["id", "gateway", "type", "subject", "severity", "state", "message", "count"],
+    "properties": {
+        "id": {"type": "integer"},
+        "gateway": {"type": "string", "format": "uuid"},
+        "type": {"type": "string"},
+        "subject": {"type": "string"},
+        "severity": {"enum": ["info", "warning", "critical"]},
+        "state": {"enum": ["firing", "acknowledged", "resolved"]},
+        "message": {"type": "string"},
+        "count": {"type": "integer"},
+        "firstSeen": {"type": "string", "format": "date-time"},
+        "lastSeen": {"type": "string", "format": "date-time"},
+        "acknowledgedBy": NULLABLE_STRING,
+    },
+}
+AUDIT_RUN = {
+    "type": "object",
+    "required": ["code", "gateway", "status", "createdAt", "summary"],
+    "properties": {
+        "code": {"type": "string", "format": "uuid"},
+        "gateway": {"type": "string", "format": "uuid"},
+        "status": {"enum": ["queued", "running", "succeeded", "failed", "timed_out"]},
+        "createdAt": {"type": "string", "format": "date-time"},
+        "summary": {"type": "object", "additionalProperties": {"type": "integer"}},
+        "configHash": {"type": "string"},
+        "report": {
+            "type": ["object", "null"],
+            "description": "The JSON of `openclaw security audit --json` (summary, findings, ...)",
+        },
+        "error": NULLABLE_STRING,
+    },
+}
+INGEST_RESULT = {
+    "type": "object",
+    "required": ["accepted", "alerts_created", "alerts_updated", "samples", "pending"],
+    "properties": {
+        "accepted": {"type": "integer"},
+        "alerts_created": {"type": "integer"},
+        "alerts_updated": {"type": "integer"},
+        "samples": {"type": "integer"},
+        "last_event_id": {"type": ["integer", "null"]},
+        "escaped": {
+            "type": "array",
+            "description": "Text no database can store (NUL, lone surrogates), kept escaped: where and how",
+            "items": {"type": "object"},
+        },
+        "pending": {
+            "type": "array",
+            "description": "Readings over a threshold still in their pending period: no alert yet.",
+            "items": {
+                "type": "object",
+                "required": ["alert", "subject", "level", "fires_in_seconds", "hint"],
+                "properties": {
+                    "alert": {"type": "string"},
+                    "subject": {"type": "string"},
+                    "level": {"enum": ["warning", "critical"]},
+                    "fires_in_seconds": {"type": "integer"},
+                    "hint": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+INGEST_ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {"type": "string"},
+        "path": {"type": ["string", "null"]},
+        "line": {"type": ["integer", "null"]},
+        "problems": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "path": {"type": ["string", "null"]},
+                    "line": {"type": ["integer", "null"]},
+                    "reason": {"type": "string"},
+                },
+            },
+        },
+    },
+}
 REVISION = {
     "type": "object",
     "required": ["number", "sha256", "parent", "author", "source", "reason", "createdAt"],
@@ -214,7 +343,8 @@ def _errors(*codes: int) -> dict:
         403: "Role too low; or, for an owner-only write with a session (not a token), the password was "
         "entered more than 15 minutes ago (code recent_auth_required)",
         404: "No such gateway (or not yours)",
-        409: "Name taken",
+        409: "Conflict: the name is taken, or the request or alert was decided otherwise",
+        410: "The request expired",
         413: "Body too large",
         415: "Body is not application/json",
         428: "Review first: send the body with dryRun: true, then again with its reviewToken",
@@ -227,6 +357,46 @@ def _body(schema: dict) -> dict:
 
 
 CODE = {"name": "code", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
+ALERT_ID = {"name": "pk", "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
+def _ingest() -> dict:
+    """``POST /api/v1/gateways/{code}/events``: authenticated by an ingest token, not a user's."""
+    events = {
+        "oneOf": [
+            {"type": "object", "description": 'One event: {"type": "exec.denied", ...}'},
+            {"type": "array", "items": {"type": "object"}},
+            {"type": "object", "required": ["events"], "properties": {"events": {"type": "array"}}},
+        ]
+    }
+    errors = {
+        "400": "The body does not parse: the error names the field path or line",
+        "401": "No valid ingest token for this gateway",
+        "404": "Not a gateway code",
+        "413": "Body too large",
+        "415": "Neither application/json nor text/plain",
+        "429": "Too many requests for this token (see Retry-After)",
+    }
+    return {
+        "post": {
+            "summary": "Send runtime events (denials, memory readings, log lines) from a gateway",
+            "description": "Formats with examples: /docs/ingest/ in the panel. Nothing is stored unless the "
+            "whole batch is valid.",
+            "security": [{"ingest": []}],
+            "parameters": [CODE],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": events},
+                    "text/plain": {"schema": {"type": "string", "description": "OpenClaw log lines"}},
+                },
+            },
+            "responses": {
+                "202": _json(INGEST_RESULT, "Stored"),
+                **{code: _json(INGEST_ERROR, text) for code, text in errors.items()},
+            },
+        }
+    }
 
 
 def openapi_document() -> dict[str, Any]:
@@ -235,11 +405,17 @@ def openapi_document() -> dict[str, Any]:
         "info": {
             "title": "OpenClaw control panel API",
             "version": "1",
-            "description": "Gateways and their openclaw.json configs. Same per-gateway roles as the pages.",
+            "description": "Gateways and their openclaw.json configs, approvals, alerts, audit reports and "
+            "event ingest. Same per-gateway roles as the pages.",
         },
         "components": {
             "securitySchemes": {
                 "token": {"type": "http", "scheme": "bearer", "description": "A personal API token (cpu_…)"},
+                "ingest": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A gateway's ingest token (cpi_…), made on the gateway's Alerts tab",
+                },
             }
         },
         "security": [{"token": []}],
@@ -383,6 +559,112 @@ def openapi_document() -> dict[str, Any]:
                     "summary": "Validate a config without saving it",
                     "requestBody": _body(CONFIG_BODY),
                     "responses": {"200": _json(VALIDATION, "The verdict"), **_errors(400, 401, 413, 415)},
+                }
+            },
+            "/api/v1/gateways/{code}/events": _ingest(),
+            "/api/v1/gateways/{code}/audits/": {
+                "get": {
+                    "summary": "The gateway's audit runs, newest first",
+                    "parameters": [CODE],
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "required": ["runs"],
+                                "properties": {"runs": {"type": "array", "items": AUDIT_RUN}},
+                            },
+                            "OK",
+                        ),
+                        **_errors(401, 404),
+                    },
+                }
+            },
+            "/api/v1/audits/{code}/": {
+                "get": {
+                    "summary": "One audit run and its report (the JSON of openclaw security audit --json)",
+                    "parameters": [CODE],
+                    "responses": {"200": _json(AUDIT_RUN, "OK"), **_errors(401, 404)},
+                }
+            },
+            "/api/v1/approvals/": {
+                "get": {
+                    "summary": "Pending pairing and exec requests on your gateways, soonest to expire first",
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "required": ["requests"],
+                                "properties": {"requests": {"type": "array", "items": REQUEST}},
+                            },
+                            "OK",
+                        ),
+                        **_errors(401),
+                    },
+                }
+            },
+            "/api/v1/approvals/{code}/decision/": {
+                "post": {
+                    "summary": "Decide a request (admins): approve/reject, or allow-once/allow-always/deny",
+                    "description": "First answer wins: a repeat of the same decision is 200 and names the "
+                    "winner, a different one 409, an expired request 410. Approving a device or node "
+                    "grants lasting access: with a session, the password must have been entered in "
+                    "the last 15 minutes (403 recent_auth_required); a personal token counts as recent.",
+                    "parameters": [CODE],
+                    "requestBody": _body(
+                        {
+                            "type": "object",
+                            "required": ["decision"],
+                            "additionalProperties": False,
+                            "properties": {
+                                "decision": {
+                                    "enum": sorted(
+                                        ["approve", "reject", "allow-once", "allow-always", "deny"]
+                                    )
+                                },
+                                "reason": {"type": "string"},
+                            },
+                        }
+                    ),
+                    "responses": {
+                        "200": _json(DECISION_ANSWER, "Decided (or the same decision again)"),
+                        "403": _json({"oneOf": [DECISION_ANSWER, ERROR]}, "Refused by a rule or your role"),
+                        "409": _json(DECISION_ANSWER, "Decided otherwise first"),
+                        "410": _json(DECISION_ANSWER, "Expired"),
+                        **_errors(400, 401, 404, 413, 415),
+                    },
+                }
+            },
+            "/api/v1/alerts/": {
+                "get": {
+                    "summary": "Alerts on your gateways: open first, most severe first",
+                    "parameters": [
+                        {"name": "state", "in": "query", "required": False, "schema": {"enum": ["firing"]}}
+                    ],
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "required": ["alerts"],
+                                "properties": {"alerts": {"type": "array", "items": ALERT}},
+                            },
+                            "OK",
+                        ),
+                        **_errors(400, 401),
+                    },
+                }
+            },
+            "/api/v1/alerts/{pk}/acknowledge/": {
+                "post": {
+                    "summary": "Acknowledge a firing alert (admins): you own it; it stays open",
+                    "parameters": [ALERT_ID],
+                    "responses": {"200": _json(ALERT, "Acknowledged"), **_errors(401, 403, 404, 409)},
+                }
+            },
+            "/api/v1/alerts/{pk}/resolve/": {
+                "post": {
+                    "summary": "Resolve an open alert (admins)",
+                    "parameters": [ALERT_ID],
+                    "responses": {"200": _json(ALERT, "Resolved"), **_errors(401, 403, 404, 409)},
                 }
             },
         },

@@ -39,6 +39,7 @@ from controlpanel.models import (
     Alert,
     AlertEvent,
     ConfigRevision,
+    Device,
     ExecApprovalRequest,
     Gateway,
     GatewayLease,
@@ -182,11 +183,25 @@ def gateway_config_view(*, gateway: Gateway) -> dict:
     }
 
 
+def gateway_tab_counts(*, gateway: Gateway) -> dict[str, int]:
+    """The numbers on the gateway's tabs: pending pairing and exec requests, firing alerts."""
+    return {
+        "pairing": gateway.pairing_requests.pending().count(),
+        "exec": gateway.exec_requests.pending().count(),
+        "alerts": gateway.alerts.filter(state="firing").count(),
+    }
+
+
 DEVICES_PER_PAGE = 100
 
 
 def gateway_tab_context(
-    *, gateway: Gateway, tab: str, check: dict | None = None, page: str | None = None
+    *,
+    gateway: Gateway,
+    tab: str,
+    check: dict | None = None,
+    page: str | None = None,
+    firing_only: bool = False,
 ) -> dict:
     """The data one tab of the gateway page needs, and nothing more (partials get only their data).
 
@@ -207,13 +222,19 @@ def gateway_tab_context(
         return {"agents": list(gateway.agents.all()), "channels": list(gateway.channels.all())}
     if tab == "devices":
         # Paged: a gateway with hundreds of nodes would otherwise render them all on every visit.
-        devices = gateway.devices.order_by("name", "device_id")
+        devices = gateway.devices.select_related("approved_by").order_by("name", "device_id")
         page_obj = Paginator(devices, DEVICES_PER_PAGE).get_page(page)
-        return {"devices": list(page_obj.object_list), "page": page_obj}
+        return {
+            "devices": list(page_obj.object_list),
+            "device_groups": device_groups(list(page_obj.object_list)),
+            "page": page_obj,
+            "stale_devices": (stale := devices_stale(gateway=gateway)),
+            "cleanup_label": f"Clean up {len(stale)} stale…",
+        }
     if tab == "pairing":
-        return {"pairing_requests": list(gateway.pairing_requests.select_related("decided_by")[:200])}
+        return _requests_tab(gateway, PairingRequest, gateway.pairing_requests)
     if tab == "approvals":
-        return {"exec_requests": list(gateway.exec_requests.select_related("agent", "decided_by")[:200])}
+        return _requests_tab(gateway, ExecApprovalRequest, gateway.exec_requests)
     if tab == "audit":
         from controlpanel.models.gateways import AUDIT_EVERY_CHOICES
 
@@ -224,12 +245,31 @@ def gateway_tab_context(
             "suppressions": list(gateway.audit_suppressions.select_related("created_by")),
         }
     if tab == "alerts":
-        return alert_tab_context(gateway=gateway)
+        return alert_tab_context(gateway=gateway, firing_only=firing_only)
     if tab == "activity":
         return {"activity": list(gateway_activity(gateway=gateway))}
     if tab == "memory":
         return gateway_memory_view(gateway=gateway, check=check)
     raise ValueError(f"unknown tab {tab!r}")
+
+
+def _requests_tab(gateway: Gateway, model, rows) -> dict:
+    """The Pairing or Approvals tab: pending requests as decision cards, then the latest decided ones."""
+    from django.utils import timezone
+
+    from controlpanel.approvals.render import render_command
+
+    pending = list(rows.pending().select_related("gateway", "decided_by").order_by("expires_at")[:100])
+    decided = list(
+        rows.exclude(status="pending").select_related("gateway", "decided_by").order_by("-decided_at")[:50]
+    )
+    configs: dict[int, dict] = {}
+    for item in pending + decided:
+        item.kind_label = "exec" if model is ExecApprovalRequest else item.kind
+        if model is ExecApprovalRequest:
+            item.rendered = render_command(item.command, env=item.env or None)
+            item.review = exec_request_review(item, configs=configs)
+    return {"pending_requests": pending, "decided_requests": decided, "server_now": timezone.now()}
 
 
 def gateway_choices(*, user) -> list[tuple[str, str]]:
@@ -610,17 +650,36 @@ def _last_alert_event_id(gateways) -> int:
     return AlertEvent.objects.filter(gateway__in=gateways).aggregate(m=Max("pk"))["m"] or 0
 
 
-def alert_tab_context(*, gateway: Gateway) -> dict:
-    """The gateway's alerts tab: open alerts first, then recently resolved; silences; chart subjects."""
-    last_id = _last_alert_event_id([gateway])
-    alerts = list(
-        gateway.alerts.select_related("acknowledged_by", "gateway").order_by(
-            F("resolved_at").desc(nulls_first=True), "-last_seen_at"
-        )[:200]
+def alert_order() -> list:
+    """Open alerts first (firing, then acknowledged), then by severity (critical first), then newest."""
+    from django.db.models import Case, When
+
+    state = Case(
+        When(state="firing", then=Value(0)),
+        When(state="acknowledged", then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
     )
+    severity = Case(
+        When(severity="critical", then=Value(0)),
+        When(severity="warning", then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+    return [state, severity, F("resolved_at").desc(nulls_first=True), "-last_seen_at"]
+
+
+def alert_tab_context(*, gateway: Gateway, firing_only: bool = False) -> dict:
+    """The gateway's alerts tab: open alerts first, most severe first; silences; chart subjects."""
+    last_id = _last_alert_event_id([gateway])
+    rows = gateway.alerts.select_related("acknowledged_by", "gateway")
+    if firing_only:
+        rows = rows.filter(state="firing")
+    alerts = list(rows.order_by(*alert_order())[:200])
     return {
         "alerts": _alert_snapshots(alerts),
         "last_event_id": last_id,
+        "firing_only": firing_only,
         "silences": active_silences(gateway=gateway),
         "memory_subjects": list(
             MemorySample.objects.filter(gateway=gateway)
@@ -631,20 +690,28 @@ def alert_tab_context(*, gateway: Gateway) -> dict:
     }
 
 
-def alert_list_context(*, user, page: int = 1) -> dict:
-    """One page of alerts across every gateway ``user`` can see (open first, then newest), plus the
-    id to replay from. Not counted (see ``Page``); three queries for any page."""
+def alert_list_context(*, user, page: int = 1, firing_only: bool = False) -> dict:
+    """One page of alerts across every gateway ``user`` can see (open first, most severe first), plus
+    the id to replay from and the firing/total counts (one aggregate). ``firing_only``: only alerts
+    whose condition holds and nobody acknowledged yet. Four queries for any page."""
     visible = Gateway.objects.visible_to(user)
     # The newest id of all (one index entry) is as right here as the newest of the visible gateways
     # (one lookup per gateway): the socket replays only what its gateways had after it.
     last_id = latest_alert_event_id()
-    rows = (
-        Alert.objects.filter(gateway__in=visible.values("pk"))
-        .select_related("acknowledged_by", "gateway")
-        .order_by(F("resolved_at").desc(nulls_first=True), "-last_seen_at", "-pk")
-    )
-    page_obj = _uncounted_page(rows, page)
-    return {"alerts": _alert_snapshots(page_obj.items), "last_event_id": last_id, "page": page_obj}
+    mine = Alert.objects.filter(gateway__in=visible.values("pk"))
+    rows = mine.select_related("acknowledged_by", "gateway")
+    if firing_only:
+        rows = rows.filter(state="firing")
+    page_obj = _uncounted_page(rows.order_by(*alert_order()), page)
+    by_state = dict(mine.values("state").annotate(n=Count("pk")).order_by().values_list("state", "n"))
+    counts = {"firing": by_state.get("firing", 0), "total": sum(by_state.values())}
+    return {
+        "alerts": _alert_snapshots(page_obj.items),
+        "last_event_id": last_id,
+        "page": page_obj,
+        "firing_only": firing_only,
+        "counts": counts,
+    }
 
 
 # --- memory (seeds 000 and 003) -------------------------------------------------------------------------
@@ -667,7 +734,7 @@ def workload_samples(*, gateway: Gateway, name: str, since: datetime | None = No
 def gateway_memory_view(*, gateway: Gateway, check: dict | None = None) -> dict:
     """The memory tab: each plugin's manifest against the sandbox policy, workloads with usage and advice,
     and (if asked) the verdict on one memory operation, like ``clw-inspect --show-policy``."""
-    from controlpanel.models import GatewayMemoryPolicy
+    from controlpanel.models import GatewayMemoryPolicy, MemorySample
     from controlpanel.policy.memory import check_memory_operation, effective_memory_permissions, region_errors
     from controlpanel.policy.workload import format_quantity, recommend, usage_percent
 
@@ -701,6 +768,18 @@ def gateway_memory_view(*, gateway: Gateway, check: dict | None = None) -> dict:
                 "advice": recommend(samples).as_json() if samples else None,
             }
         )
+    # Readings of workloads nobody declared yet: the tab says they exist instead of "no workloads".
+    from django.db.models import Max
+
+    declared = {f"workload:{w['row'].name}" for w in workloads}
+    observed = [
+        {"name": row["subject"].removeprefix("workload:"), "samples": row["n"], "last": row["last"]}
+        for row in MemorySample.objects.filter(gateway=gateway, subject__startswith="workload:")
+        .exclude(subject__in=declared)
+        .values("subject")
+        .annotate(n=Count("pk"), last=Max("ts"))
+        .order_by("subject")[:50]
+    ]
     verdict, check_error = None, ""
     if check and check.get("plugin"):
         manifest = gateway.plugin_manifests.filter(plugin=check["plugin"]).first()
@@ -720,11 +799,138 @@ def gateway_memory_view(*, gateway: Gateway, check: dict | None = None) -> dict:
         "sandbox_json": sandbox,
         "plugins": plugins,
         "workloads": workloads,
+        "observed_workloads": observed,
         "memory_check": check or {},
         "memory_verdict": verdict,
         "memory_check_error": check_error,
         "operations": ["read", "write", "execute", "allocate", "map"],
     }
+
+
+# --- approvals: what a request card explains ---------------------------------------------------------
+
+
+def exec_request_review(item: ExecApprovalRequest, *, configs: dict[int, dict] | None = None) -> dict:
+    """Why an exec request asked, and what the gateway's stored policy says about it (the card's text).
+
+    Reads the policy through ``controlpanel.policy.resolve_agent``, as the agent page does: no rule is
+    decided here. ``configs`` caches each gateway's resolved config across the cards of one page.
+    """
+    from controlpanel.policy import resolve_agent
+
+    if configs is None:
+        configs = {}
+    if item.gateway_id not in configs:
+        configs[item.gateway_id] = gateway_policy_config(gateway=item.gateway)[0]
+    config = configs[item.gateway_id]
+    analysis = item.analysis or {}
+    policy = resolve_agent(config, item.agent_ref or None, session_key=item.session_key or None)
+    tool, ex = policy.decisions.get("exec"), policy.exec
+    reasons: list[str] = []
+    if analysis.get("warningText"):
+        reasons.append(analysis["warningText"])
+    reasons += [line for line in analysis.get("warningLines", []) if line not in reasons]
+    if analysis.get("riskKinds"):
+        reasons.append("The gateway flagged: " + ", ".join(analysis["riskKinds"]) + ".")
+    ask = analysis.get("ask") or ex.ask  # the gateway's own words first, else the stored config
+    # Say whose setting it was: the gateway's own words, else the config the panel holds.
+    source = "the gateway applied it" if analysis.get("ask") else f"from {ex.ask_source}"
+    if ask == "always":
+        reasons.append(f"Every command of this agent waits for a person (exec ask is always; {source}).")
+    elif ask == "on-miss":
+        reasons.append(
+            f"The command is not on the agent's allowlist and exec ask is on-miss ({source}): anything "
+            "outside the allowlist waits for a person."
+        )
+    if tool is not None and not tool.allowed:
+        tone, verdict = (
+            "critical",
+            (
+                f"The config does not let {policy.agent_id} use exec ({tool.reason}). A gateway with this "
+                "config would not run it: deny it and find out where the request came from."
+            ),
+        )
+    elif ex.security == "deny":
+        tone, verdict = (
+            "critical",
+            (
+                f"Exec security is deny for {policy.agent_id} (from {ex.security_source}): the config lets "
+                "no command run. Deny it unless the config is about to change."
+            ),
+        )
+    elif ex.security == "full" and ex.ask == "off":
+        tone, verdict = (
+            "warning",
+            (
+                f"The config lets {policy.agent_id} run any command without asking (security full, ask off, "
+                f"from {ex.security_source}), so this request was raised by a stricter setting elsewhere, "
+                "such as the gateway host's approvals file."
+            ),
+        )
+    else:
+        tone, verdict = (
+            "info",
+            (
+                f"Consistent with the config: {policy.agent_id} may use exec, in mode {ex.mode} "
+                f"(security {ex.security}, ask {ex.ask}; set at {ex.config_path})."
+            ),
+        )
+    return {
+        "session": item.session_key,
+        "reasons": reasons,
+        "verdict": verdict,
+        "tone": tone,
+        "mode": ex.mode,
+        "security": ex.security,
+        "ask": ex.ask,
+        "config_path": ex.config_path,
+        # What the gateway said it applied, when it said so (it may differ from the stored config).
+        "applied": {"security": analysis["security"], "ask": analysis.get("ask", "")}
+        if analysis.get("security")
+        else None,
+    }
+
+
+# --- devices -------------------------------------------------------------------------------------------
+
+STALE_AFTER = timedelta(days=7)
+
+
+def device_group_key(device: Device) -> tuple[str, ...]:
+    """Devices with the same key are the same client paired again (e.g. an ephemeral CLI run that got
+    a new identity each time). Unnamed records without client details are never grouped."""
+    if not (device.name or device.client_id or device.host):
+        return ("device", device.device_id)
+    return (device.role, device.name, device.client_id or device.client_mode, device.platform, device.host)
+
+
+def devices_stale(*, gateway: Gateway, now: datetime | None = None) -> list[Device]:
+    """Records safe to clean up: revoked devices, and duplicates of a more recently active record of the
+    same client that have not been active for ``STALE_AFTER``. The newest record of a client stays."""
+    now = now or timezone.now()
+    groups: dict[tuple[str, ...], list[Device]] = {}
+    for device in gateway.devices.all():
+        groups.setdefault(device_group_key(device), []).append(device)
+    stale = []
+    for members in groups.values():
+        members.sort(key=lambda d: d.last_active_at, reverse=True)
+        for i, device in enumerate(members):
+            if device.revoked_at is not None or (i > 0 and now - device.last_active_at >= STALE_AFTER):
+                stale.append(device)
+    return sorted(stale, key=lambda d: (d.name, d.device_id))
+
+
+def device_groups(devices: list) -> list[dict]:
+    """The devices of one page grouped by client: a client paired several times is one group whose
+    newest record comes first and whose older records are its duplicates."""
+    groups: dict[tuple[str, ...], list] = {}
+    for device in devices:
+        groups.setdefault(device_group_key(device), []).append(device)
+    out = []
+    for members in groups.values():
+        members.sort(key=lambda d: (d.revoked_at is not None, -d.last_active_at.timestamp()))
+        out.append({"device": members[0], "duplicates": members[1:]})
+    return out
 
 
 def gateway_lease_view(*, gateway: Gateway, now: datetime | None = None) -> dict:

@@ -8,12 +8,14 @@ from controlpanel.views import (
     agents,
     alerts,
     api,
+    api_workflows,
     approvals,
     audits,
     auth,
     configs,
     connection,
     devices,
+    docs,
     fleet,
     gateways,
     ingest,
@@ -21,6 +23,7 @@ from controlpanel.views import (
     members,
     memory,
     notify,
+    once,
 )
 
 gw = "gateways/<uuid:code>/"
@@ -66,6 +69,7 @@ urlpatterns = [
     path(f"{gw}devices/<uuid:device_code>/revoke/", devices.device_revoke_view, name="device-revoke"),
     path(f"{gw}devices/<uuid:device_code>/rotate/", devices.device_rotate_view, name="device-rotate"),
     path(f"{gw}devices/<uuid:device_code>/rename/", devices.device_rename_view, name="device-rename"),
+    path(f"{gw}devices/clean-up/", devices.devices_clean_up_view, name="devices-clean-up"),
     path(f"{gw}activity/export.<str:fmt>", gateways.activity_export, name="activity-export"),
     path(f"{gw}memory/manifests/", memory.manifest_set, name="memory-manifest-set"),
     path(f"{gw}memory/policy/", memory.sandbox_policy_set, name="memory-policy-set"),
@@ -105,6 +109,9 @@ urlpatterns = [
     path(f"{gw}alerts/tokens/", alerts.ingest_tokens, name="ingest-tokens"),
     path(f"{gw}alerts/tokens/<int:pk>/revoke/", alerts.ingest_token_revoke_view, name="ingest-token-revoke"),
     path("api/v1/gateways/<uuid:code>/events", ingest.ingest_events_view, name="api-ingest-events"),
+    path("once/", once.secret_once, name="secret-once"),
+    path("docs/ingest/", docs.ingest_formats, name="docs-ingest"),
+    path("favicon.ico", docs.favicon, name="favicon"),
     path("account/", account.overview, name="account"),
     path("account/password/", account.password_change, name="account-password"),
     path("account/two-factor/", account.two_factor, name="account-two-factor"),
@@ -161,6 +168,13 @@ urlpatterns = [
     path("api/v1/gateways/<uuid:code>/config/diff/", api.config_diff, name="api-config-diff"),
     path("api/v1/gateways/<uuid:code>/config/drift/", api.config_drift, name="api-config-drift"),
     path("api/v1/config/validate/", api.config_validate, name="api-config-validate"),
+    path("api/v1/gateways/<uuid:code>/audits/", api_workflows.gateway_audits, name="api-gateway-audits"),
+    path("api/v1/audits/<uuid:code>/", api_workflows.audit_report, name="api-audit-report"),
+    path("api/v1/approvals/", api_workflows.approvals, name="api-approvals"),
+    path("api/v1/approvals/<uuid:code>/decision/", api_workflows.approval_decide, name="api-approval-decide"),
+    path("api/v1/alerts/", api_workflows.alerts, name="api-alerts"),
+    path("api/v1/alerts/<int:pk>/acknowledge/", api_workflows.alert_acknowledge_api, name="api-alert-ack"),
+    path("api/v1/alerts/<int:pk>/resolve/", api_workflows.alert_resolve_api, name="api-alert-resolve"),
 ]
 
 handler400 = "controlpanel.views.errors.bad_request"

@@ -279,7 +279,7 @@ class ExecDenied(_EventBase):
 
 
 class MemorySample(_MemoryFigures):
-    """A usage reading for charts and pressure rules; ``limit_bytes`` is None when not reported."""
+    """A usage reading for charts and pressure rules; ``limit_bytes`` may be left out when unknown."""
 
     default_severity: ClassVar[Severity] = Severity.INFO
     type: Literal["memory.sample"] = "memory.sample"

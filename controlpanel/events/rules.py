@@ -126,6 +126,21 @@ class PressureTracker:
             new = AlertState.PENDING if st.warn_since is not None else AlertState.OK
         return self._move(subject, st, new, now, percent)
 
+    def pending(self, subject: str, now: datetime) -> dict[str, Any] | None:
+        """If ``subject`` is over a threshold that has not held for the pending period yet, say which
+        level would fire and in how many seconds (the condition must keep holding); else None."""
+        st = self._subjects.get(subject)
+        if st is None:
+            return None
+        if st.crit_since is not None and st.firing != AlertState.CRITICAL:
+            level, since = AlertState.CRITICAL, st.crit_since
+        elif st.warn_since is not None and st.firing not in _FIRING:
+            level, since = AlertState.WARNING, st.warn_since
+        else:
+            return None
+        left = (since + self.config.pending - now).total_seconds()
+        return {"level": level.value, "since": since, "fires_in_seconds": max(0, round(left))}
+
     def report(self, subject: str, level: AlertState, now: datetime, detail: str = "") -> list[Transition]:
         """Take a level judged by the sender as firing, e.g. a gateway ``diagnostic.memory.pressure``
         that carries no limit (the gateway compared against its real V8/cgroup limit itself)."""

@@ -28,6 +28,7 @@ def socket_message(event: AlertEvent) -> dict[str, Any]:
         "gateway_id": event.gateway_id,
         "kind": event.kind,
         "gateway": snap.get("gateway_code", ""),
+        "gateway_name": snap.get("gateway_name", ""),
         "alert": event.alert_id,
         "severity": snap.get("severity", ""),
         "state": snap.get("state", ""),

@@ -64,6 +64,8 @@ class ExecApprovalRequest(TimestampedModel):
     env = models.JSONField(default=dict, blank=True)
     host = models.CharField(max_length=100, blank=True)
     allowed_decisions = models.JSONField(default=list, blank=True)
+    # Why the gateway asked, as it said: {"security", "ask", "warningText", "riskKinds", "warningLines"}.
+    analysis = models.JSONField(default=dict, blank=True)
 
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     decision = models.CharField(max_length=15, choices=Decision.choices, blank=True)

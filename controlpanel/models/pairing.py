@@ -64,6 +64,8 @@ class PairingRequest(TimestampedModel):
     requested_scopes = models.JSONField(default=list, blank=True)
     commands = models.JSONField(default=list, blank=True)  # node capability requests: declared commands
     remote_ip = models.GenericIPAddressField(null=True, blank=True)
+    client_id = models.CharField(max_length=100, blank=True)  # OpenClaw's client.id ("cli", "node-host", ...)
+    client_mode = models.CharField(max_length=30, blank=True)
 
     # Who raised it ("user:<pk>:<name>", "device:<id>", "agent:<id>"): never its own approver.
     requested_by = models.CharField(max_length=300, blank=True)

@@ -60,6 +60,13 @@ class Outcome:
         return self.http_status == 200
 
 
+DECISION_MESSAGES = {
+    "allow-once": "Allowed once: the command may run this one time.",
+    "allow-always": "Allowed always: the agent may run this command again without asking.",
+    "deny": "Denied: the command does not run.",
+}
+
+
 def actor_label(user) -> str:
     return f"user:{user.pk}:{user.get_username()}"
 
@@ -180,7 +187,7 @@ def _approve(request: PairingRequest, *, actor, now: datetime) -> Outcome:
             # delivers this approval; the panel mints none.
             outcome.message = "Approved. The gateway is being told; it issues the device's token itself."
         else:
-            outcome.device, outcome.token = _approve_device(request, now=now)
+            outcome.device, outcome.token = _approve_device(request, actor=actor, now=now)
             outcome.message = (
                 f"Approved {outcome.device}. Give the device its token now: it is shown only once."
             )
@@ -217,7 +224,7 @@ def _approve_dm(request: PairingRequest, *, actor) -> str:
     return f"Approved: {request.sender_id} was already in channels.{request.channel}.allowFrom."
 
 
-def _approve_device(request: PairingRequest, *, now: datetime) -> tuple[Device, str]:
+def _approve_device(request: PairingRequest, *, actor, now: datetime) -> tuple[Device, str]:
     plaintext, prefix, digest = token_generate()
     device, _ = Device.objects.update_or_create(
         gateway=request.gateway,
@@ -232,6 +239,11 @@ def _approve_device(request: PairingRequest, *, now: datetime) -> tuple[Device, 
             "token_prefix": prefix,
             "paired_at": now,
             "revoked_at": None,
+            "client_id": request.client_id,
+            "client_mode": request.client_mode,
+            "host": request.remote_ip or "",
+            "approved_via": Device.ApprovedVia.PANEL,
+            "approved_by": actor,
         },
     )
     return device, plaintext
@@ -366,9 +378,7 @@ def exec_request_decide(
                 "agent": request.agent_ref,
             },
         )
-    return Outcome(
-        request, won=True, message=f"{'Allowed' if wanted == 'allowed' else 'Denied'} ({decision})."
-    )
+    return Outcome(request, won=True, message=DECISION_MESSAGES.get(decision, f"Decided: {decision}."))
 
 
 # --- expiry -------------------------------------------------------------------------------------

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db import transaction
 from django.utils import timezone
 
 from controlpanel.approvals.scopes import check_device_record
 from controlpanel.lib.tokens import token_generate, token_verify
 from controlpanel.models import Device, Gateway
+from controlpanel.selectors import devices_stale
 
 from .activity import activity_record
 
@@ -77,3 +80,25 @@ def device_authenticate(*, gateway: Gateway, device_id: str, token: str, role: s
     if device is None or not check_device_record([device.token_hash], [device.role], role).ok:
         return None
     return device if token_verify(token, device.token_hash) else None
+
+
+# --- duplicates and stale records ------------------------------------------------------------------
+
+
+def devices_clean_up_stale(*, gateway: Gateway, actor, now: datetime | None = None) -> list[str]:
+    """Remove the stale records of ``gateway`` (see ``devices_stale``); returns the removed device ids."""
+    with transaction.atomic():
+        stale = devices_stale(gateway=gateway, now=now)
+        ids = [d.device_id for d in stale]
+        if not ids:
+            return []
+        Device.objects.filter(pk__in=[d.pk for d in stale]).delete()
+        activity_record(
+            action="device.stale_removed",
+            actor=actor,
+            gateway=gateway,
+            target=f"devices:{len(ids)}",
+            before={"devices": ids},
+            after={"removed": len(ids)},
+        )
+    return ids

@@ -103,6 +103,8 @@ def pairing_mirror(
         role=str(record.get("role") or ("node" if kind == "node" else "operator"))[:10],
         requested_scopes=[str(s) for s in record.get("scopes") or []],
         commands=[str(c) for c in record.get("commands") or []],
+        client_id=str(record.get("clientId") or "")[:100],
+        client_mode=str(record.get("clientMode") or "")[:30],
         requested_at=requested_at,
         # The gateway keeps device requests a few minutes after their last refresh; the panel
         # counts its first sight of the request as the latest refresh it knows of.
@@ -180,6 +182,7 @@ def exec_mirror(*, gateway_id: int, payload: dict[str, Any], now: datetime | Non
         host=str(request.get("host") or "")[:100],
         # Only what the gateway offers: it refuses anything else (allow-always is often withheld).
         allowed_decisions=[str(d) for d in request.get("allowedDecisions") or ["deny"]],
+        analysis=_exec_analysis(request),
         requested_at=requested_at,
         expires_at=max(expires_at, requested_at + timedelta(seconds=1)),
         requested_by=fit(f"agent:{agent}", 300),
@@ -192,6 +195,19 @@ def exec_mirror(*, gateway_id: int, payload: dict[str, Any], now: datetime | Non
         after={"command": command, "agent": agent, "external_id": approval_id, "source": "gateway"},
     )
     return True
+
+
+def _exec_analysis(request: dict[str, Any]) -> dict[str, Any]:
+    """Why the gateway asked, in its own words: the policy pair it applied and its command analysis."""
+    analysis = request.get("commandAnalysis") if isinstance(request.get("commandAnalysis"), dict) else {}
+    out: dict[str, Any] = {
+        "security": str(request.get("security") or "")[:20],
+        "ask": str(request.get("ask") or "")[:20],
+        "warningText": str(request.get("warningText") or "")[:2000],
+        "riskKinds": [str(k)[:100] for k in analysis.get("riskKinds") or []][:20],
+        "warningLines": [str(k)[:500] for k in analysis.get("warningLines") or []][:20],
+    }
+    return {k: v for k, v in out.items() if v}
 
 
 def exec_resolved_elsewhere(*, gateway_id: int, approval_id: str, decision: str, by: str) -> None:

@@ -42,6 +42,9 @@ from controlpanel.permissions import (
 from controlpanel.services import accounts as svc
 from controlpanel.services.api_tokens import api_token_create, api_token_revoke
 
+from .confirm import confirm_page, confirmed
+from .once import secret_show_once
+
 SECTIONS = [
     ("account", "Account"),
     ("account-password", "Password"),
@@ -158,9 +161,17 @@ def _base32(key: bytes) -> str:
 
 
 def _codes_page(request, codes: list[str]) -> HttpResponse:
-    response = _render(request, "account/recovery_codes.html", "account-two-factor", {"codes": codes})
-    response["Cache-Control"] = "no-store"
-    return response
+    return secret_show_once(
+        request,
+        title="Your recovery codes",
+        value="\n".join(codes),
+        values=codes,
+        list_id="recovery-codes",
+        label="Recovery codes",
+        lead="Each works once instead of a code from your app. Keep them somewhere safe.",
+        back_url=reverse("account-two-factor"),
+        back_label="Back to two-factor authentication",
+    )
 
 
 @login_required
@@ -175,11 +186,17 @@ def api_tokens(request) -> HttpResponse:
         token, plaintext = api_token_create(
             user=request.user, name=name, second_factor=is_verified(request.user)
         )
-        response = _render(
-            request, "account/token_created.html", "account-tokens", {"token": token, "plaintext": plaintext}
+        return secret_show_once(
+            request,
+            title=f"API token “{token.name}”",
+            value=plaintext,
+            label="API token",
+            lead="Copy it now: it is shown only once. It acts with your roles on each gateway.",
+            back_url=reverse("account-tokens"),
+            back_label="Back to your API tokens",
+            notes=["Send it as Authorization: Bearer <token> to /api/v1/."],
+            links=[(reverse("api-openapi"), "The API's description (openapi.json)")],
         )
-        response["Cache-Control"] = "no-store"
-        return response
     tokens = ApiToken.objects.filter(user=request.user)
     return _render(request, "account/tokens.html", "account-tokens", {"tokens": tokens})
 
@@ -188,6 +205,14 @@ def api_tokens(request) -> HttpResponse:
 @require_POST
 def api_token_revoke_view(request, pk: int) -> HttpResponse:
     token = get_object_or_404(ApiToken, pk=pk, user=request.user)  # only your own tokens
+    if not confirmed(request):
+        return confirm_page(
+            request,
+            title=f"Revoke the API token “{token.name}”?",
+            consequence="Scripts using it get 401 from now on.",
+            action_label="Revoke the token",
+            cancel_url=reverse("account-tokens"),
+        )
     api_token_revoke(token=token, actor=request.user)
     messages.success(request, f"Revoked {token.name}: it stopped working.")
     return redirect("account-tokens")
@@ -220,10 +245,19 @@ def people(request) -> HttpResponse:
             except svc.UsernameTaken:
                 form.add_error("username", "This username is taken.")
             else:
-                context = {"new_user": user, "password": password, "gateway": access.gateway}
-                response = _render(request, "account/user_created.html", "account-people", context)
-                response["Cache-Control"] = "no-store"
-                return response
+                role = Role(form.cleaned_data["role"]).label.lower()
+                login = request.build_absolute_uri(reverse("login"))
+                return secret_show_once(
+                    request,
+                    title=f"Account {user.get_username()} created",
+                    value=password,
+                    label="Password",
+                    lead=f"{user.get_username()} is {role} of {access.gateway.name}. "
+                    "Give them this password now.",
+                    back_url=reverse("account-people"),
+                    back_label="Back to People",
+                    notes=[f"They sign in at {login} and change it under Account → Password."],
+                )
     invitations = Invitation.objects.filter(gateway__in=owned).select_related("gateway", "accepted_by")[:50]
     context = {
         "form": form if owned.exists() else None,

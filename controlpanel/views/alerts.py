@@ -22,13 +22,20 @@ from controlpanel.permissions import Capability, get_gateway_for_user, require_r
 from controlpanel.services.alerts import AlertStateError, alert_acknowledge, alert_resolve, silence_create
 from controlpanel.services.ingest_tokens import ingest_token_create, ingest_token_revoke
 
+from .confirm import confirm_page, confirmed
+from .once import secret_show_once
+
 
 @login_required
 @require_GET
 def alert_list(request) -> HttpResponse:
     """Open alerts (and the latest resolved ones) on every gateway the user can see."""
-    page = selectors.page_number(request.GET.get("page"))
-    return render(request, "alerts/list.html", selectors.alert_list_context(user=request.user, page=page))
+    context = selectors.alert_list_context(
+        user=request.user,
+        page=selectors.page_number(request.GET.get("page")),
+        firing_only=request.GET.get("state") == "firing",
+    )
+    return render(request, "alerts/list.html", context)
 
 
 def _alert_action(request: HtmxHttpRequest, code: UUID, pk: int, action) -> HttpResponse:
@@ -56,6 +63,17 @@ def alert_ack(request: HtmxHttpRequest, code: UUID, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def alert_resolve_view(request: HtmxHttpRequest, code: UUID, pk: int) -> HttpResponse:
+    if not confirmed(request):
+        access = get_gateway_for_user(request.user, code, need=Capability.DECIDE)
+        alert = get_object_or_404(Alert, pk=pk, gateway=access.gateway)
+        return confirm_page(
+            request,
+            title=f"Resolve {alert.type} {alert.subject}?",
+            consequence="It leaves the open alerts. If the condition still holds, the next event opens "
+            "a new alert (and a new toast).",
+            action_label="Resolve the alert",
+            cancel_url=reverse("gateway-alerts", kwargs={"code": code}),
+        )
     return _alert_action(request, code, pk, alert_resolve)
 
 
@@ -105,18 +123,23 @@ def ingest_tokens(request, code: UUID) -> HttpResponse:
             messages.error(request, "A token name is 1 to 100 characters (no NUL characters).")
             return redirect("ingest-tokens", code=code)
         token, plaintext = ingest_token_create(gateway=gateway, name=name, actor=request.user)
-        response = render(
+        url = _ingest_url(request, code)
+        return secret_show_once(
             request,
-            "alerts/token_once.html",
-            {
-                "token": token,
-                "plaintext": plaintext,
-                "gateway": gateway,
-                "ingest_url": _ingest_url(request, code),
-            },
+            title=f"Ingest token “{token.name}”",
+            value=plaintext,
+            label="Ingest token",
+            lead="Copy it now: it is shown only once. Your log shipper sends it with every batch.",
+            back_url=reverse("ingest-tokens", kwargs={"code": code}),
+            back_label=f"Back to the ingest tokens of {gateway.name}",
+            notes=[
+                f"Send it as Authorization: Bearer <token> to POST {url}",
+                f"The panel keeps only its SHA-256 hash and the prefix {token.prefix}.",
+            ],
+            links=[
+                (reverse("docs-ingest") + f"?gateway={code}", "What to send: event formats with examples")
+            ],
         )
-        response["Cache-Control"] = "no-store"
-        return response
     tokens = IngestToken.objects.filter(gateway=gateway).select_related("created_by")
     context = {"gateway": gateway, "tokens": tokens, "ingest_url": _ingest_url(request, code)}
     return render(request, "alerts/tokens.html", context)
@@ -132,6 +155,14 @@ def _tokens_page(request, code: UUID, **_) -> str:
 def ingest_token_revoke_view(request, code: UUID, pk: int) -> HttpResponse:
     access = get_gateway_for_user(request.user, code, need=Capability.SECRETS)
     token = get_object_or_404(IngestToken, pk=pk, gateway=access.gateway)
+    if not confirmed(request):
+        return confirm_page(
+            request,
+            title=f"Revoke the ingest token “{token.name}”?",
+            consequence="Senders using it get 401 from now on; their events are not stored.",
+            action_label="Revoke the token",
+            cancel_url=reverse("ingest-tokens", kwargs={"code": code}),
+        )
     ingest_token_revoke(token=token, actor=request.user)
     messages.success(request, f"Revoked {token.name}: it no longer authenticates.")
     return redirect("ingest-tokens", code=code)
@@ -140,7 +171,8 @@ def ingest_token_revoke_view(request, code: UUID, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def alert_memory(request, code: UUID) -> HttpResponse:
-    """Memory usage of one subject over time against its limit, as a server-rendered SVG."""
+    """Memory usage of one subject over time against its limit: a uPlot chart with axes and time labels
+    (static/js/memory_chart.js), and the readings as a table for anyone without JavaScript."""
     access = get_gateway_for_user(request.user, code)
     # Subjects are stored escaped and fitted (services.alerts.ingest): look up the same form.
     subject = MemorySample.stored_subject(escape_unstorable(request.GET.get("subject", "")))
@@ -150,7 +182,7 @@ def alert_memory(request, code: UUID) -> HttpResponse:
         .values_list("ts", "usage_bytes", "limit_bytes")[:2000]
     )
     samples.reverse()
-    context = {"gateway": access.gateway, "subject": subject, "chart": memory_chart(samples)}
+    context = {"gateway": access.gateway, "subject": subject, **memory_chart(samples)}
     return render(request, "alerts/memory.html", context)
 
 

@@ -30,6 +30,8 @@ from controlpanel.permissions import (
 )
 from controlpanel.services import approvals as svc
 
+from .once import secret_show_once
+
 KINDS = [("", "All"), ("dm", "DM senders"), ("device", "Devices"), ("node", "Nodes"), ("exec", "Exec")]
 
 
@@ -46,11 +48,13 @@ def inbox(request: HtmxHttpRequest) -> HttpResponse:
         pending=not history,
         page=selectors.page_number(request.GET.get("page")),
     )
+    configs: dict[int, dict] = {}
     items = page.items
     for item in items:
         item.can_decide = role_allows(item.user_role, Capability.DECIDE)
         if isinstance(item, ExecApprovalRequest):
             item.rendered = render_command(item.command, env=item.env or None)
+            item.review = selectors.exec_request_review(item, configs=configs)
     context = {
         "items": items,
         "page": page,
@@ -85,6 +89,7 @@ def _detail_context(item, access) -> dict:
     item.kind_label = "exec" if isinstance(item, ExecApprovalRequest) else item.kind
     if isinstance(item, ExecApprovalRequest):
         item.rendered = render_command(item.command, env=item.env or None)
+        item.review = selectors.exec_request_review(item)
     now = timezone.now()
     # Still "pending" in the table until the expiry sweep, but no longer answerable: say so.
     item.past_deadline = item.status == "pending" and item.expires_at <= now
@@ -107,14 +112,22 @@ def exec_detail(request, code: UUID) -> HttpResponse:
 
 def _answer(request: HtmxHttpRequest, outcome, access) -> HttpResponse:
     """htmx: the re-rendered row (always 200 so htmx swaps it) plus an event for the badge.
-    Plain form: a message and a redirect to the request's page."""
+    Plain form: a message and a redirect to the request's page. A new device token: redirected
+    (htmx: told to go) to the page that shows it once, never rendered as the POST's answer."""
     if outcome.token:
-        # A device token is shown once, on a page that is never cached.
-        response = render(
-            request, "approvals/token_once.html", {"outcome": outcome, "gateway": access.gateway}
+        return secret_show_once(
+            request,
+            title=f"{outcome.device} is paired",
+            value=outcome.token,
+            label=f"Token for {outcome.device}",
+            lead=outcome.message,
+            back_url=reverse("approvals-inbox"),
+            back_label="Back to the approvals inbox",
+            notes=["The panel keeps only a hash of this token. If it is lost, rotate it on the Devices tab."],
+            links=[
+                (reverse("gateway-devices", kwargs={"code": access.gateway.code}), "Devices of this gateway")
+            ],
         )
-        response["Cache-Control"] = "no-store"
-        return response
     if request.htmx:
         context = _detail_context(outcome.request, access)
         context["result"] = outcome

@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from controlpanel import selectors
@@ -61,6 +62,7 @@ def audit_run(request: HtmxHttpRequest, code: UUID) -> HttpResponse:
         "suppressed": [f for f in run.findings.all() if f.suppressed] if not run.is_running else [],
         "diff": svc.audit_run_diff(run) if not run.is_running else None,
         "fixes": svc.audit_fixes_for(run) if not run.is_running and access.can(Capability.CONFIG) else [],
+        "suppressed_ids": set(access.gateway.audit_suppressions.values_list("check_id", flat=True)),
         "env_refs": sorted(
             {r.name for r in load_config(access.gateway.config_text or "{}", env={}).env_refs}
         ),
@@ -135,6 +137,10 @@ def suppression_add(request, code: UUID) -> HttpResponse:
             gateway=access.gateway, check_id=check_id[:200], reason=reason, actor=request.user
         )
         messages.success(request, f"{check_id} is suppressed; the next audit lists it as suppressed.")
+    # From a finding's card: back to that report.
+    back = request.POST.get("next", "")
+    if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        return redirect(back)
     return redirect("gateway-audit", code=code)
 
 

@@ -58,9 +58,16 @@ def gateway_detail(request: HtmxHttpRequest, code: UUID, tab: str = "overview") 
     check = {k: request.GET.get(k, "")[:200] for k in ("plugin", "operation", "region", "address")}
     context.update(
         selectors.gateway_tab_context(
-            gateway=access.gateway, tab=tab, check=check, page=request.GET.get("page")
+            gateway=access.gateway,
+            tab=tab,
+            check=check,
+            page=request.GET.get("page"),
+            firing_only=request.GET.get("state") == "firing",
         )
     )
+    context["tab_counts"] = selectors.gateway_tab_counts(gateway=access.gateway)
+    for item in [*context.get("pending_requests", []), *context.get("decided_requests", [])]:
+        item.can_decide, item.user_role = access.can(Capability.DECIDE), access.role
     # A tab click swaps only the tab body; a plain link (or a boosted one) gets the whole page.
     partial = request.htmx and not request.htmx.boosted
     return render(

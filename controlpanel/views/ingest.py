@@ -159,6 +159,7 @@ def ingest_events_view(request: HttpRequest, code: UUID) -> HttpResponse:
             "alerts_updated": result.alerts_updated,
             "samples": result.samples,
             "last_event_id": max(result.event_ids, default=None),
+            "pending": result.pending,
             # Text no database can store (NUL, lone surrogates), kept escaped: where and how.
             **({"escaped": _problems_json(escaped)} if escaped else {}),
         },

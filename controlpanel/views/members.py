@@ -23,6 +23,8 @@ from controlpanel.services.memberships import (
     membership_remove,
     membership_set,
 )
+from controlpanel.views.confirm import confirm_page, confirmed
+from controlpanel.views.once import secret_show_once
 
 
 def _page(request, access, *, form=None, invite_form=None, tags_form=None, status=200) -> HttpResponse:
@@ -73,6 +75,16 @@ def _member_list(request, code: UUID, **_) -> str:
 def member_remove(request, code: UUID, pk: int) -> HttpResponse:
     access = get_gateway_for_user(request.user, code, need=Capability.MEMBERS)
     membership = get_object_or_404(GatewayMembership, pk=pk, gateway=access.gateway)
+    if not confirmed(request):
+        who = membership.user.get_username()
+        return confirm_page(
+            request,
+            title=f"Remove {who} from {access.gateway.name}?",
+            consequence=f"{who} loses the {membership.role} role here at once: pages, API calls and live "
+            "alerts of this gateway stop for them. Their other gateways are not affected.",
+            action_label=f"Remove {who}",
+            cancel_url=reverse("member-list", kwargs={"code": code}),
+        )
     try:
         membership_remove(membership=membership, actor=request.user)
     except LastOwnerError:
@@ -99,10 +111,23 @@ def member_invite(request, code: UUID) -> HttpResponse:
     )
     link = request.build_absolute_uri(reverse("invitation-accept", kwargs={"token": token}))
     sent = invitation_send(invitation=invitation, link=link)
-    context = {"gateway": access.gateway, "invitation": invitation, "link": link, "sent": sent}
-    response = render(request, "gateways/invitation_created.html", context)
-    response["Cache-Control"] = "no-store"
-    return response
+    who = f" for {invitation.email}" if invitation.email else ""
+    if sent:
+        mail = "It was e-mailed."
+    elif invitation.email:
+        mail = "No mail server is configured (CP_EMAIL_HOST): send the link yourself."
+    else:
+        mail = "Send the link to the person yourself."
+    return secret_show_once(
+        request,
+        title=f"Invitation to {access.gateway.name}",
+        value=link,
+        label="Invitation link",
+        lead=f"As {invitation.role}{who}; it works once, until "
+        f"{invitation.expires_at:%Y-%m-%d %H:%M} UTC. {mail}",
+        back_url=reverse("member-list", kwargs={"code": code}),
+        back_label=f"Back to the members of {access.gateway.name}",
+    )
 
 
 @login_required
@@ -111,6 +136,14 @@ def member_invite(request, code: UUID) -> HttpResponse:
 def invitation_revoke_view(request, code: UUID, pk: int) -> HttpResponse:
     access = get_gateway_for_user(request.user, code, need=Capability.MEMBERS)
     invitation = get_object_or_404(Invitation, pk=pk, gateway=access.gateway)
+    if not confirmed(request):
+        return confirm_page(
+            request,
+            title="Withdraw this invitation?",
+            consequence="Its link stops working at once; whoever has it cannot join with it.",
+            action_label="Withdraw the invitation",
+            cancel_url=reverse("member-list", kwargs={"code": code}),
+        )
     if invitation_revoke(invitation=invitation, actor=request.user):
         messages.success(request, "Invitation withdrawn: its link no longer works.")
     else:

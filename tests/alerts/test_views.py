@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -67,16 +68,24 @@ def test_a_silence_is_created_with_expiry(alpha, bob):
 
 def test_a_new_ingest_token_is_shown_once_on_a_no_store_page(alpha, alice):
     url = reverse("ingest-tokens", kwargs={"code": alpha.code})
-    response = client_for(alice).post(url, data={"name": "shipper"})
-    assert response["Cache-Control"] == "no-store"
+    client = client_for(alice)
+    created = client.post(url, data={"name": "shipper"})
+    assert created.status_code == 302 and created["Location"] == reverse("secret-once")
+    response = client.get(created["Location"])
+    assert "no-store" in response["Cache-Control"]
     token = IngestToken.objects.get()
     body = response.content.decode()
     assert token.prefix in body and "cpi_" in body
-    listing = client_for(alice).get(url).content.decode()
+    listing = client.get(url).content.decode()
     assert token.prefix in listing
-    start = body.index('value="cpi_') + len('value="')
-    plaintext = body[start : body.index('"', start)]
-    assert plaintext not in listing
+    start = body.index('id="once-value"')
+    start = body.index(">", start) + 1
+    plaintext = body[start : body.index("<", start)]
+    assert plaintext.startswith("cpi_") and plaintext not in listing
+    # A reload shows it no more and makes no second token.
+    again = client.get(created["Location"]).content.decode()
+    assert plaintext not in again and "Already shown" in again
+    assert IngestToken.objects.count() == 1
 
 
 def test_the_memory_chart_draws_usage_limit_and_threshold_lines(alpha, vera):
@@ -93,10 +102,15 @@ def test_the_memory_chart_draws_usage_limit_and_threshold_lines(alpha, vera):
     ingest_events(gateway=alpha, events=samples, now=at(10))
     url = reverse("alert-memory", kwargs={"code": alpha.code}) + "?subject=workload:api"
     html = client_for(vera).get(url).content.decode()
-    assert html.count("<polyline") == 4  # usage, limit, 80 %, 90 %
-    assert "chart-threshold-80" in html and "chart-threshold-90" in html and "4 readings" in html
+    # uPlot draws usage, limit, 80 % and 90 % from the page's JSON block; the table is the no-JS view.
+    assert "vendor/uplot/uPlot.iife.min.js" in html and 'id="memory-chart-data"' in html
+    block = html.split('id="memory-chart-data" type="application/json">', 1)[1]
+    data = json.loads(block.split("</script>")[0])
+    assert data["usage"] == [500.0, 700.0, 850.0, 950.0] and data["limit"] == [1000.0] * 4
+    assert data["p80"] == [800.0] * 4 and data["p90"] == [900.0] * 4 and len(data["t"]) == 4
+    assert "4 readings" in html and html.count('<td data-label="Usage"') == 4
     tab = client_for(vera).get(reverse("gateway-alerts", kwargs={"code": alpha.code})).content.decode()
-    assert tab.count("Memory: workload:api") == 1  # one link per subject, however many readings
+    assert tab.count("Memory chart: workload:api") == 1  # one link per subject, however many readings
     empty = client_for(vera).get(reverse("alert-memory", kwargs={"code": alpha.code}) + "?subject=nope")
     assert "No memory readings" in empty.content.decode()
 

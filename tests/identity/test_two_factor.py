@@ -47,8 +47,10 @@ def enrol(client: Client, user) -> list[str]:
     device = TOTPDevice.objects.get(user=user, confirmed=False)
     with clock(T0):
         response = client.post("/account/two-factor/", {"action": "enable", "code": code_at(device, T0)})
-    assert response.status_code == 200 and "no-store" in response["Cache-Control"]
-    return re.findall(r"<li><code>([^<]+)</code></li>", response.content.decode())
+    assert response.status_code == 302 and response["Location"] == "/once/"  # shown once (Post/Redirect/Get)
+    shown = client.get(response["Location"])
+    assert "no-store" in shown["Cache-Control"]
+    return re.findall(r"<li><code>([^<]+)</code></li>", shown.content.decode())
 
 
 def password_login(username: str) -> Client:
@@ -187,7 +189,7 @@ def test_the_recent_auth_rule_accepts_a_code(alice):
     with clock(T0 + 62):  # after the wrong code's 1 s back-off
         right = client.post("/reauth/", {"code": code_at(device, T0 + 62), "next": "/account/tokens/"})
     assert right["Location"] == "/account/tokens/"
-    assert client.post("/account/tokens/", {"name": "t"}).status_code == 200
+    assert client.post("/account/tokens/", {"name": "t"})["Location"] == "/once/"  # made, shown once
 
 
 @pytest.mark.django_db

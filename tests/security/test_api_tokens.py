@@ -56,11 +56,14 @@ def test_bearer_writes_need_no_csrf_but_session_writes_do(alice):
 
 def test_token_page_shows_the_token_once(alice):
     client = client_for(alice)
-    response = client.post(reverse("account-tokens"), {"name": "deploy"})
-    assert response["Cache-Control"] == "no-store"
-    plaintext = response.context["plaintext"]
-    assert plaintext in response.content.decode()
+    created = client.post(reverse("account-tokens"), {"name": "deploy"})
+    assert created.status_code == 302 and created["Location"] == reverse("secret-once")
+    response = client.get(created["Location"])
+    assert "no-store" in response["Cache-Control"]
+    plaintext = response.context["secret"]["value"]
+    assert plaintext.startswith("cpu_") and plaintext in response.content.decode()
     assert plaintext not in client.get(reverse("account-tokens")).content.decode()
+    assert plaintext not in client.get(created["Location"]).content.decode()  # shown once
 
 
 def test_only_your_own_tokens_can_be_revoked(alice, vera):
@@ -69,6 +72,6 @@ def test_only_your_own_tokens_can_be_revoked(alice, vera):
     assert response.status_code == 404
     token.refresh_from_db()
     assert token.revoked_at is None
-    client_for(vera).post(reverse("account-token-revoke", kwargs={"pk": token.pk}))
+    client_for(vera).post(reverse("account-token-revoke", kwargs={"pk": token.pk}), {"confirm": "yes"})
     token.refresh_from_db()
     assert token.revoked_at is not None

@@ -59,13 +59,15 @@ def test_rename_is_logged(device, alice):
 def test_rotate_page_shows_the_token_once_and_needs_recent_auth(device, alpha, alice):
     client = client_for(alice)
     url = reverse("device-rotate", kwargs={"code": alpha.code, "device_code": device.code})
-    response = client.post(url)
-    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
-    token = response.context["token"]
+    created = client.post(url, {"confirm": "yes"})
+    assert created.status_code == 302 and created["Location"] == reverse("secret-once")
+    response = client.get(created["Location"])
+    assert response.status_code == 200 and "no-store" in response["Cache-Control"]
+    token = response.context["secret"]["value"]
     assert token in response.content.decode()
     session = client.session
     session["cp_auth_at"] = 0  # the password was entered long ago
     session.save()
-    stale = client.post(url)
+    stale = client.post(url, {"confirm": "yes"})
     assert stale.status_code == 302 and stale["Location"].startswith("/reauth/")
     assert device_authenticate(gateway=alpha, device_id="d1", token=token, role="operator")

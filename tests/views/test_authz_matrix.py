@@ -125,9 +125,10 @@ CASES = [
     Case("config-adopt", min_role=Role.OWNER),
     Case("gateway-delete", min_role=Role.OWNER),
     Case("gateway-delete", "post", min_role=Role.OWNER, data={"confirm_name": "alpha"}),
-    Case("device-revoke", "post", min_role=Role.ADMIN, extra=("device",)),
+    Case("device-revoke", "post", min_role=Role.ADMIN, extra=("device",), data={"confirm": "yes"}),
+    Case("devices-clean-up", "post", min_role=Role.ADMIN, data={"confirm": "yes"}),
     Case("device-rename", "post", min_role=Role.ADMIN, extra=("device",), data={"name": "renamed"}),
-    Case("device-rotate", "post", min_role=Role.OWNER, extra=("device",)),
+    Case("device-rotate", "post", min_role=Role.OWNER, extra=("device",), data={"confirm": "yes"}),
     Case("activity-export", extra=("json",)),
     Case("memory-manifest-set", "post", min_role=Role.OWNER, data={"manifest": '{"plugin": "p"}'}),
     Case("memory-policy-set", "post", min_role=Role.OWNER, data={"policy": '{"mode": "strict"}'}),
@@ -144,17 +145,19 @@ CASES = [
     Case("audit-fixes", "post", min_role=Role.OWNER, extra=("run",)),
     Case("alert-list", min_role=None),
     Case("alert-ack", "post", min_role=Role.ADMIN, extra=("alert",)),
-    Case("alert-resolve", "post", min_role=Role.ADMIN, extra=("alert",)),
+    Case("alert-resolve", "post", min_role=Role.ADMIN, extra=("alert",), data={"confirm": "yes"}),
     Case("alert-silence", "post", min_role=Role.ADMIN, data={"hours": "2", "comment": "maintenance"}),
     Case("alert-memory"),
     Case("ingest-tokens", min_role=Role.OWNER),
     Case("ingest-tokens", "post", min_role=Role.OWNER, data={"name": "shipper"}),
-    Case("ingest-token-revoke", "post", min_role=Role.OWNER, extra=("ingest_token",)),
+    Case(
+        "ingest-token-revoke", "post", min_role=Role.OWNER, extra=("ingest_token",), data={"confirm": "yes"}
+    ),
     Case("member-list", min_role=Role.OWNER),
     Case("member-list", "post", min_role=Role.OWNER, data={"username": "charlie", "role": "viewer"}),
-    Case("member-remove", "post", min_role=Role.OWNER, extra=("member",)),
+    Case("member-remove", "post", min_role=Role.OWNER, extra=("member",), data={"confirm": "yes"}),
     Case("member-invite", "post", min_role=Role.OWNER, data={"role": "viewer", "email": ""}),
-    Case("invitation-revoke", "post", min_role=Role.OWNER, extra=("invitation",)),
+    Case("invitation-revoke", "post", min_role=Role.OWNER, extra=("invitation",), data={"confirm": "yes"}),
     Case("gateway-tags", "post", min_role=Role.OWNER, data={"tags": "prod"}),
     Case("approvals-inbox", min_role=None),
     Case("approvals-badge", min_role=None),
@@ -182,6 +185,8 @@ CASES = [
         data={"ws_url": "ws://127.0.0.1:18789", "kind": "token", "secret": "s3cret-token"},
     ),
     Case("gateway-config-push", "post", min_role=Role.OWNER, data={"patch": "{}", "base_hash": "h"}),
+    Case("secret-once", min_role=None),
+    Case("docs-ingest", min_role=None),
     Case("fleet-change-new", min_role=None),
     Case("fleet-change-new", "post", min_role=None, data={"kind": "baseline", "reason": "r"}),
     Case("account", min_role=None),
@@ -203,6 +208,13 @@ CASES = [
     Case("api-config-validate", "post", min_role=None, json_body=CONFIG_JSON),
     Case("api-gateway"),
     Case("api-gateway-config", "put", min_role=Role.OWNER, json_body={"dryRun": True, **CONFIG_JSON}),
+    Case("api-gateway-audits"),
+    Case("api-audit-report", extra=("run",)),
+    Case("api-approvals", min_role=None),
+    Case("api-approval-decide", "post", min_role=Role.ADMIN, extra=("exec",), json_body={"decision": "deny"}),
+    Case("api-alerts", min_role=None),
+    Case("api-alert-ack", "post", min_role=Role.ADMIN, extra=("alert", "no_code")),
+    Case("api-alert-resolve", "post", min_role=Role.ADMIN, extra=("alert", "no_code")),
     # Notifications (a gateway's receivers and routes; the global ones are superusers', see EXEMPT).
     Case("alert-detail", extra=("alert",)),
     Case("notify-home"),
@@ -252,6 +264,7 @@ EXEMPT = {
     "oidc_authentication_callback",
     "invitation-accept",  # the link's token is the credential: tests/identity/test_invitations.py
     "api-openapi",  # public: the API's description, no data (tests/security/test_api_schema.py)
+    "favicon",  # public: a redirect to the static icon
     "notify-service-worker",  # public: the Web Push service worker script (tests/notify/test_views.py)
     "account-token-revoke",  # per user, not per gateway: tests/security/test_api_tokens.py
     "api-config-diff",  # needs two revision numbers in the query: tests/views/test_config_api.py
@@ -330,6 +343,8 @@ def _url(case: Case, gateway, vera) -> str:
         kwargs["pk"] = invitation_create(gateway=gateway, role=Role.VIEWER, actor=None)[0].pk
     if "json" in case.extra:
         kwargs["fmt"] = "json"
+    if "no_code" in case.extra:
+        kwargs.pop("code")
     if "receiver" in case.extra:
         kwargs["pk"] = Receiver.objects.create(gateway=gateway, name="r", kind="email", config_enc="").pk
     if "route" in case.extra:

@@ -24,7 +24,7 @@ def big_gateway():
 
 
 def rows(html: str) -> int:
-    return html.count('<code class="small">')
+    return html.count('<tr id="device-')
 
 
 @pytest.mark.parametrize(

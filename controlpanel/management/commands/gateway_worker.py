@@ -31,15 +31,17 @@ class Command(BaseCommand):
         only = None
         if options["gateway"]:
             only = set(Gateway.objects.filter(name__in=options["gateway"]).values_list("pk", flat=True))
-        asyncio.run(self._run(only))
-        self.stdout.write("gateway worker stopped")
+        asyncio.run(self._run(only, verbose=bool(options["verbosity"])))
+        if options["verbosity"]:
+            self.stdout.write("gateway worker stopped")
 
-    async def _run(self, only: set[int] | None) -> None:
+    async def _run(self, only: set[int] | None, *, verbose: bool = True) -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         worker = GatewayWorker(only=only)
-        self.stdout.write(f"gateway worker {worker.worker_id} running (Ctrl-C stops)")
-        self.stdout.flush()
+        if verbose:  # make run starts it at -v 0: its banner stays short
+            self.stdout.write(f"gateway worker {worker.worker_id} running (Ctrl-C stops)")
+            self.stdout.flush()
         await worker.run(stop)

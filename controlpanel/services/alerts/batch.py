@@ -46,6 +46,8 @@ class IngestResult:
     alerts_updated: int = 0
     samples: int = 0
     event_ids: list[int] = field(default_factory=list)
+    # Readings over a threshold that has not held long enough to fire yet (the pending period).
+    pending: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass

@@ -17,8 +17,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from controlpanel.events.evaluate import GATEWAY_SOURCE, AlertEvaluator
-from controlpanel.events.models import AlertKey, RawEvent
+from controlpanel.events.models import AlertKey
 from controlpanel.events.rules import PRESSURE, DenialEscalator, entry_key
+from controlpanel.events.summary import summarize
 from controlpanel.models import Gateway, GatewayAlertState, MemorySample
 
 from ..rawsql import alert_state_lock, denial_windows_read, denial_windows_write, pipeline, update_fields
@@ -26,7 +27,6 @@ from .batch import STALE_TYPE, AlertBatch, IngestResult
 
 # Samples and pressure readings feed charts and the pressure rule; they are not alerts by themselves.
 _NOT_ALERTS = {"memory.sample", "clw-memory-pressure"}
-_SUMMARY_SKIP = {"type", "severity", "ts", "message", "default_severity"}
 
 
 def ingest_events(*, gateway: Gateway, events: Sequence[Any], now: datetime | None = None) -> IngestResult:
@@ -67,6 +67,7 @@ def ingest_events(*, gateway: Gateway, events: Sequence[Any], now: datetime | No
             for t in transitions:
                 batch.apply(t)
         MemorySample.objects.bulk_create(samples, batch_size=1000)
+        pending = _pending_pressure(evaluator, keys, now)
         state.evaluator = evaluator.to_dict(denials=False)  # those are rows
         with pipeline():  # the writes below, then the events' ids back: one round trip
             _save_state(state)
@@ -74,6 +75,7 @@ def ingest_events(*, gateway: Gateway, events: Sequence[Any], now: datetime | No
             result = batch.finish()
     result.events = len(events)
     result.samples = len(samples)
+    result.pending = pending
     return result
 
 
@@ -171,14 +173,26 @@ def _sample_subject(event: Any) -> str | None:
 
 
 def _message(event: Any) -> str:
-    """Return the alert text for ``event``: its own message, else its fields as ``key=value`` pairs."""
-    if isinstance(event, RawEvent):
-        return event.text[:4096]
-    if event.message:
-        return event.message
-    fields = event.model_dump(exclude_none=True, exclude=_SUMMARY_SKIP)
-    for name in ("usage_bytes", "limit_bytes", "threshold_bytes"):
-        if name in fields:
-            fields[name.removesuffix("_bytes")] = f"{fields.pop(name) / 2**20:.0f} MiB"
-    summary = ", ".join(f"{key}={value}" for key, value in fields.items())
-    return (summary or event.type)[:1000]
+    """Return the alert text for ``event``: the same summary whether it came as JSON or a log line."""
+    return summarize(event)
+
+
+def _pending_pressure(evaluator: AlertEvaluator, keys: set[tuple[str, str]], now: datetime) -> list[dict]:
+    """The batch's pressure subjects that are over a threshold but still in their pending period."""
+    out = []
+    for type_, subject in sorted(keys):
+        if type_ != PRESSURE or (info := evaluator.pressure.pending(subject, now)) is None:
+            continue
+        seconds = info["fires_in_seconds"]
+        out.append(
+            {
+                "alert": PRESSURE,
+                "subject": subject,
+                "level": info["level"],
+                "fires_in_seconds": seconds,
+                "hint": f"{subject} is over the {info['level']} threshold: an alert fires if it stays there "
+                f"for {int(evaluator.pressure.config.pending.total_seconds())} s (pending period; "
+                f"{seconds} s to go). One reading alone raises none.",
+            }
+        )
+    return out

@@ -48,7 +48,9 @@ function start(textarea) {
         json5(),
         lintGutter(),
         keymap.of([indentWithTab, ...defaultKeymap, ...historyKeymap, ...searchKeymap]),
-        EditorView.contentAttributes.of({ "aria-label": "openclaw.json", spellcheck: "false" }),
+        // tabindex: focusable for every tool, not only for browsers that count contenteditable (axe does
+        // not): the scrolling region then has keyboard access.
+        EditorView.contentAttributes.of({ "aria-label": "openclaw.json", spellcheck: "false", tabindex: "0" }),
         EditorView.theme({
           "&": { maxHeight: "70vh", fontSize: "13px", backgroundColor: "#fff" },
           ".cm-scroller": { overflow: "auto", fontFamily: "ui-monospace, Menlo, Consolas, monospace" },
