@@ -367,6 +367,7 @@ def test_a_live_denial_from_a_log_line_reads_like_the_same_denial_sent_as_json(a
     assert live.message.startswith("Read denied at 0x7fff5a3c0000") and "[OpenClaw" not in live.message
 
 
+@pytest.mark.usefixtures("oracle_parity_paused")  # the demo validates with a fresh random token each run
 def test_the_demo_denial_is_raised_by_the_same_pipeline_as_live_ones():
     call_command("seed_demo", verbosity=0)
     seeded = Alert.objects.filter(type="clw-memory-denied").first()
@@ -502,6 +503,7 @@ def test_openapi_documents_every_api_path_and_method(alice):
     } <= set(documented)
 
 
+@pytest.mark.usefixtures("oracle_parity_paused")  # the demo validates with a fresh random token each run
 def test_demo_requests_stay_fresh_for_an_hour_after_each_run():
     out = StringIO()
     call_command("seed_demo", stdout=out)
