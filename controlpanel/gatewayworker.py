@@ -57,8 +57,10 @@ State = GatewayLink.State
 RESTART_CLOSE_CODE = 1012
 PAIRING_POLL_SECONDS = 3.0  # how often to retry while the panel waits for its one-time approval
 # After the gateway announced a restart: refused connections count as the restart for this long,
-# and reconnects are tried this often (a busy host may take tens of seconds to come back).
-RESTART_GRACE_SECONDS = 120.0
+# and reconnects are tried this often. An in-process restart takes ~7 s on an idle host (shutdown to
+# "ready", 14 plugins reloaded); on a loaded one node alone took 80 s to load the gateway, so two
+# minutes was too short to tell a slow restart from an outage.
+RESTART_GRACE_SECONDS = 300.0
 RESTART_RETRY_SECONDS = 1.0
 # A worker stops its connections this long before its leases could expire (its clock vs the
 # database's, and the time a close takes).
@@ -115,6 +117,9 @@ class GatewayContext:
     # by the gateway's lease.
     db: Callable[..., Any]
     gateway_id: int
+    # Call when the gateway said it will restart (a change that requires it): the refusals and the
+    # close that follow are the restart, even if this connection ends before its ``shutdown`` event.
+    restart_expected: Callable[[], None] = lambda: None
 
 
 def describe_error(exc: BaseException, url: str) -> tuple[str, str]:
@@ -143,6 +148,10 @@ def describe_error(exc: BaseException, url: str) -> tuple[str, str]:
         if status == 503:
             return State.RESTARTING, "The gateway answered HTTP 503: it is shutting down or restarting."
         return State.UNREACHABLE, f"The gateway answered HTTP {status} instead of a WebSocket."
+    if isinstance(exc, websockets.ConnectionClosed):
+        if exc.rcvd is not None and exc.rcvd.code == RESTART_CLOSE_CODE:
+            return State.RESTARTING, "The gateway closed the connection: it is restarting (close 1012)."
+        return State.UNREACHABLE, f"The gateway closed the connection during the handshake ({exc})."
     if isinstance(exc, TimeoutError):
         return State.UNREACHABLE, f"No answer from {url} in time."
     if isinstance(exc, OSError):
@@ -169,6 +178,7 @@ class GatewaySession:
         health_every: float = 20.0,
         diag_every: float = 60.0,
         worker_id: str = "",
+        restarts: dict[int, float] | None = None,
     ) -> None:
         self.gateway_id = gateway_id
         self._db = db
@@ -181,7 +191,10 @@ class GatewaySession:
         self.diag_seq: int | None = None
         self.config_stale = False  # a config.changed arrived: read the running config again
         self.connected = False
-        self.restart_until = 0.0  # monotonic: the gateway announced a restart; expect refusals until then
+        # Gateway id -> monotonic time: the gateway announced a restart; expect refusals until then.
+        # The worker's, so a session started afresh during the restart (its lease round was slow, or
+        # the last session crashed) still knows about it.
+        self.restarts = restarts if restarts is not None else {}
         # What the gateway lists as pending on this connection, per kind (None: could not tell).
         self.remote_pending: dict[str, set[str] | None] = {"device": None, "node": None, "exec": None}
 
@@ -200,10 +213,10 @@ class GatewaySession:
             raise LeaseLost(f"gateway {self.gateway_id}: lease not held or not renewed in time")
 
     def _restarting(self) -> bool:
-        return time.monotonic() < self.restart_until
+        return time.monotonic() < self.restarts.get(self.gateway_id, 0.0)
 
     def _restart_announced(self) -> None:
-        self.restart_until = time.monotonic() + RESTART_GRACE_SECONDS
+        self.restarts[self.gateway_id] = time.monotonic() + RESTART_GRACE_SECONDS
 
     async def run(self, stop: asyncio.Event) -> None:
         try:
@@ -227,6 +240,7 @@ class GatewaySession:
                 OSError,
                 TimeoutError,
                 websockets.InvalidHandshake,
+                websockets.ConnectionClosed,  # closed during the handshake (e.g. shutting down)
                 ConnectionClosed,
             ) as exc:
                 state, error = describe_error(exc, options.url)
@@ -270,7 +284,7 @@ class GatewaySession:
         """Follow the connection until it ends; return the (state, reason) to record, None for none."""
         await self.db(links.link_record_connected, gateway_id=self.gateway_id, hello=conn.hello)
         self.connected = True
-        self.restart_until = 0.0
+        self.restarts.pop(self.gateway_id, None)
         connected_ms = int(time.time() * 1000)
         next_health = time.monotonic() + self.health_every
         next_diag = time.monotonic() + self.diag_every
@@ -308,6 +322,8 @@ class GatewaySession:
             return State.UNREACHABLE, f"The gateway refused a routine call ({exc}); reconnecting."
         except TimeoutError:
             logger.warning("gateway %s: no answer in time; reconnecting", self.gateway_id)
+            if self._restarting():  # e.g. draining its work before an announced restart
+                return State.RESTARTING, "The gateway stopped answering while it restarts; reconnecting."
             return State.UNREACHABLE, "The gateway stopped answering; reconnecting."
         if stop.is_set():
             return None
@@ -462,7 +478,9 @@ class GatewaySession:
         through ``GatewayContext.db``, fenced too. Its outcome is recorded on the task row
         unfenced: it is this worker's claim, and the next holder must be able to run it again.
         """
-        context = GatewayContext(conn=conn, db=self.db, gateway_id=self.gateway_id)
+        context = GatewayContext(
+            conn=conn, db=self.db, gateway_id=self.gateway_id, restart_expected=self._restart_announced
+        )
         match = {"gateway_id": self.gateway_id}
         while await self.read(any_ready, queue_name=GATEWAY_QUEUE, match=match):  # polled: no lock
             row = await self.db(
@@ -556,6 +574,7 @@ class GatewayWorker:
         self.lease_db = Db()  # renewals never queue behind the sessions' work
         self.keeper = LeaseKeeper(self.lease_seconds)
         self.sessions: dict[int, _Running] = {}
+        self.restarts: dict[int, float] = {}  # shared by the sessions: see GatewaySession.restarts
         self.handing_back: dict[int, asyncio.Task] = {}
         # The task-worker heartbeat: the gateway tasks this process claims are its (one id for both).
         self.heartbeat = Heartbeat(self.worker_id, schedule=False)
@@ -632,6 +651,7 @@ class GatewayWorker:
                 lease=lease,
                 keeper=self.keeper,
                 worker_id=self.worker_id,
+                restarts=self.restarts,
                 **self.session_options,
             )
             task = asyncio.create_task(session.run(stop), name=f"gateway-{gateway_id}")

@@ -51,11 +51,14 @@ async def config_push_send(gw: GatewayContext, *, gateway_id: int, push_id: int)
         return "refused"
     result = result if isinstance(result, dict) else {}
     stats = ((result.get("sentinel") or {}).get("payload") or {}).get("stats") or {}
+    restart_required = bool(stats.get("requiresRestart") or result.get("requiresRestart"))
+    if restart_required:
+        gw.restart_expected()  # the gateway restarts soon: its refusals are that restart
     await gw.db(
         links.config_push_record,
         push_id=push_id,
         ok=True,
         result_hash=str(result.get("hash") or ""),
-        restart_required=bool(stats.get("requiresRestart") or result.get("requiresRestart")),
+        restart_required=restart_required,
     )
     return "applied"

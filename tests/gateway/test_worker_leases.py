@@ -122,6 +122,37 @@ def test_an_unavailable_health_answer_in_the_restart_window_is_a_restart(loop, a
     assert "unreachable" not in states[first_restart:], states
 
 
+def test_a_session_started_afresh_during_the_restart_still_knows_it_is_a_restart(loop, alice):
+    """#17 item 7 under load: a renewal round slowed past the lease drops the session in the middle
+    of the restart; the next session of the same worker must still count refusals as the restart."""
+    stand_in = loop.call(StandIn("tok").start())
+    port = stand_in.port
+    gateway = linked_to(stand_in, "slowed", alice)
+
+    async def restart() -> None:
+        stand_in.unavailable = "health unavailable during gateway restart"
+
+    with link_states(gateway) as states, running_worker(health_every=0.5, **FAST) as worker:
+        wait_for(lambda: stand_in.open == 1, what="the worker to connect")
+        loop.call(restart())
+        wait_for(lambda: "restarting" in states, what="the restart to be recorded")
+        loop.call(stand_in.stop())
+        wait_for(lambda: stand_in.open == 0, what="the connection to close")
+        first = worker.worker.sessions[gateway.pk].session
+        worker.freeze(4)  # past the 3 s lease less the margin: the watchdog drops the session
+        wait_for(
+            lambda: (running := worker.worker.sessions.get(gateway.pk)) and running.session is not first,
+            what="a new session for the gateway",
+        )
+        seen = len(states)
+        wait_for(lambda: len(states) > seen + 1, what="the new session's refused connections")
+        stand_in.unavailable = ""
+        loop.call(stand_in.start(port=port))
+        wait_for(lambda: states[-1] == "connected", timeout=20, what="the reconnect")
+    first_restart = states.index("restarting")
+    assert "unreachable" not in states[first_restart:], states
+
+
 def test_a_decision_whose_answer_was_lost_is_sent_again_only_if_still_pending(loop, alice):
     """Sent, then the worker died before recording the answer ("sending"): the next connection
     sends it again only if the gateway still lists the request; never a second resolve."""
