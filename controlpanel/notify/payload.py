@@ -61,6 +61,19 @@ def body(
     }
 
 
+def body_for_a_test_send(*, key: str, receiver: str, sent_at: str) -> dict[str, Any]:
+    """The body of a test notification (no alerts), as a receiver's or a browser's "Send a test" sends."""
+    return body(
+        key=key,
+        receiver=receiver,
+        reason="test",
+        group_key="test",
+        group_labels={},
+        alerts=[],
+        sent_at=sent_at,
+    )
+
+
 def _common_labels(label_sets: Sequence[Mapping[str, str]]) -> dict[str, str]:
     if not label_sets:
         return {}

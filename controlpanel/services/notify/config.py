@@ -292,14 +292,8 @@ def receiver_test(*, receiver: Receiver, actor) -> Notification:
             receiver=receiver,
             gateway_id=receiver.gateway_id,
             reason="test",
-            build=lambda key: payload.body(
-                key=key,
-                receiver=receiver.name,
-                reason="test",
-                group_key="test",
-                group_labels={},
-                alerts=[],
-                sent_at=now.isoformat(),
+            build=lambda key: payload.body_for_a_test_send(
+                key=key, receiver=receiver.name, sent_at=now.isoformat()
             ),
         )
         deliveries.add(notification)

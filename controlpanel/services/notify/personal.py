@@ -279,14 +279,8 @@ def push_test(*, subscription: PushSubscription, user) -> Notification:
             user=user,
             push_subscription=subscription,
             reason="test",
-            build=lambda key: payload.body(
-                key=key,
-                receiver=user.get_username(),
-                reason="test",
-                group_key="test",
-                group_labels={},
-                alerts=[],
-                sent_at=now.isoformat(),
+            build=lambda key: payload.body_for_a_test_send(
+                key=key, receiver=user.get_username(), sent_at=now.isoformat()
             ),
         )
         deliveries.add(notification)
