@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from controlpanel.openclaw.runtime import runtime_channels, unresolved_reference
 from controlpanel.policy.config_access import agent_entries, default_agent_id
-from controlpanel.policy.exec_policy import RequestedExec, requested_exec
+from controlpanel.policy.exec_policy import RequestedExec, requested_exec, requested_host
 from controlpanel.policy.sandbox import sandbox_settings
 from controlpanel.policy.tools import Layer, allowed_subset, config_layer, session_layers
 
@@ -334,6 +334,14 @@ class Facts:
             hit = cache[agent_id, default_security] = requested_exec(
                 self.cfg, agent_id, default_security=default_security
             )
+        return hit
+
+    def exec_host(self, agent_id: str | None) -> tuple[str, str]:
+        """Return policy's requested exec host of a scope (None: tools.exec) and its source key."""
+        cache = self.__dict__.setdefault("_host_cache", {})
+        hit = cache.get(agent_id)
+        if hit is None:
+            hit = cache[agent_id] = requested_host(self.cfg, agent_id)
         return hit
 
     def provider_layers(self, agent_id: str | None, model: str) -> tuple[Layer, ...]:

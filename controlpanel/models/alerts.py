@@ -51,6 +51,22 @@ class Alert(TimestampedModel):
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # Where the lists put it: open before acknowledged before resolved, then critical before warning
+    # before info (0..8). Kept by the database, so the list order is one index (cp_alert_list_rank).
+    list_rank = models.GeneratedField(
+        expression=models.Case(
+            models.When(state=AlertState.FIRING, then=models.Value(0)),
+            models.When(state=AlertState.ACKNOWLEDGED, then=models.Value(3)),
+            default=models.Value(6),
+        )
+        + models.Case(
+            models.When(severity=AlertSeverity.CRITICAL, then=models.Value(0)),
+            models.When(severity=AlertSeverity.WARNING, then=models.Value(1)),
+            default=models.Value(2),
+        ),
+        output_field=models.PositiveSmallIntegerField(),
+        db_persist=True,
+    )
 
     class Meta:
         ordering = ["-last_seen_at"]
@@ -74,15 +90,15 @@ class Alert(TimestampedModel):
             models.CheckConstraint(condition=models.Q(count__gte=1), name="cp_alert_count_positive"),
         ]
         indexes = [
-            # The alerts list across the fleet (open first, then newest), read in this order a page at a
-            # time: with 100,000 alerts, sorting them all per page view is what this index avoids.
-            # (PostgreSQL puts NULLs first in a DESC index, as the list orders; SQLite refuses the words.)
+            # The alerts lists (``selectors.alert_order``: open first, most severe first, then newest),
+            # read a page at a time: with 100,000 alerts, sorting them all per page view is what this
+            # index avoids. (PostgreSQL puts NULLs first in a DESC index, as the lists order; SQLite
+            # refuses the words.)
             models.Index(
-                models.F("resolved_at").desc(),
-                models.F("last_seen_at").desc(),
-                models.F("id").desc(),
-                name="cp_alert_list_order",
+                fields=["list_rank", "-resolved_at", "-last_seen_at", "-id"], name="cp_alert_list_rank"
             ),
+            # How many are firing (the list's "Firing only" count): read from the index alone.
+            models.Index(fields=["state", "gateway"], name="cp_alert_state_gateway"),
         ]
 
     def __str__(self) -> str:

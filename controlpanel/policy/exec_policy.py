@@ -21,6 +21,8 @@ OpenClaw 2026.9.6 rules (read from `exec-approvals-effective` / `exec-approvals-
   `security audit` starts from "deny" instead for its exec-scope checks, so `requested_exec` takes
   it as a parameter. The gateway host's approvals file can only tighten the requested policy; the
   panel does not read that file, so it shows the requested policy.
+- exec host: the scope's `host`, else `tools.exec.host`, else "auto" (invalid values as unset, as
+  above); "auto" runs in the sandbox when the agent's sandbox mode is not off, else on the gateway.
 - safe bins: the scope's list, else the global one, else the defaults; trusted dirs are the
   defaults plus global plus scope lists (the real CLI also resolves symlinks on disk: we do not).
 """
@@ -49,6 +51,7 @@ AUDIT_DEFAULT_SECURITY = "deny"  # what the CLI's security audit assumes for an 
 DEFAULT_ASK = "off"
 DEFAULT_ASK_FALLBACK = "deny"
 DEFAULT_HOST = "auto"
+HOSTS = ("auto", "sandbox", "gateway", "node")
 DEFAULT_SAFE_BINS = ("cut", "uniq", "head", "tail", "tr", "wc")
 DEFAULT_SAFE_BIN_TRUSTED_DIRS = ("/bin", "/usr/bin")
 
@@ -226,6 +229,24 @@ def _default_exec(default_security: str) -> RequestedExec:
     )
 
 
+def requested_host(config: Mapping[str, Any], agent_id: str | None = None) -> tuple[str, str]:
+    """Return the exec host an agent (None: the global scope) requests, and the key it came from."""
+    glob = _valid(dig(global_tools(config), "exec").get("host"), HOSTS)
+    own = None if agent_id is None else _valid(dig(agent_tools(config, agent_id), "exec").get("host"), HOSTS)
+    if own is not None:
+        return own, f"agents.entries.{agent_id}.tools.exec.host"
+    if glob is not None:
+        return glob, "tools.exec.host"
+    return DEFAULT_HOST, f"OpenClaw default ({DEFAULT_HOST})"
+
+
+def effective_host(host: str, sandbox_mode: str) -> str:
+    """Return where exec runs for a requested ``host``: "auto" is the sandbox unless sandboxing is off."""
+    if host != "auto":
+        return host
+    return "sandbox" if sandbox_mode != "off" else "gateway"
+
+
 def resolve_exec(config: Mapping[str, Any], agent_id: str | None = None) -> ExecPolicy:
     """Return the exec policy of an agent (or of global `tools.exec` when agent_id is None)."""
     glob = as_dict(global_tools(config).get("exec"))
@@ -235,12 +256,7 @@ def resolve_exec(config: Mapping[str, Any], agent_id: str | None = None) -> Exec
         scope = as_dict(agent_tools(config, agent_id).get("exec"))
         path, label, parent = f"agents.entries.{agent_id}.tools.exec", f"agent:{agent_id}", glob
     req = requested_exec(config, agent_id)
-    if scope.get("host") is not None:
-        host, host_source = scope["host"], f"{path}.host"
-    elif parent.get("host") is not None:
-        host, host_source = parent["host"], "tools.exec.host"
-    else:
-        host, host_source = DEFAULT_HOST, f"OpenClaw default ({DEFAULT_HOST})"
+    host, host_source = requested_host(config, agent_id)
     bins = scope.get("safeBins") if isinstance(scope.get("safeBins"), list) else parent.get("safeBins")
     bins = DEFAULT_SAFE_BINS if not isinstance(bins, list) else bins
     dirs = [*DEFAULT_SAFE_BIN_TRUSTED_DIRS, *_strings(parent.get("safeBinTrustedDirs"))]

@@ -51,14 +51,14 @@ def loaded(model: type[Model], values: dict[str, Any]) -> Any:
 
 
 def insert_returning_pks(model: type[Model], objs: Sequence[Model], chunk: int = 500) -> None:
-    """INSERT ``objs`` (every concrete field but the primary key) and set their primary keys.
+    """INSERT ``objs`` (every concrete field but the primary key and generated ones) and set their keys.
 
     Like ``bulk_create`` (no signals; ``auto_now``/``auto_now_add`` filled in by the fields'
     ``pre_save``, defaults by the model's constructor) without compiling a query through the ORM.
     RETURNING gives the keys in VALUES order, as ``bulk_create`` relies on too (PostgreSQL; SQLite
     >= 3.35).
     """
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key and not f.generated]
     head = "INSERT INTO {} ({}) VALUES ".format(  # noqa: S608 (quoted names from the model)
         table(model), ", ".join(connection.ops.quote_name(f.column) for f in fields)
     )

@@ -106,10 +106,14 @@ def test_the_service_worker_shows_a_push(browser, live_server):
     page.set_default_timeout(15_000)
     try:
         cdp = context.new_cdp_session(page)
-        registrations: list[str] = []
+        # A push delivered before the worker version is activated is dropped, so wait for that
+        # event (ServiceWorker.workerVersionUpdated status "activated"), not for a registration.
+        activated: list[str] = []
         cdp.on(
-            "ServiceWorker.workerRegistrationUpdated",
-            lambda event: registrations.extend(r["registrationId"] for r in event["registrations"]),
+            "ServiceWorker.workerVersionUpdated",
+            lambda event: activated.extend(
+                v["registrationId"] for v in event["versions"] if v.get("status") == "activated"
+            ),
         )
         cdp.send("ServiceWorker.enable")
         login(page, live_server, "alice", "pw-alice-long-enough")
@@ -118,10 +122,10 @@ def test_the_service_worker_shows_a_push(browser, live_server):
         expect(page.locator("#push-subscribe")).to_be_visible()  # the subscribe control
         shoot(page, "account-notifications")
         page.evaluate("navigator.serviceWorker.ready.then(() => true)")
-        deadline = time.monotonic() + 10
-        while not registrations and time.monotonic() < deadline:
-            page.wait_for_timeout(100)
-        assert registrations, "the service worker registered"
+        deadline = time.monotonic() + 60
+        while not activated and time.monotonic() < deadline:
+            page.wait_for_timeout(100)  # CDP events are dispatched while Playwright waits
+        assert activated, "the service worker was activated"
         data = {
             "title": "[CRITICAL] clw-memory-oom etl on alpha",
             "body": "killed",
@@ -130,10 +134,10 @@ def test_the_service_worker_shows_a_push(browser, live_server):
         }
         cdp.send(
             "ServiceWorker.deliverPushMessage",
-            {"origin": live_server.url, "registrationId": registrations[-1], "data": json.dumps(data)},
+            {"origin": live_server.url, "registrationId": activated[-1], "data": json.dumps(data)},
         )
         titles = []
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 60  # the loop ends when the notification is shown
         while not titles and time.monotonic() < deadline:
             titles = page.evaluate(SHOWN)
             page.wait_for_timeout(100)

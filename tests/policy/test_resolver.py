@@ -176,6 +176,56 @@ def test_bad_exec_values_fall_back_to_the_next_source_and_never_raise(config, ag
     assert (policy.security, policy.ask, policy.mode, policy.security_source) == expected
 
 
+@pytest.mark.parametrize(
+    ("config", "agent", "expected"),
+    [
+        ({}, "a", ("auto", "OpenClaw default (auto)")),
+        ({"tools": {"exec": {"host": "gateway"}}}, "a", ("gateway", "tools.exec.host")),
+        (
+            {
+                "tools": {"exec": {"host": "gateway"}},
+                "agents": {"entries": {"a": {"tools": {"exec": {"host": " Sandbox"}}}}},
+            },
+            "a",
+            ("sandbox", "agents.entries.a.tools.exec.host"),
+        ),
+        # Bad values are unset, as for mode/security/ask: the next source applies.
+        (
+            {
+                "tools": {"exec": {"host": "bogus"}},
+                "agents": {"entries": {"a": {"tools": {"exec": {"host": ""}}}}},
+            },
+            "a",
+            ("auto", "OpenClaw default (auto)"),
+        ),
+        ({"tools": {"exec": {"host": "node"}}}, None, ("node", "tools.exec.host")),
+    ],
+)
+def test_the_exec_host_is_read_in_one_place_with_the_same_fallback(config, agent, expected):
+    """The agent page and the audit's exec checks read the host through `requested_host` (issue 17)."""
+    from controlpanel.audit.facts import Facts
+    from controlpanel.policy.exec_policy import resolve_exec
+
+    policy = resolve_exec(config, agent)
+    assert (policy.host, policy.host_source) == expected
+    assert Facts(config, {}).exec_host(agent) == expected
+
+
+@pytest.mark.parametrize(
+    ("host", "sandbox_mode", "where"),
+    [
+        ("auto", "off", "gateway"),
+        ("auto", "all", "sandbox"),
+        ("auto", "non-main", "sandbox"),
+        ("node", "all", "node"),
+    ],
+)
+def test_auto_exec_runs_in_the_sandbox_unless_sandboxing_is_off(host, sandbox_mode, where):
+    from controlpanel.policy.exec_policy import effective_host
+
+    assert effective_host(host, sandbox_mode) == where
+
+
 def test_a_group_session_key_alone_names_no_channel_like_sandbox_explain():
     """`sandbox explain --session agent:main:telegram:group:123` reads the channel from the session store,
     not the key: with no entry, no allowFrom gate applies (issue 24; every corpus group recording)."""

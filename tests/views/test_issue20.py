@@ -327,6 +327,22 @@ def test_alerts_are_sorted_by_severity_and_can_show_firing_only(alpha, vera):
     assert "acked" not in tab.content.decode()
 
 
+def test_the_alert_list_counts_up_to_a_cap_and_puts_resolved_alerts_last(alpha, vera, monkeypatch):
+    from controlpanel import selectors
+
+    now = timezone.now()
+    make_alert(alpha, subject="resolved-critical", severity="critical", state="resolved", resolved_at=now)
+    for i in range(3):
+        seen = now - timedelta(minutes=i)
+        make_alert(alpha, subject=f"firing-info-{i}", severity="info", last_seen_at=seen)
+    html = client_for(vera).get(reverse("alert-list")).content.decode()
+    assert "All (4)" in html and "Firing only (3)" in html
+    assert html.index("firing-info-2") < html.index("resolved-critical")  # open before resolved
+    monkeypatch.setattr(selectors, "COUNT_CAP", 2)  # past the cap the count says so, never a wrong number
+    html = client_for(vera).get(reverse("alert-list")).content.decode()
+    assert "All (2+)" in html and "Firing only (2+)" in html
+
+
 def _ingest(gateway, token, body, content_type="application/json"):
     return Client().post(
         reverse("api-ingest-events", kwargs={"code": gateway.code}),

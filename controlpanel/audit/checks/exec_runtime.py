@@ -29,7 +29,7 @@ W, C = Severity.WARN, Severity.CRITICAL
 )
 def host_sandbox_defaults(f: Facts) -> Iterator[Finding]:
     """tools.exec.host=sandbox while the default sandbox mode is off (exec fails closed)."""
-    if sub(f.tools, "exec", "host") == "sandbox" and f.sandbox(None)[0] == "off":
+    if f.exec_host(None)[0] == "sandbox" and f.sandbox(None)[0] == "off":
         yield host_sandbox_defaults.finding(
             "tools.exec.host is explicitly set to sandbox while agents.defaults.sandbox.mode=off. "
             "In this mode, exec fails closed because no sandbox runtime is available."
@@ -49,11 +49,14 @@ def host_sandbox_defaults(f: Facts) -> Iterator[Finding]:
     needs=("agents",),
 )
 def host_sandbox_agents(f: Facts) -> Iterator[Finding]:
-    """An agent's exec host is sandbox while its sandbox mode is off (first 5 listed)."""
+    """An agent's own exec host is sandbox while its sandbox mode is off (first 5 listed; an inherited
+    `tools.exec.host` is the check above)."""
     risky = [
         a["id"]
         for a in f.agents
-        if sub(a, "tools", "exec", "host") == "sandbox" and f.sandbox(a["id"])[0] == "off"
+        if f.exec_host(a["id"])[0] == "sandbox"
+        and f.exec_host(a["id"])[1] != "tools.exec.host"
+        and f.sandbox(a["id"])[0] == "off"
     ][:5]
     if risky:
         yield host_sandbox_agents.finding(
@@ -70,12 +73,11 @@ def exec_scopes(f: Facts) -> list[tuple[str, str, str]]:
     global scope is filed under the audit's default agent, else "global".
     """
     g_sec = f.requested_exec(None, AUDIT_DEFAULT_SECURITY).security
-    g_host = sub(f.tools, "exec", "host") or "auto"
     scope_id = f.default_agent_id or "global"
-    scopes: dict[str, tuple[str, str, str]] = {scope_id: (scope_id, g_sec, g_host)}
+    scopes: dict[str, tuple[str, str, str]] = {scope_id: (scope_id, g_sec, f.exec_host(None)[0])}
     for agent in f.agents:
         sec = f.requested_exec(agent["id"], AUDIT_DEFAULT_SECURITY).security
-        scopes[agent["id"]] = (agent["id"], sec, sub(agent, "tools", "exec", "host") or g_host)
+        scopes[agent["id"]] = (agent["id"], sec, f.exec_host(agent["id"])[0])
     return list(scopes.values())
 
 
@@ -149,15 +151,13 @@ MUTATING_FS_TOOLS = ("write", "edit", "apply_patch")
 )
 def fs_disabled_exec_enabled(f: Facts) -> Iterator[Finding]:
     """write/edit/apply_patch are denied but exec stays available outside a ro sandbox."""
-    g_host = sub(f.tools, "exec", "host")
     lines = []
     # The global "tools" scope is evaluated like agents.defaults (agent id None).
     scopes: list[tuple[str, str | None]] = [("tools", None)]
     scopes += [(f"agents.entries.{a['id']}.tools", a["id"]) for a in f.agents]
     for label, agent_id in scopes:
         mode, access = f.sandbox(agent_id)
-        tools = sub(f.agent_by_id.get(agent_id or ""), "tools") if agent_id else None
-        host = sub(tools, "exec", "host") or g_host or "auto"
+        host = f.exec_host(agent_id)[0]
         if mode == "all" and host not in ("gateway", "node") and access != "rw":
             continue
         runtime = f.allowed_tools(agent_id, RUNTIME_TOOLS)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from controlpanel.policy.exec_policy import DEFAULT_SECURITY
+from controlpanel.policy.exec_policy import DEFAULT_SECURITY, effective_host
 
 from ..catalogue import check
 from ..facts import Facts, as_list, as_map, per_audit, sub
@@ -96,17 +96,15 @@ def skill_mcp_boundary(f: Facts) -> Iterator[Finding]:
         elif "skills" in defaults:
             candidates.append((agent["id"], "agents.defaults.skills (inherited)", agent["id"]))
     lines = []
-    g_host = sub(f.tools, "exec", "host")
     for scope_id, source, agent_id in candidates:
         # The runtime's requested policy (security defaults to full here, unlike exec_scopes).
         requested = f.requested_exec(agent_id, DEFAULT_SECURITY)
         security, ask = requested.security, requested.ask
         sandbox_mode = f.sandbox(agent_id)[0]
-        host = sub(f.agent_by_id.get(agent_id or ""), "tools", "exec", "host") or g_host or "auto"
-        effective_host = ("sandbox" if sandbox_mode != "off" else "gateway") if host == "auto" else host
-        if security == "deny" or effective_host == "sandbox":
+        host = effective_host(f.exec_host(agent_id)[0], sandbox_mode)
+        if security == "deny" or host == "sandbox":
             continue
-        lines.append(f"- {scope_id}: {source}, exec.host={effective_host}, security={security}, ask={ask}")
+        lines.append(f"- {scope_id}: {source}, exec.host={host}, security={security}, ask={ask}")
     if not lines:
         return
     more = f"\n- +{len(lines) - 8} more scopes." if len(lines) > 8 else ""
