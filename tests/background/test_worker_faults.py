@@ -112,7 +112,9 @@ def test_a_worker_killed_mid_audit_leaves_the_audit_done_exactly_once(tmp_path, 
         )
         ids = ",".join(map(str, run_ids))
         done = f"SELECT COUNT(*) FROM controlpanel_auditrun WHERE id IN ({ids}) AND status = 'succeeded'"
-        wait_for("the two other audits", lambda: db.rows(done)[0][0] == 2)
+        # Done means both the audit run (written inside the task) and its task's record (written by the
+        # worker after the task returns): until then the finished task still reads RUNNING.
+        wait_for("the two other audits", lambda: db.rows(done)[0][0] == 2 and len(db.rows(running)) == 1)
         [(worker_ids,)] = db.rows(running)
         victim = (json.loads(worker_ids) if isinstance(worker_ids, str) else worker_ids)[-1]
         os.killpg(workers[victim].pid, signal.SIGKILL)  # the worker and its audit child, at once
