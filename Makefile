@@ -6,6 +6,9 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 HASH   := $(shell sha1sum pyproject.toml | cut -c1-12)
+# The suite runs in two processes (pytest-xdist; tests/conftest.py groups what must share one):
+# `make test PYTEST_WORKERS=` runs it in one.
+PYTEST_WORKERS ?= -n 2 --dist loadgroup
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 VAR    := $(or $(CP_VAR_DIR),var)
@@ -73,10 +76,10 @@ test: install-test
 	$(VENV)/bin/ruff format --check .
 	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py check --fail-level WARNING
 	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py makemigrations --check --dry-run
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest $(PYTEST_WORKERS)
 	@if [ -n "$$CP_TEST_DATABASE_URL" ]; then \
 	  echo "== PostgreSQL: the tests marked postgres, against $$CP_TEST_DATABASE_URL"; \
-	  DATABASE_URL="$$CP_TEST_DATABASE_URL" $(VENV)/bin/pytest -m postgres; \
+	  DATABASE_URL="$$CP_TEST_DATABASE_URL" $(VENV)/bin/pytest $(PYTEST_WORKERS) -m postgres; \
 	else echo "(CP_TEST_DATABASE_URL unset: PostgreSQL tests not run; .ci/run sets it)"; fi
 
 lint: install-test

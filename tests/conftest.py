@@ -6,7 +6,9 @@ and is an outsider to alpha.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -18,6 +20,42 @@ from controlpanel.services.gateways import gateway_import_config
 
 # Every config the suite uses is checked against the real validator's recorded verdict.
 pytest_plugins = ["tests.oracle_parity"]
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+CORPUS_FIGURES = ARTIFACTS / "corpus_figures.txt"  # written by tests/corpus, printed at the end
+# Tests that use one thing of the whole run (the real gateway of the session, the Redis of
+# CP_TEST_REDIS_URL) run in one process; every other module runs whole in some process.
+SHARED_GROUP = "shared-services"
+SHARED_MODULES = ("tests/alerts/test_scale_out.py",)
+
+
+def pytest_configure(config) -> None:
+    if not hasattr(config, "workerinput"):  # the run's main process (with or without pytest-xdist)
+        CORPUS_FIGURES.unlink(missing_ok=True)
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Group the tests for ``pytest -n 2 --dist loadgroup`` (make test): a group runs in one process.
+
+    Node ids must be unique for pytest-xdist (it schedules by node id): schemathesis gives every API
+    operation of ``test_api_conforms`` the same one, so those get their own name in it."""
+    ids = Counter(item.nodeid for item in items)
+    for item in items:
+        if ids[item.nodeid] > 1 and not item.nodeid.endswith(item.name):
+            item._id = type(item._id).parse(f"{item.nodeid.rsplit('::', 1)[0]}::{item.name}")
+    same = [nodeid for nodeid, n in Counter(item.nodeid for item in items).items() if n > 1]
+    if same:  # pytest-xdist would run one of them and drop the others without a word
+        raise pytest.UsageError(f"tests share a node id: {same[:5]}")
+    for item in items:
+        module = item.nodeid.split("::", 1)[0]
+        shared = item.get_closest_marker("gateway") is not None or module in SHARED_MODULES
+        item.add_marker(pytest.mark.xdist_group(SHARED_GROUP if shared else module))
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if CORPUS_FIGURES.exists():
+        terminalreporter.write_line("corpus fidelity (tests/corpus): " + CORPUS_FIGURES.read_text().strip())
+
 
 MINIMAL_CONFIG = """// two agents, current format
 {

@@ -73,7 +73,26 @@ def oracle_parity_paused():
     PAUSED = False
 
 
+def _worker_files() -> list[Path]:
+    return sorted(SEEN_FILE.parent.glob("seen_configs.gw*.json"))
+
+
+def pytest_configure(config):
+    if not hasattr(config, "workerinput"):  # the run's main process: no worker's file of an earlier run
+        for stale in _worker_files():
+            stale.unlink()
+
+
 def pytest_sessionfinish(session, exitstatus):
+    worker = getattr(session.config, "workerinput", None)
+    if worker is not None:  # a pytest-xdist worker: the main process checks what every worker saw
+        SEEN_FILE.parent.mkdir(exist_ok=True)
+        SEEN_FILE.with_name(f"seen_configs.{worker['workerid']}.json").write_text(json.dumps(SEEN))
+        return
+    for part in _worker_files():
+        for key, value in json.loads(part.read_text()).items():
+            SEEN.setdefault(key, value)
+        part.unlink()
     if not SEEN:
         return
     SEEN_FILE.parent.mkdir(exist_ok=True)
