@@ -46,6 +46,8 @@ def pytest_collection_modifyitems(config, items) -> None:
     same = [nodeid for nodeid, n in Counter(item.nodeid for item in items).items() if n > 1]
     if same:  # pytest-xdist would run one of them and drop the others without a word
         raise pytest.UsageError(f"tests share a node id: {same[:5]}")
+    if not config.pluginmanager.hasplugin("xdist"):  # the marker is pytest-xdist's
+        return
     for item in items:
         module = item.nodeid.split("::", 1)[0]
         shared = item.get_closest_marker("gateway") is not None or module in SHARED_MODULES
