@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.paginator import Page as CountedPage
 from django.core.paginator import Paginator
 from django.db.models import (
     Case,
@@ -129,8 +130,19 @@ def gateway_list(*, user) -> QuerySet[Gateway]:
             pending_exec_count=_count(ExecApprovalRequest, status="pending"),
             open_alert_count=_count(Alert, state="firing"),
         )
-        .order_by("name")
+        .order_by("name", "pk")
     )
+
+
+def gateway_list_page(*, user, number) -> CountedPage:
+    """One page of ``gateway_list``: the page's gateways are found first (by name, an index read), then
+    counted, so a deep page costs what the first does (a single query would count every gateway it
+    skips: PostgreSQL projects the rows before the OFFSET). Three queries for any page."""
+    ids = Gateway.objects.visible_to(user).order_by("name", "pk").values_list("pk", flat=True)
+    page = Paginator(ids, PER_PAGE).get_page(number)
+    rows = {g.pk: g for g in gateway_list(user=user).filter(pk__in=list(page.object_list))}
+    page.object_list = [rows[pk] for pk in page.object_list if pk in rows]
+    return page
 
 
 def gateway_activity(*, gateway: Gateway, limit: int = 200) -> QuerySet[ActivityEvent]:

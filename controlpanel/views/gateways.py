@@ -7,7 +7,6 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -43,9 +42,7 @@ TABS = [
 @login_required
 @require_GET
 def gateway_list(request: HtmxHttpRequest) -> HttpResponse:
-    page = Paginator(selectors.gateway_list(user=request.user), selectors.PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    page = selectors.gateway_list_page(user=request.user, number=request.GET.get("page"))
     template = "gateways/list.html#gateway-table" if request.htmx else "gateways/list.html"
     return render(request, template, {"gateways": page.object_list, "page": page})
 
