@@ -4,6 +4,7 @@
     .venv/bin/python tools/oracle/record_corpus.py     # what the CLI says about each (about an hour)
     ONLY='operator_*' .venv/bin/python tools/oracle/record_corpus.py   # a subset; FORCE=1 re-records
     STAGES=validate .venv/bin/python tools/oracle/record_corpus.py     # verdicts only (seconds a config)
+    ONLINE=1 FORCE=1 ONLY=rule_slack_legacy_dm_policy STAGES=audit .venv/bin/python tools/oracle/record_corpus.py
 
 For every configs/<name>.json5 (with its optional .env sidecar as the CLI's environment) this writes,
 through ../shared/tools/openclaw-peer, one call at a time (the machine is shared):
@@ -48,7 +49,10 @@ STATE_DIR = re.compile(r"/tmp/tmp\.[A-Za-z0-9]+")
 KEEP = ("PATH", "HOME", "LANG", "OPENCLAW_PEER_CACHE", "TMPDIR")
 # For a configured channel whose plugin is not bundled (discord, whatsapp, slack, signal...), audit and
 # explain try to fetch the plugin package first; offline, that attempt fails at once instead of after
-# minutes, with the same output (checked on operator_02).
+# minutes, with the same output (checked on operator_02). Not always the same: when the channel plugin's
+# settings upgrade cannot finish, the CLI skips checking that channel's settings (a warning) and audits
+# a config it would refuse online. ONLINE=1 lets it fetch (rule_slack_legacy_dm_policy was recorded so).
+TLS = ("NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE", "SSL_CERT_DIR")  # ONLINE=1: this machine's CAs for npm
 OFFLINE = {
     "npm_config_offline": "true",
     "HTTPS_PROXY": "http://127.0.0.1:9",
@@ -58,7 +62,10 @@ OFFLINE = {
 
 def env_for(config: Path) -> dict[str, str]:
     """The CLI's environment: the recording shell's basics plus the config's .env sidecar."""
-    env = {k: v for k, v in os.environ.items() if k in KEEP} | OFFLINE
+    online = os.environ.get("ONLINE") == "1"
+    env = {k: v for k, v in os.environ.items() if k in KEEP or (online and k in TLS)}
+    if not online:
+        env |= OFFLINE
     sidecar = config.with_suffix(".env")
     if sidecar.exists():
         for line in sidecar.read_text().splitlines():
