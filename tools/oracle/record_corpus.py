@@ -4,7 +4,8 @@
     .venv/bin/python tools/oracle/record_corpus.py     # what the CLI says about each (about an hour)
     ONLY='operator_*' .venv/bin/python tools/oracle/record_corpus.py   # a subset; FORCE=1 re-records
     STAGES=validate .venv/bin/python tools/oracle/record_corpus.py     # verdicts only (seconds a config)
-    ONLINE=1 FORCE=1 ONLY=rule_slack_legacy_dm_policy STAGES=audit .venv/bin/python tools/oracle/record_corpus.py
+    ONLINE=1 FORCE=1 ONLY=rule_slack_legacy_dm_policy STAGES=audit \
+        .venv/bin/python tools/oracle/record_corpus.py                 # see ONLINE below
 
 For every configs/<name>.json5 (with its optional .env sidecar as the CLI's environment) this writes,
 through ../shared/tools/openclaw-peer, one call at a time (the machine is shared):
@@ -51,7 +52,9 @@ KEEP = ("PATH", "HOME", "LANG", "OPENCLAW_PEER_CACHE", "TMPDIR")
 # explain try to fetch the plugin package first; offline, that attempt fails at once instead of after
 # minutes, with the same output (checked on operator_02). Not always the same: when the channel plugin's
 # settings upgrade cannot finish, the CLI skips checking that channel's settings (a warning) and audits
-# a config it would refuse online. ONLINE=1 lets it fetch (rule_slack_legacy_dm_policy was recorded so).
+# a config it would refuse online. ONLINE=1 lets it fetch (rule_slack_legacy_dm_policy was recorded so);
+# only for such verdicts: online, the CLI installs the plugin into its throw-away state and its audit adds
+# plugins.installs_unpinned_npm_specs, a fact of that state, not of the config (checked on 7 configs).
 TLS = ("NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE", "SSL_CERT_DIR")  # ONLINE=1: this machine's CAs for npm
 OFFLINE = {
     "npm_config_offline": "true",
