@@ -54,8 +54,7 @@ def host_sandbox_agents(f: Facts) -> Iterator[Finding]:
     risky = [
         a["id"]
         for a in f.agents
-        if f.exec_host(a["id"])[0] == "sandbox"
-        and f.exec_host(a["id"])[1] != "tools.exec.host"
+        if f.exec_host(a["id"]) == ("sandbox", f"agents.entries.{a['id']}.tools.exec.host")
         and f.sandbox(a["id"])[0] == "off"
     ][:5]
     if risky:

@@ -317,9 +317,10 @@ def with_defaults(schema: Any, value: Any) -> Any:
         properties = schema.get("properties", {})
         out = dict(value)
         for key, sub in properties.items():
-            filled = with_defaults(sub, value.get(key, MISSING))
-            if filled is not MISSING:
-                out[key] = filled
+            if key in value:
+                out[key] = with_defaults(sub, value[key])
+            elif isinstance(sub, dict) and "default" in sub:  # else an absent key stays absent
+                out[key] = with_defaults(sub, MISSING)
         extra = schema.get("additionalProperties")
         if isinstance(extra, dict):
             for key in value:
