@@ -121,20 +121,21 @@ def get_gateway_for_user(user, code: UUID | str, *, need: Capability = Capabilit
     return access
 
 
-def get_request_for_user(user, model, code: UUID | str, *, need: Capability = Capability.READ):
-    """A pairing or exec request located by ``code``, as ``user`` may see it: (request, access).
+def get_object_for_user(user, rows, *, need: Capability = Capability.READ, missing: str = "", **lookup):
+    """The row of ``rows`` (a model or queryset with a ``gateway``) found by ``lookup``, as ``user`` may
+    see it: (row, access). The lookup locates, among the gateways the user can see (else 404); the
+    user's role on the row's gateway authorises (403, as ``get_gateway_for_user``)."""
+    queryset = rows._default_manager.all() if isinstance(rows, type) else rows
+    row = queryset.filter(gateway__in=Gateway.objects.visible_to(user), **lookup).first()
+    if row is None:
+        raise Http404(missing)
+    return row, get_gateway_for_user(user, row.gateway.code, need=need)
 
-    The code locates; the user's role on the request's gateway authorises (404 / 403 as above).
-    """
-    request = (
-        model.objects.select_related("gateway", "decided_by")
-        .filter(code=code, gateway__in=Gateway.objects.visible_to(user))
-        .first()
-    )
-    if request is None:
-        raise Http404("No such request.")
-    access = get_gateway_for_user(user, request.gateway.code, need=need)
-    return request, access
+
+def get_request_for_user(user, model, code: UUID | str, *, need: Capability = Capability.READ):
+    """A pairing or exec request located by ``code``, as ``user`` may see it: (request, access)."""
+    rows = model.objects.select_related("gateway", "decided_by")
+    return get_object_for_user(user, rows, need=need, missing="No such request.", code=code)
 
 
 # --- sudo mode: recent authentication ------------------------------------------------------------

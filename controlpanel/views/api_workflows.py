@@ -18,6 +18,7 @@ from controlpanel.models import Alert, AuditRun, ExecApprovalRequest, Gateway, P
 from controlpanel.permissions import (
     Capability,
     get_gateway_for_user,
+    get_object_for_user,
     get_request_for_user,
     require_recent_auth,
 )
@@ -175,14 +176,9 @@ def alerts(request: HttpRequest) -> HttpResponse:
 
 
 def _alert_action(request: HttpRequest, pk: int, action) -> HttpResponse:
-    alert = (
-        Alert.objects.filter(pk=pk, gateway__in=Gateway.objects.visible_to(request.user))
-        .select_related("gateway")
-        .first()
+    alert, _ = get_object_for_user(
+        request.user, Alert.objects.select_related("gateway"), need=Capability.DECIDE, pk=pk
     )
-    if alert is None:
-        raise Http404
-    get_gateway_for_user(request.user, alert.gateway.code, need=Capability.DECIDE)
     try:
         alert = action(alert=alert, actor=request.user)
     except AlertStateError as exc:

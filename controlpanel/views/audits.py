@@ -21,17 +21,18 @@ from controlpanel.lib import csvsafe
 from controlpanel.lib.triage import triage_group
 from controlpanel.models import AuditRun, AuditSuppression, Gateway, Role
 from controlpanel.openclaw import load_config
-from controlpanel.permissions import Capability, get_gateway_for_user, require_recent_auth
+from controlpanel.permissions import (
+    Capability,
+    get_gateway_for_user,
+    get_object_for_user,
+    require_recent_auth,
+)
 from controlpanel.services import audits as svc
 from controlpanel.services.config_edits import ConfigEditError
 
 
 def _run_for_user(user, code: UUID, need: Capability = Capability.READ):
-    run = AuditRun.objects.filter(code=code, gateway__in=Gateway.objects.visible_to(user)).first()
-    if run is None:
-        raise Http404("No such audit run.")
-    access = get_gateway_for_user(user, run.gateway.code, need=need)
-    return run, access
+    return get_object_for_user(user, AuditRun, need=need, missing="No such audit run.", code=code)
 
 
 @login_required
